@@ -1,0 +1,45 @@
+// Events on stderr: one JSON object per line with --json (DESIGN.md 5.3), a short
+// human line with -v, nothing otherwise. stdout stays payload only.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <variant>
+#include <vector>
+
+namespace taps::apps {
+
+enum class Verbosity { quiet, verbose, json };
+
+using EventValue = std::variant<std::string, std::int64_t, double, bool>;
+using EventFields = std::vector<std::pair<std::string_view, EventValue>>;
+
+class EventLog {
+ public:
+  EventLog(std::string program, Verbosity verbosity,
+           std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now());
+
+  bool enabled() const noexcept { return verbosity_ != Verbosity::quiet; }
+  Verbosity verbosity() const noexcept { return verbosity_; }
+
+  // One event; `at` is when it happened (default: now).
+  void emit(std::string_view event, const EventFields& fields,
+            std::chrono::steady_clock::time_point at = std::chrono::steady_clock::now()) const;
+
+  // The JSON line for an event (no newline); public for tests.
+  std::string json_line(std::string_view event, const EventFields& fields, double t) const;
+
+  // An error for people: "PROGRAM: MESSAGE" on stderr, always (also when quiet).
+  void error(std::string_view message) const;
+  void warning(std::string_view message) const;
+
+ private:
+  std::string program_;
+  Verbosity verbosity_;
+  std::chrono::steady_clock::time_point start_;
+};
+
+}  // namespace taps::apps

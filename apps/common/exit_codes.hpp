@@ -1,0 +1,23 @@
+// The exit codes of every tool (DESIGN.md section 5), and how engine errors map to them.
+#pragma once
+
+#include <system_error>
+
+namespace taps::apps {
+
+enum ExitCode : int {
+  exit_ok = 0,
+  exit_usage = 1,          // usage or configuration error
+  exit_establishment = 2,  // all candidates failed, listen or join failed
+  exit_connection = 3,     // connection lost or protocol error
+  exit_timeout = 4,        // timeout
+  exit_integrity = 5,      // AMBI integrity failure under --strict
+};
+
+// An error that ended establishment (Initiate or Listen): a configuration error is 1,
+// a timeout 4, anything else 2.
+int exit_code_for_establishment(const std::error_code& ec);
+// An error that ended an open connection: a timeout is 4, anything else 3.
+int exit_code_for_connection(const std::error_code& ec);
+
+}  // namespace taps::apps

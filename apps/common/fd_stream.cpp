@@ -1,0 +1,85 @@
+#include "common/fd_stream.hpp"
+
+#include <asio/write.hpp>
+#include <fcntl.h>
+#include <unistd.h>
+
+namespace taps::apps {
+
+StdioFlagsGuard::StdioFlagsGuard()
+    : stdin_flags_(::fcntl(STDIN_FILENO, F_GETFL)), stdout_flags_(::fcntl(STDOUT_FILENO, F_GETFL)) {}
+
+StdioFlagsGuard::~StdioFlagsGuard() {
+  if (stdin_flags_ != -1) ::fcntl(STDIN_FILENO, F_SETFL, stdin_flags_);
+  if (stdout_flags_ != -1) ::fcntl(STDOUT_FILENO, F_SETFL, stdout_flags_);
+}
+
+FdReader::FdReader(asio::io_context& io, int fd) : fd_(io, fd) {}
+
+void FdReader::read(std::size_t max, std::function<void(std::error_code, std::vector<std::uint8_t>)> done) {
+  buffer_.resize(max);
+  fd_.async_read_some(asio::buffer(buffer_), [self = shared_from_this(), done = std::move(done)](std::error_code ec, std::size_t n) {
+    if (ec) {
+      done(ec, {});
+      return;
+    }
+    done(ec, std::vector<std::uint8_t>(self->buffer_.data(), self->buffer_.data() + n));
+  });
+}
+
+void FdReader::close() {
+  std::error_code ignored;
+  fd_.close(ignored);
+}
+
+FdWriter::FdWriter(asio::io_context& io, int fd) : fd_(io, fd) {}
+
+void FdWriter::write(Message bytes) {
+  if (failed_ || bytes.empty()) return;
+  queued_bytes_ += bytes.size();
+  queue_.push_back(std::move(bytes));
+  write_next();
+}
+
+void FdWriter::write_next() {
+  if (writing_ || failed_) return;
+  if (queue_.empty()) {
+    if (close_when_drained_) {
+      std::error_code ignored;
+      fd_.close(ignored);
+    }
+    if (on_drained) on_drained();
+    return;
+  }
+  writing_ = true;
+  const auto& front = queue_.front();
+  asio::async_write(fd_, asio::buffer(front.data(), front.size()), [self = shared_from_this()](std::error_code ec, std::size_t) {
+    self->writing_ = false;
+    if (self->failed_) return;
+    if (ec) {
+      self->failed_ = true;
+      self->queue_.clear();
+      self->queued_bytes_ = 0;
+      if (self->on_error) self->on_error(ec);
+      return;
+    }
+    self->queued_bytes_ -= self->queue_.front().size();
+    self->queue_.pop_front();
+    self->write_next();
+  });
+}
+
+void FdWriter::close_when_drained() {
+  close_when_drained_ = true;
+  if (!writing_ && queue_.empty()) write_next();
+}
+
+void FdWriter::close() {
+  queue_.clear();
+  queued_bytes_ = 0;
+  failed_ = true;
+  std::error_code ignored;
+  fd_.close(ignored);
+}
+
+}  // namespace taps::apps

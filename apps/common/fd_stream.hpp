@@ -1,0 +1,73 @@
+// Asynchronous reading and writing of plain file descriptors (stdin, stdout, pipes
+// to a child) on the engine's io_context. Regular files work too: epoll refuses
+// them, and Asio then reads and writes them directly, which never blocks for long.
+#pragma once
+
+#include <asio/posix/stream_descriptor.hpp>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "taps/message.hpp"
+
+namespace taps::apps {
+
+// Restores the file status flags (O_NONBLOCK) of stdin and stdout on destruction:
+// they are shared with the shell and the other processes of the pipeline.
+class StdioFlagsGuard {
+ public:
+  StdioFlagsGuard();
+  ~StdioFlagsGuard();
+  StdioFlagsGuard(const StdioFlagsGuard&) = delete;
+  StdioFlagsGuard& operator=(const StdioFlagsGuard&) = delete;
+
+ private:
+  int stdin_flags_;
+  int stdout_flags_;
+};
+
+// Both are held by shared_ptr: a pending operation keeps its object alive.
+class FdReader : public std::enable_shared_from_this<FdReader> {
+ public:
+  // Takes ownership of `fd` (pass a dup() of a standard descriptor).
+  FdReader(asio::io_context& io, int fd);
+
+  // Reads at most `max` bytes; `done` gets them, or an error (asio::error::eof at end).
+  void read(std::size_t max, std::function<void(std::error_code, std::vector<std::uint8_t>)> done);
+  void close();
+
+ private:
+  asio::posix::stream_descriptor fd_;
+  std::vector<std::uint8_t> buffer_;
+};
+
+class FdWriter : public std::enable_shared_from_this<FdWriter> {
+ public:
+  FdWriter(asio::io_context& io, int fd);
+
+  // Queues bytes; they are written in order. `on_error` is called once on failure
+  // (EPIPE when the reader went away) and later writes are dropped.
+  void write(Message bytes);
+  std::size_t queued_bytes() const noexcept { return queued_bytes_; }
+  // Called each time the queue becomes empty.
+  std::function<void()> on_drained;
+  std::function<void(std::error_code)> on_error;
+  // Closes the descriptor once everything queued is written (the reader sees EOF).
+  void close_when_drained();
+  // Stops at once: drops what is queued and closes the descriptor.
+  void close();
+
+ private:
+  void write_next();
+
+  asio::posix::stream_descriptor fd_;
+  std::deque<Message> queue_;
+  std::size_t queued_bytes_ = 0;
+  bool writing_ = false;
+  bool failed_ = false;
+  bool close_when_drained_ = false;
+};
+
+}  // namespace taps::apps

@@ -1,0 +1,47 @@
+// taps-cat's command line: what the user asked for, before any I/O.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/event_log.hpp"
+#include "taps/preconnection.hpp"
+
+namespace taps_cat {
+
+enum class Mode { connect, listen };
+using taps::apps::Verbosity;
+
+struct Options {
+  Mode mode = Mode::connect;
+  std::string host;       // connect: the remote host; listen: the local address (may be empty)
+  std::uint16_t port = 0;
+  bool keep_open = false;           // -k
+  std::string exec;                 // -e CMD
+  std::optional<std::chrono::milliseconds> timeout;  // --timeout SEC: establishment
+  std::chrono::milliseconds wait{0};                  // --wait SEC: UDP replies after EOF
+  Verbosity verbosity = Verbosity::quiet;
+  bool print_config = false;
+  std::string config_file;
+  std::vector<std::string> warnings;  // said on stderr before running (clamped values)
+
+  // The Preconnection that the options and the config file describe.
+  taps::Preconnection preconnection;
+};
+
+// What parse() decided: run with the options, or exit now with `exit_code` after
+// printing `output` (help, version) to stdout or `error` to stderr.
+struct ParseResult {
+  std::optional<Options> options;
+  int exit_code = 0;
+  std::string output;
+  std::string error;
+};
+
+// Parses argv (argv[0] included). Never exits the process, never throws.
+ParseResult parse(const std::vector<std::string>& args);
+
+}  // namespace taps_cat

@@ -1,0 +1,10 @@
+#pragma once
+
+#include "taps-cat/options.hpp"
+
+namespace taps_cat {
+
+// Runs taps-cat as the options say; returns the exit code (DESIGN.md section 5).
+int run(const Options& options);
+
+}  // namespace taps_cat

@@ -1,0 +1,201 @@
+#include "taps-cat/session.hpp"
+
+#include <asio/error.hpp>
+#include <fmt/format.h>
+
+#include "common/exit_codes.hpp"
+
+namespace taps_cat {
+namespace {
+
+using namespace taps::apps;
+
+// Reads and receives of 256 KiB keep bulk transfers at few system calls; at most
+// 1 MiB waits in each direction, so memory stays flat whatever the transfer size.
+constexpr std::size_t stream_chunk = 256 * 1024;
+constexpr std::size_t max_udp_payload = 65507;
+constexpr std::size_t buffered_limit = 1024 * 1024;
+
+}  // namespace
+
+Session::Session(asio::io_context& io, const EventLog& log, SessionConfig config,
+                 std::shared_ptr<FdReader> input, std::shared_ptr<FdWriter> output)
+    : io_(io), log_(log), config_(config), input_(std::move(input)), output_(std::move(output)), wait_timer_(io) {}
+
+taps::ConnectionHandlers Session::handlers() {
+  auto self = shared_from_this();
+  taps::ConnectionHandlers h;
+  h.ready = [self] {
+    self->start();
+  };
+  h.race = [self](const taps::RaceEvent& e) {
+    EventFields fields;
+    switch (e.kind) {
+      case taps::RaceEvent::Kind::resolve:
+        fields = {{"name", e.remote}, {"addresses", e.detail}};
+        break;
+      case taps::RaceEvent::Kind::attempt:
+      case taps::RaceEvent::Kind::cancelled:
+        fields = {{"id", std::int64_t{e.attempt_id}}, {"stack", e.stack}, {"remote", e.remote}};
+        break;
+      case taps::RaceEvent::Kind::attempt_failed:
+        fields = {{"id", std::int64_t{e.attempt_id}}, {"stack", e.stack}, {"remote", e.remote}, {"error", e.detail}};
+        break;
+      case taps::RaceEvent::Kind::ready:
+        fields = {{"id", std::int64_t{e.attempt_id}}, {"stack", e.stack}, {"remote", e.remote}, {"local", e.local}};
+        break;
+    }
+    if (!e.interface_name.empty()) fields.emplace_back("interface", e.interface_name);
+    self->log_.emit(taps::to_string(e.kind), fields, e.at);
+  };
+  h.establishment_error = [self](const taps::Error& e) {
+    self->log_.emit("establishment_error", {{"error", e.message()}});
+    self->log_.error(e.message());
+    self->finish(exit_code_for_establishment(e.code));
+  };
+  h.sent = [self](const taps::MessageContext& ctx) {
+    self->unsent_bytes_ -= self->unsent_sizes_.front();
+    self->bytes_sent_ += self->unsent_sizes_.front();
+    if (self->config_.datagrams && !ctx.final) {
+      self->log_.emit("sent", {{"bytes", static_cast<std::int64_t>(self->unsent_sizes_.front())}});
+    }
+    self->unsent_sizes_.pop_front();
+    if (ctx.final) {
+      self->our_end_sent();
+      return;
+    }
+    self->read_input();
+  };
+  h.send_error = [self](const taps::MessageContext&, const taps::Error& e) {
+    self->log_.error(fmt::format("send failed: {}", e.message()));
+    self->connection_.abort();
+    self->finish(exit_connection);
+  };
+  h.received = [self](taps::Message m, taps::MessageContext ctx) {
+    self->receive_pending_ = false;
+    self->log_.emit("received", {{"bytes", static_cast<std::int64_t>(m.size())}, {"remote", ctx.remote_endpoint}});
+    self->write_output(std::move(m));
+    self->request_receive();
+  };
+  h.received_partial = [self](taps::Message m, taps::MessageContext, bool end_of_message) {
+    self->receive_pending_ = false;
+    self->write_output(std::move(m));
+    if (end_of_message) {
+      self->peer_ended();
+    } else {
+      self->request_receive();
+    }
+  };
+  h.closed = [self] {
+    self->log_.emit("closed", {{"bytes_sent", static_cast<std::int64_t>(self->bytes_sent_)},
+                               {"bytes_received", static_cast<std::int64_t>(self->bytes_received_)}});
+    self->finish(exit_ok);
+  };
+  h.connection_error = [self](const taps::Error& e) {
+    self->log_.emit("connection_error", {{"error", e.message()}});
+    if (e.code != taps::errc::connection_aborted) self->log_.error(e.message());
+    self->finish(exit_code_for_connection(e.code));
+  };
+  h.soft_error = [self](const taps::Error& e) { self->log_.emit("soft_error", {{"error", e.message()}}); };
+  return h;
+}
+
+void Session::start() {
+  std::weak_ptr<Session> weak = shared_from_this();
+  output_->on_drained = [weak] {
+    if (auto self = weak.lock()) {
+      self->request_receive();
+      self->maybe_done();
+    }
+  };
+  output_->on_error = [weak](std::error_code ec) {
+    auto self = weak.lock();
+    if (!self) return;
+    self->log_.error(fmt::format("cannot write output: {}", ec.message()));
+    self->exit_code_ = exit_connection;
+    self->connection_.abort();
+  };
+  if (config_.read_input) read_input();
+  request_receive();
+}
+
+void Session::interrupt() {
+  if (input_) input_->close();
+  input_ended_ = true;
+  connection_.abort();
+}
+
+void Session::read_input() {
+  if (!config_.read_input || !input_ || reading_input_ || input_ended_ || unsent_bytes_ >= buffered_limit) return;
+  reading_input_ = true;
+  std::size_t chunk = config_.datagrams ? max_udp_payload : stream_chunk;
+  input_->read(chunk, [self = shared_from_this()](std::error_code ec, std::vector<std::uint8_t> bytes) {
+    self->reading_input_ = false;
+    if (self->input_ended_) return;
+    if (ec) {
+      self->input_ended_ = true;
+      if (ec != asio::error::eof) self->log_.error(fmt::format("cannot read input: {}", ec.message()));
+      taps::MessageContext ctx;
+      ctx.final = true;
+      self->final_queued_ = true;
+      self->unsent_sizes_.push_back(0);
+      self->connection_.send(taps::Message{}, std::move(ctx));
+      return;
+    }
+    self->unsent_sizes_.push_back(bytes.size());
+    self->unsent_bytes_ += bytes.size();
+    self->connection_.send(taps::Message(std::move(bytes)));
+    self->read_input();
+  });
+}
+
+void Session::request_receive() {
+  if (receive_pending_ || peer_ended_ || output_->queued_bytes() >= buffered_limit) return;
+  receive_pending_ = true;
+  connection_.receive(1, config_.datagrams ? max_udp_payload : stream_chunk);
+}
+
+void Session::write_output(taps::Message message) {
+  bytes_received_ += message.size();
+  output_->write(std::move(message));
+}
+
+void Session::peer_ended() {
+  peer_ended_ = true;
+  if (config_.close_output_at_end) output_->close_when_drained();
+  // Without input of our own, the peer's end is ours too.
+  if (!config_.read_input && !final_queued_) {
+    final_queued_ = true;
+    taps::MessageContext ctx;
+    ctx.final = true;
+    unsent_sizes_.push_back(0);
+    connection_.send(taps::Message{}, std::move(ctx));
+  }
+}
+
+// UDP has no FIN: after our last datagram, wait for replies (--wait), then close.
+void Session::our_end_sent() {
+  if (!config_.datagrams || !config_.close_after_input) return;
+  wait_timer_.expires_after(config_.wait);
+  wait_timer_.async_wait([self = shared_from_this()](std::error_code ec) {
+    if (!ec) self->connection_.close();
+  });
+}
+
+void Session::finish(int code) {
+  if (!exit_code_) exit_code_ = code;
+  wait_timer_.cancel();
+  if (input_) input_->close();
+  maybe_done();
+}
+
+void Session::maybe_done() {
+  if (reported_ || !exit_code_ || output_->queued_bytes() > 0) return;
+  reported_ = true;
+  output_->on_drained = nullptr;
+  output_->on_error = nullptr;
+  auto done = std::move(on_done_);
+  if (done) done(*exit_code_);
+}
+
+}  // namespace taps_cat

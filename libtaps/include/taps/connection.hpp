@@ -1,0 +1,96 @@
+// Connection (RFC 9622 sections 7-10) and the handlers that receive its events.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <limits>
+#include <memory>
+#include <string>
+
+#include "taps/error.hpp"
+#include "taps/message.hpp"
+
+namespace taps {
+
+namespace detail {
+class ConnectionImpl;
+}
+
+// One step of establishment, for observers (taps-cat --json, tests, demos).
+struct RaceEvent {
+  enum class Kind { resolve, attempt, attempt_failed, ready, cancelled };
+  Kind kind;
+  std::chrono::steady_clock::time_point at;  // when it happened (not when delivered)
+  int attempt_id = 0;                        // 1, 2, ... in start order; 0 for resolve
+  std::string stack;                         // "tcp", "udp"
+  std::string remote;                        // "ADDR:PORT", or for resolve the name
+  std::string local;                         // "ADDR:PORT" once bound
+  std::string interface_name;                // only when bound to an interface
+  std::string detail;                        // error text, or the resolved addresses
+};
+std::string_view to_string(RaceEvent::Kind k) noexcept;  // "resolve", "attempt_failed", ...
+
+// Handlers for the RFC 9622 Connection events. Every event is posted to the
+// Context's thread; none is called from inside the action that caused it. Unset
+// handlers are skipped. After closed or connection_error (or establishment_error)
+// no further event is delivered.
+struct ConnectionHandlers {
+  std::function<void()> ready;
+  std::function<void(const Error&)> establishment_error;
+  // One of sent / expired / send_error per send(), in send order.
+  std::function<void(const MessageContext&)> sent;
+  std::function<void(const MessageContext&)> expired;
+  std::function<void(const MessageContext&, const Error&)> send_error;
+  // One of received / received_partial / receive_error per receive() call.
+  std::function<void(Message, MessageContext)> received;
+  std::function<void(Message, MessageContext, bool end_of_message)> received_partial;
+  std::function<void(const Error&)> receive_error;
+  std::function<void()> closed;
+  std::function<void(const Error&)> connection_error;
+  std::function<void(const Error&)> soft_error;
+  // _taps extension: establishment steps (resolution, each attempt, the winner).
+  std::function<void(const RaceEvent&)> race;
+};
+
+// A handle to a Connection; copies refer to the same Connection. All actions must be
+// called on the Context's thread. An empty handle (default-constructed) does nothing.
+class Connection {
+ public:
+  Connection() = default;
+  explicit Connection(std::shared_ptr<detail::ConnectionImpl> impl) : impl_(std::move(impl)) {}
+
+  // Queues a message; returns its id (also in the MessageContext of its event). Before
+  // ready, messages wait and go out on the connection that wins the race. Emits
+  // exactly one of sent, expired or send_error. On a byte stream without a framer the
+  // message's bytes are appended to the stream; `ctx.final` half-closes after it.
+  MessageId send(Message message, MessageContext ctx = {});
+
+  // Asks for one message, or for at least `min_incomplete` bytes of a partial one and
+  // at most `max_length` bytes. Emits exactly one received, received_partial or
+  // receive_error per call, when data is there: without calls, nothing is read past
+  // the engine's bounded buffer (back-pressure).
+  void receive(std::size_t min_incomplete = 1,
+               std::size_t max_length = std::numeric_limits<std::size_t>::max());
+
+  // Sends what is queued, then closes gracefully (TCP FIN); emits closed once both
+  // directions are done. Received data that no receive() asked for is discarded.
+  void close();
+  // Closes at once (TCP RST), dropping queued messages; emits connection_error
+  // with errc::connection_aborted.
+  void abort();
+
+  // "ADDR:PORT" of the connected peer and of the local side; empty before ready.
+  std::string remote_endpoint() const;
+  std::string local_endpoint() const;
+  // "tcp" or "udp"; empty before ready.
+  std::string stack() const;
+
+  explicit operator bool() const noexcept { return impl_ != nullptr; }
+  friend bool operator==(const Connection&, const Connection&) = default;
+
+ private:
+  std::shared_ptr<detail::ConnectionImpl> impl_;
+};
+
+}  // namespace taps

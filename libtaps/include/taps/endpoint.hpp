@@ -1,0 +1,63 @@
+// Local and Remote Endpoints (RFC 9622 section 6.1): values that name where a
+// Connection goes or listens. Nothing is resolved or validated here; Initiate and
+// Listen do that and report a precise configuration error.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace taps {
+
+class RemoteEndpoint {
+ public:
+  RemoteEndpoint& with_host_name(std::string name) { host_name_ = std::move(name); return *this; }
+  RemoteEndpoint& with_port(std::uint16_t port) { port_ = port; return *this; }
+  // A literal IPv4 or IPv6 address; IPv6 may carry a scope ("fe80::1%veth0").
+  RemoteEndpoint& with_ip_address(std::string address) { address_ = std::move(address); return *this; }
+  RemoteEndpoint& with_interface(std::string name) { interface_ = std::move(name); return *this; }
+
+  const std::optional<std::string>& host_name() const noexcept { return host_name_; }
+  const std::optional<std::uint16_t>& port() const noexcept { return port_; }
+  const std::optional<std::string>& ip_address() const noexcept { return address_; }
+  const std::optional<std::string>& interface_name() const noexcept { return interface_; }
+
+  // "host:port", "[v6]:port" or "addr:port": for messages and JSON.
+  std::string to_string() const;
+
+  friend bool operator==(const RemoteEndpoint&, const RemoteEndpoint&) = default;
+
+ private:
+  std::optional<std::string> host_name_;
+  std::optional<std::uint16_t> port_;
+  std::optional<std::string> address_;
+  std::optional<std::string> interface_;
+};
+
+class LocalEndpoint {
+ public:
+  LocalEndpoint& with_host_name(std::string name) { host_name_ = std::move(name); return *this; }
+  LocalEndpoint& with_port(std::uint16_t port) { port_ = port; return *this; }
+  LocalEndpoint& with_ip_address(std::string address) { address_ = std::move(address); return *this; }
+  LocalEndpoint& with_interface(std::string name) { interface_ = std::move(name); return *this; }
+
+  const std::optional<std::string>& host_name() const noexcept { return host_name_; }
+  const std::optional<std::uint16_t>& port() const noexcept { return port_; }
+  const std::optional<std::string>& ip_address() const noexcept { return address_; }
+  const std::optional<std::string>& interface_name() const noexcept { return interface_; }
+
+  std::string to_string() const;
+
+  friend bool operator==(const LocalEndpoint&, const LocalEndpoint&) = default;
+
+ private:
+  std::optional<std::string> host_name_;
+  std::optional<std::uint16_t> port_;
+  std::optional<std::string> address_;
+  std::optional<std::string> interface_;
+};
+
+// "ADDR:PORT", with IPv6 in brackets: the form JSON events and messages use.
+std::string format_address_port(const std::string& address, std::uint16_t port);
+
+}  // namespace taps

@@ -1,0 +1,72 @@
+// Messages and Message Contexts (RFC 9622 sections 9.1 and 9.3).
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace taps {
+
+// The bytes of one message (or, for a byte stream, of one partial delivery). Owns them.
+class Message {
+ public:
+  Message() = default;
+  explicit Message(std::vector<std::uint8_t> bytes) : bytes_(std::move(bytes)) {}
+  explicit Message(std::string_view text) : bytes_(text.begin(), text.end()) {}
+
+  const std::uint8_t* data() const noexcept { return bytes_.data(); }
+  std::size_t size() const noexcept { return bytes_.size(); }
+  bool empty() const noexcept { return bytes_.empty(); }
+  std::string_view as_string_view() const noexcept {
+    return {reinterpret_cast<const char*>(bytes_.data()), bytes_.size()};
+  }
+  std::vector<std::uint8_t>& bytes() noexcept { return bytes_; }
+  const std::vector<std::uint8_t>& bytes() const noexcept { return bytes_; }
+
+ private:
+  std::vector<std::uint8_t> bytes_;
+};
+
+using MessageId = std::uint64_t;
+
+// Per-message properties and metadata. On send, the application fills the
+// properties; on receive, the engine fills the endpoints and framer metadata.
+class MessageContext {
+ public:
+  // Set by send(): the identity that the sent/expired/send_error events echo.
+  MessageId id = 0;
+
+  // RFC 9622 section 9.1.3 message properties.
+  std::optional<std::chrono::milliseconds> msg_lifetime;  // msgLifetime; unset = infinite
+  int msg_priority = 100;                                 // msgPriority
+  bool msg_ordered = true;                                // msgOrdered
+  bool safely_replayable = false;                         // safelyReplayable
+  // final: the last message in this direction. On a TCP stream, sending it half-closes
+  // (FIN); on receive it marks the peer's end of stream.
+  bool final = false;
+
+  // Where a received message came from and arrived at, as "ADDR:PORT".
+  std::string remote_endpoint;
+  std::string local_endpoint;
+
+  // Metadata namespaced by framer (e.g. set("lp", "length", "12")).
+  void set(std::string_view framer, std::string_view name, std::string value) {
+    metadata_[{std::string(framer), std::string(name)}] = std::move(value);
+  }
+  std::optional<std::string> get(std::string_view framer, std::string_view name) const {
+    auto it = metadata_.find({std::string(framer), std::string(name)});
+    if (it == metadata_.end()) return std::nullopt;
+    return it->second;
+  }
+
+ private:
+  std::map<std::pair<std::string, std::string>, std::string> metadata_;
+};
+
+}  // namespace taps

@@ -1,0 +1,59 @@
+// Preconnection (RFC 9622 section 6): endpoints, properties and security
+// parameters, from which Initiate makes a Connection and Listen a Listener.
+#pragma once
+
+#include <vector>
+
+#include "taps/connection.hpp"
+#include "taps/context.hpp"
+#include "taps/endpoint.hpp"
+#include "taps/error.hpp"
+#include "taps/listener.hpp"
+#include "taps/properties.hpp"
+#include "taps/security.hpp"
+
+namespace taps {
+
+class Preconnection {
+ public:
+  Preconnection() = default;
+  Preconnection(std::vector<LocalEndpoint> local, std::vector<RemoteEndpoint> remote,
+                TransportProperties properties = {},
+                SecurityParameters security = SecurityParameters::disabled())
+      : local_(std::move(local)), remote_(std::move(remote)),
+        properties_(std::move(properties)), security_(std::move(security)) {}
+
+  Preconnection& add_local(LocalEndpoint e) { local_.push_back(std::move(e)); return *this; }
+  Preconnection& add_remote(RemoteEndpoint e) { remote_.push_back(std::move(e)); return *this; }
+
+  const std::vector<LocalEndpoint>& local_endpoints() const noexcept { return local_; }
+  const std::vector<RemoteEndpoint>& remote_endpoints() const noexcept { return remote_; }
+  std::vector<LocalEndpoint>& local_endpoints() noexcept { return local_; }
+  std::vector<RemoteEndpoint>& remote_endpoints() noexcept { return remote_; }
+  const TransportProperties& transport_properties() const noexcept { return properties_; }
+  TransportProperties& transport_properties() noexcept { return properties_; }
+  const SecurityParameters& security_parameters() const noexcept { return security_; }
+  SecurityParameters& security_parameters() noexcept { return security_; }
+
+  // Checks the Preconnection without doing I/O: the errors Initiate and Listen would
+  // return at once (no remote endpoint, bad address literal, unsatisfiable properties).
+  std::optional<Error> validate_for_initiate() const;
+  std::optional<Error> validate_for_listen() const;
+
+  // Initiate: resolves, races the candidates, and emits ready or establishment_error.
+  // Fails at once (no event) on a configuration error.
+  Result<Connection> initiate(Context& ctx, ConnectionHandlers handlers) const;
+  // Listen: binds every local endpoint and emits listening, then connection_received
+  // per new peer (TCP: per accepted connection; UDP: per remote endpoint).
+  Result<Listener> listen(Context& ctx, ListenerHandlers handlers) const;
+
+  friend bool operator==(const Preconnection&, const Preconnection&) = default;
+
+ private:
+  std::vector<LocalEndpoint> local_;
+  std::vector<RemoteEndpoint> remote_;
+  TransportProperties properties_;
+  SecurityParameters security_;
+};
+
+}  // namespace taps

@@ -1,0 +1,99 @@
+// Transport Properties of RFC 9622 section 6.2 (selection) and 8.1 (connection),
+// with the preference levels and profiles the RFC defines.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace taps {
+
+enum class Preference { require, prefer, no_preference, avoid, prohibit };
+
+// "require", "prefer", "noPreference", "avoid", "prohibit" (RFC 9622 spelling).
+std::string_view to_string(Preference p) noexcept;
+std::optional<Preference> preference_from_string(std::string_view s) noexcept;
+
+enum class Direction { bidirectional, unidirectional_send, unidirectional_receive };
+std::string_view to_string(Direction d) noexcept;  // "bidirectional", "unidirectionalSend", ...
+std::optional<Direction> direction_from_string(std::string_view s) noexcept;
+
+// The protocol stacks this engine can build.
+enum class Stack { tcp, udp };
+std::string_view to_string(Stack s) noexcept;  // "tcp", "udp"
+
+// Selection and connection properties of one Preconnection. A value type: copy freely.
+//
+// Preference-valued selection properties are addressed by their RFC 9622 names
+// (reliability, preserveMsgBoundaries, perMsgReliability, preserveOrder, zeroRttMsg,
+// multistreaming, fullChecksumSend, fullChecksumRecv, congestionControl, keepAlive,
+// useTemporaryLocalAddress, softErrorNotify, activeReadBeforeSend). Unknown names are
+// rejected by set() so that a typo never silently selects the default.
+class TransportProperties {
+ public:
+  // RFC 9622 defaults ("reliable-inorder-stream").
+  TransportProperties();
+
+  // RFC 9622 section 6.2 profiles.
+  static TransportProperties reliable_inorder_stream();
+  static TransportProperties reliable_message();
+  static TransportProperties unreliable_datagram();
+
+  // The names set() accepts, in RFC order.
+  static const std::vector<std::string_view>& selection_property_names();
+
+  // Returns false (and changes nothing) when `name` is not a selection property.
+  bool set(std::string_view name, Preference p);
+  TransportProperties& require(std::string_view name) { return checked_set(name, Preference::require); }
+  TransportProperties& prefer(std::string_view name) { return checked_set(name, Preference::prefer); }
+  TransportProperties& avoid(std::string_view name) { return checked_set(name, Preference::avoid); }
+  TransportProperties& prohibit(std::string_view name) { return checked_set(name, Preference::prohibit); }
+
+  Preference get(std::string_view name) const;
+  // True when the value was set by the application rather than left at the default.
+  bool is_explicit(std::string_view name) const;
+
+  // Selection property "direction".
+  TransportProperties& set_direction(Direction d) { direction_ = d; return *this; }
+  Direction direction() const noexcept { return direction_; }
+
+  // Selection property "interface": a preference per interface name.
+  TransportProperties& set_interface(std::string name, Preference p);
+  const std::map<std::string, Preference>& interfaces() const noexcept { return interfaces_; }
+
+  // Connection property connTimeout: the whole establishment, race included. Unset = none.
+  std::optional<std::chrono::milliseconds> conn_timeout;
+  // _taps.addressFamily: restrict candidates to IPv4 (4) or IPv6 (6); 0 = both.
+  int address_family = 0;
+  // Racing timers (RFC 8305): Connection Attempt Delay and Resolution Delay.
+  std::chrono::milliseconds connection_attempt_delay{250};
+  std::chrono::milliseconds resolution_delay{50};
+
+  friend bool operator==(const TransportProperties&, const TransportProperties&) = default;
+
+ private:
+  TransportProperties& checked_set(std::string_view name, Preference p);
+
+  struct Value {
+    Preference preference;
+    bool is_explicit;
+    friend bool operator==(const Value&, const Value&) = default;
+  };
+  std::map<std::string, Value, std::less<>> selection_;
+  Direction direction_ = Direction::bidirectional;
+  std::map<std::string, Preference> interfaces_;
+};
+
+// A Stack that satisfies the properties, best first; or the reason none does, naming
+// the property. Pure: it is what Initiate and Listen use to pick the stack.
+struct StackSelection {
+  std::vector<Stack> stacks;  // best first; empty when error is set
+  std::string error;          // "reliability=require and preserveMsgBoundaries=require: ..."
+};
+StackSelection select_stacks(const TransportProperties& props);
+
+}  // namespace taps

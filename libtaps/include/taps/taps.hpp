@@ -1,0 +1,14 @@
+// The whole public API of libtaps.
+#pragma once
+
+#include "taps/config.hpp"
+#include "taps/connection.hpp"
+#include "taps/context.hpp"
+#include "taps/endpoint.hpp"
+#include "taps/error.hpp"
+#include "taps/listener.hpp"
+#include "taps/message.hpp"
+#include "taps/preconnection.hpp"
+#include "taps/properties.hpp"
+#include "taps/security.hpp"
+#include "taps/version.hpp"

@@ -1,0 +1,128 @@
+// The state a Connection has whatever its stack: handlers, event posting, the send
+// queue and the bounded receive queue. Subclasses move the bytes (TCP, UDP).
+//
+//   establishing --ready--> established --close()/final both ways--> closing --> closed
+//        |                       |
+//        +--all failed--> closed  +--error/abort--> closed (connection_error)
+#pragma once
+
+#include <asio/io_context.hpp>
+#include <asio/post.hpp>
+#include <chrono>
+#include <cstddef>
+#include <deque>
+#include <functional>
+#include <optional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "taps/connection.hpp"
+
+namespace taps::detail {
+
+enum class ConnectionState { establishing, established, closing, closed };
+
+// How much received data may wait for receive() before reading pauses.
+inline constexpr std::size_t receive_buffer_limit = 1 << 20;
+
+class ConnectionImpl : public std::enable_shared_from_this<ConnectionImpl> {
+ public:
+  ConnectionImpl(asio::io_context& io, ConnectionHandlers handlers, bool is_stream);
+  virtual ~ConnectionImpl() = default;
+  ConnectionImpl(const ConnectionImpl&) = delete;
+  ConnectionImpl& operator=(const ConnectionImpl&) = delete;
+
+  // The API actions (see connection.hpp).
+  MessageId send(Message message, MessageContext ctx);
+  void receive(std::size_t min_incomplete, std::size_t max_length);
+  void close();
+  void abort();
+
+  const std::string& remote_endpoint() const noexcept { return remote_; }
+  const std::string& local_endpoint() const noexcept { return local_; }
+  const std::string& stack() const noexcept { return stack_; }
+
+  // For Listeners: the connection arrived established; its events start now.
+  void established_by_listener(ConnectionHandlers handlers);
+
+  // For the racer, with the winner's endpoints; subclasses adopt the socket first.
+  void establishment_succeeded();
+  void establishment_failed(Error error);
+  void post_race_event(RaceEvent event);
+  // Set while a race runs: abort() calls it to cancel every attempt.
+  std::function<void()> cancel_establishment;
+
+ protected:
+  struct Outgoing {
+    Message message;
+    MessageContext ctx;
+    std::chrono::steady_clock::time_point queued_at;
+  };
+
+  // Subclasses: start moving queued messages (called when the queue gains messages).
+  virtual void start_writing() = 0;
+  // Reading paused because receive_buffer_limit was reached; resume when drained.
+  virtual void resume_reading() = 0;
+  // Closes the socket gracefully (after the final message went out) or at once.
+  virtual void shutdown_transport(bool graceful) = 0;
+
+  // Called by subclasses as bytes move.
+  void on_data(Message data, MessageContext ctx);  // a chunk (stream) or a datagram
+  void on_end_of_stream();                         // peer sent FIN
+  void on_sent(Outgoing&& out);                    // one message fully handed to the kernel
+  void on_send_failed(Outgoing&& out, Error error);
+  void on_final_sent();                            // our FIN is out
+  void on_transport_error(Error error);            // the connection is lost
+  void on_transport_closed();                      // graceful close completed
+  void on_soft_error(Error error);                 // e.g. ICMP unreachable on UDP
+
+  bool receive_buffer_full() const noexcept { return inbound_bytes_ >= receive_buffer_limit; }
+  bool has_outgoing() const noexcept { return !outgoing_.empty(); }
+  Outgoing pop_outgoing();
+  // Drops messages whose msgLifetime passed while queued, emitting expired.
+  void expire_outgoing();
+  bool is_open() const noexcept {
+    return state_ == ConnectionState::established || state_ == ConnectionState::closing;
+  }
+  bool final_queued() const noexcept { return final_queued_; }
+
+  asio::io_context& io_;
+  ConnectionHandlers handlers_;
+  ConnectionState state_ = ConnectionState::establishing;
+  std::string remote_, local_, stack_;
+
+ private:
+  template <class Fn>
+  void post_event(Fn fn);
+  void deliver_received();
+  void maybe_finish();
+  void finish(std::optional<Error> error);
+
+  struct ReceiveRequest {
+    std::size_t min_incomplete, max_length;
+  };
+  const bool is_stream_;
+  MessageId next_id_ = 1;
+  std::deque<Outgoing> outgoing_;
+  std::size_t unsettled_ = 0;  // queued or in flight: not yet sent, expired or failed
+  bool final_queued_ = false;
+  bool final_sent_ = false;
+  bool close_requested_ = false;
+  std::deque<std::pair<Message, MessageContext>> inbound_;
+  std::size_t inbound_bytes_ = 0;
+  bool peer_ended_ = false;      // FIN read from the transport
+  bool end_delivered_ = false;   // the application has seen the end of the stream
+  std::deque<ReceiveRequest> receives_;
+  bool terminal_posted_ = false;
+  bool terminal_delivered_ = false;
+};
+
+template <class Fn>
+void ConnectionImpl::post_event(Fn fn) {
+  asio::post(io_, [self = shared_from_this(), fn = std::move(fn)]() mutable {
+    if (!self->terminal_delivered_) fn(self->handlers_);
+  });
+}
+
+}  // namespace taps::detail

@@ -1,0 +1,190 @@
+#include "core/listener_impl.hpp"
+
+#include <asio/post.hpp>
+#include <fmt/format.h>
+
+#include "transport/address.hpp"
+#include "transport/tcp_connection.hpp"
+#include "transport/udp_connection.hpp"
+#include "transport/udp_demux.hpp"
+
+namespace taps::detail {
+namespace {
+
+constexpr int listen_backlog = 1024;
+
+// A wildcard IPv6 socket also takes IPv4 (dual stack) unless IPv6 only was asked.
+template <class Socket>
+void configure(Socket& socket, const asio::ip::address& address, int family, std::error_code& ec) {
+  socket.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec && address.is_v6()) socket.set_option(asio::ip::v6_only(family == 6 || !address.is_unspecified()), ec);
+}
+
+}  // namespace
+
+ListenerImpl::ListenerImpl(asio::io_context& io, ListenerHandlers handlers, ListenSpec spec)
+    : io_(io), handlers_(std::move(handlers)), spec_(std::move(spec)), resolver_(io) {}
+
+void ListenerImpl::start() {
+  if (spec_.address) {
+    asio::post(io_, [self = shared_from_this()] { self->bind_all({*self->spec_.address}); });
+    return;
+  }
+  if (!spec_.host_name) {
+    auto wildcard = spec_.family == 4 ? asio::ip::address(asio::ip::address_v4::any())
+                                      : asio::ip::address(asio::ip::address_v6::any());
+    asio::post(io_, [self = shared_from_this(), wildcard] { self->bind_all({wildcard}); });
+    return;
+  }
+  resolver_.async_resolve(*spec_.host_name, std::to_string(spec_.port),
+                          asio::ip::resolver_base::passive | asio::ip::resolver_base::numeric_service,
+                          [self = shared_from_this()](std::error_code ec, asio::ip::tcp::resolver::results_type r) {
+                            if (self->stopped_) return;
+                            if (ec) {
+                              self->fail(make_error(errc::name_resolution_failed,
+                                                    fmt::format("cannot resolve {}: {}", *self->spec_.host_name, ec.message())));
+                              return;
+                            }
+                            std::vector<asio::ip::address> addresses;
+                            for (const auto& entry : r) {
+                              auto a = entry.endpoint().address();
+                              if ((self->spec_.family == 4 && a.is_v6()) || (self->spec_.family == 6 && a.is_v4())) continue;
+                              if (std::find(addresses.begin(), addresses.end(), a) == addresses.end()) addresses.push_back(a);
+                            }
+                            if (addresses.empty()) {
+                              self->fail(make_error(errc::name_resolution_failed,
+                                                    fmt::format("{} has no IPv{} address", *self->spec_.host_name, self->spec_.family)));
+                              return;
+                            }
+                            self->bind_all(addresses);
+                          });
+}
+
+void ListenerImpl::bind_all(const std::vector<asio::ip::address>& addresses) {
+  if (stopped_) return;
+  for (const auto& address : addresses) {
+    auto error = spec_.stack == Stack::tcp ? bind_tcp(address) : bind_udp(address);
+    // A wildcard IPv6 bind fails where IPv6 is disabled: IPv4 alone still serves.
+    if (error && address.is_v6() && address.is_unspecified() && spec_.family == 0) {
+      error = spec_.stack == Stack::tcp ? bind_tcp(asio::ip::address_v4::any()) : bind_udp(asio::ip::address_v4::any());
+    }
+    if (error) {
+      fail(*error);
+      return;
+    }
+  }
+  auto self = shared_from_this();
+  asio::post(io_, [self] {
+    if (!self->stopped_ && self->handlers_.listening) self->handlers_.listening(self->local_endpoints_);
+  });
+  for (auto& acceptor : acceptors_) accept(*acceptor);
+  for (auto& demux : demuxes_) demux->start();
+}
+
+std::optional<Error> ListenerImpl::bind_tcp(const asio::ip::address& address) {
+  auto acceptor = std::make_unique<asio::ip::tcp::acceptor>(io_);
+  asio::ip::tcp::endpoint endpoint(address, spec_.port);
+  std::error_code ec;
+  acceptor->open(endpoint.protocol(), ec);
+  if (!ec) configure(*acceptor, address, spec_.family, ec);
+  if (!ec) acceptor->bind(endpoint, ec);
+  if (!ec) acceptor->listen(listen_backlog, ec);
+  if (ec) return make_error(errc::listener_failed, fmt::format("listen on {}: {}", to_string(address, spec_.port), ec.message()));
+  local_endpoints_.push_back(endpoint_string(acceptor->local_endpoint(ec)));
+  acceptors_.push_back(std::move(acceptor));
+  return std::nullopt;
+}
+
+std::optional<Error> ListenerImpl::bind_udp(const asio::ip::address& address) {
+  asio::ip::udp::socket socket(io_);
+  asio::ip::udp::endpoint endpoint(address, spec_.port);
+  std::error_code ec;
+  socket.open(endpoint.protocol(), ec);
+  if (!ec) configure(socket, address, spec_.family, ec);
+  if (!ec) socket.bind(endpoint, ec);
+  if (ec) return make_error(errc::listener_failed, fmt::format("listen on {}: {}", to_string(address, spec_.port), ec.message()));
+  std::string local = endpoint_string(socket.local_endpoint(ec));
+  local_endpoints_.push_back(local);
+  std::weak_ptr<ListenerImpl> weak = shared_from_this();
+  auto demux = std::make_shared<UdpDemux>(std::move(socket), nullptr);
+  std::weak_ptr<UdpDemux> weak_demux = demux;
+  demux->set_new_peer([weak, weak_demux, local](const asio::ip::udp::endpoint& remote) -> std::shared_ptr<UdpConnection> {
+    auto self = weak.lock();
+    auto demux = weak_demux.lock();
+    if (!self || !demux || self->stopped_ || !self->take_connection_slot()) return nullptr;
+    auto connection = std::make_shared<UdpConnection>(self->io_, demux, remote, local);
+    asio::post(self->io_, [self, connection] {
+      if (!self->handlers_.connection_received) return;
+      connection->established_by_listener(self->handlers_.connection_received(Connection(connection)));
+    });
+    return connection;
+  });
+  demuxes_.push_back(std::move(demux));
+  return std::nullopt;
+}
+
+void ListenerImpl::accept(asio::ip::tcp::acceptor& acceptor) {
+  if (stopped_) return;
+  if (limit_ && *limit_ == 0) {
+    paused_.push_back(&acceptor);
+    return;
+  }
+  acceptor.async_accept([self = shared_from_this(), &acceptor](std::error_code ec, asio::ip::tcp::socket socket) {
+    if (self->stopped_ || ec == asio::error::operation_aborted) return;
+    // Per-connection failures (the peer reset before accept, too many open files) must
+    // not end the Listener; try again.
+    if (!ec) {
+      self->take_connection_slot();
+      auto connection = std::make_shared<TcpConnection>(self->io_, ConnectionHandlers{});
+      connection->adopt(std::move(socket));
+      asio::post(self->io_, [self, connection] {
+        if (!self->handlers_.connection_received) return;
+        connection->established_by_listener(self->handlers_.connection_received(Connection(connection)));
+      });
+    }
+    self->accept(acceptor);
+  });
+}
+
+bool ListenerImpl::take_connection_slot() {
+  if (!limit_) return true;
+  if (*limit_ == 0) return false;
+  --*limit_;
+  return true;
+}
+
+void ListenerImpl::set_new_connection_limit(std::size_t n) {
+  limit_ = n;
+  if (n == 0) return;
+  auto paused = std::move(paused_);
+  paused_.clear();
+  for (auto* acceptor : paused) accept(*acceptor);
+}
+
+void ListenerImpl::stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  resolver_.cancel();
+  std::error_code ignored;
+  for (auto& acceptor : acceptors_) acceptor->close(ignored);
+  for (auto& demux : demuxes_) demux->stop_accepting();
+  asio::post(io_, [self = shared_from_this()] {
+    auto h = std::move(self->handlers_);
+    self->handlers_ = {};
+    if (h.stopped) h.stopped();
+  });
+}
+
+void ListenerImpl::fail(Error error) {
+  stopped_ = true;
+  std::error_code ignored;
+  for (auto& acceptor : acceptors_) acceptor->close(ignored);
+  for (auto& demux : demuxes_) demux->stop_accepting();
+  asio::post(io_, [self = shared_from_this(), error = std::move(error)] {
+    auto h = std::move(self->handlers_);
+    self->handlers_ = {};
+    if (h.establishment_error) h.establishment_error(error);
+  });
+}
+
+}  // namespace taps::detail

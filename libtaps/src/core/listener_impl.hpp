@@ -1,0 +1,55 @@
+// A Listener: binds the local endpoint and turns accepted TCP connections, or new
+// UDP remote endpoints, into Connections.
+#pragma once
+
+#include <asio/ip/tcp.hpp>
+#include <asio/ip/udp.hpp>
+#include <asio/ip/v6_only.hpp>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "taps/listener.hpp"
+#include "taps/properties.hpp"
+
+namespace taps::detail {
+
+class UdpDemux;
+
+struct ListenSpec {
+  Stack stack;
+  std::optional<asio::ip::address> address;  // none: the wildcard address
+  std::optional<std::string> host_name;      // resolved (passive) before binding
+  std::uint16_t port = 0;
+  int family = 0;
+};
+
+class ListenerImpl : public std::enable_shared_from_this<ListenerImpl> {
+ public:
+  ListenerImpl(asio::io_context& io, ListenerHandlers handlers, ListenSpec spec);
+
+  void start();
+  void stop();
+  void set_new_connection_limit(std::size_t n);
+
+ private:
+  void bind_all(const std::vector<asio::ip::address>& addresses);
+  std::optional<Error> bind_tcp(const asio::ip::address& address);
+  std::optional<Error> bind_udp(const asio::ip::address& address);
+  void accept(asio::ip::tcp::acceptor& acceptor);
+  bool take_connection_slot();
+  void fail(Error error);
+
+  asio::io_context& io_;
+  ListenerHandlers handlers_;
+  ListenSpec spec_;
+  asio::ip::tcp::resolver resolver_;
+  std::vector<std::unique_ptr<asio::ip::tcp::acceptor>> acceptors_;
+  std::vector<std::shared_ptr<UdpDemux>> demuxes_;
+  std::vector<std::string> local_endpoints_;
+  std::optional<std::size_t> limit_;
+  std::vector<asio::ip::tcp::acceptor*> paused_;  // acceptors waiting for a raised limit
+  bool stopped_ = false;
+};
+
+}  // namespace taps::detail

@@ -1,0 +1,129 @@
+#include "taps/preconnection.hpp"
+
+#include <asio/io_context.hpp>
+#include <fmt/format.h>
+
+#include "core/listener_impl.hpp"
+#include "racing/racer.hpp"
+#include "transport/address.hpp"
+#include "transport/tcp_connection.hpp"
+#include "transport/udp_connection.hpp"
+
+namespace taps {
+namespace {
+
+using detail::parse_ip_literal;
+
+std::optional<Error> config_error(std::string detail) {
+  return make_error(errc::invalid_configuration, std::move(detail));
+}
+
+template <class Endpoint>
+std::optional<Error> check_address(const Endpoint& e, const char* which) {
+  if (e.ip_address() && !parse_ip_literal(*e.ip_address())) {
+    return config_error(fmt::format("{} endpoint: '{}' is not an IP address", which, *e.ip_address()));
+  }
+  return std::nullopt;
+}
+
+std::optional<Error> check_common(const Preconnection& p) {
+  if (!p.security_parameters().is_disabled()) {
+    return make_error(errc::not_supported, "securityParameters: no security protocol (TLS) in this build");
+  }
+  auto selection = select_stacks(p.transport_properties());
+  if (selection.stacks.empty()) return make_error(errc::unsatisfiable_properties, selection.error);
+  if (p.local_endpoints().size() > 1) {
+    return make_error(errc::not_supported, "more than one local endpoint");
+  }
+  for (const auto& l : p.local_endpoints()) {
+    if (auto e = check_address(l, "local")) return e;
+    if (l.interface_name()) return make_error(errc::not_supported, "local endpoint: binding to an interface");
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<Error> Preconnection::validate_for_initiate() const {
+  if (auto e = check_common(*this)) return e;
+  if (properties_.direction() == Direction::unidirectional_receive) {
+    return make_error(errc::establishment_failed, "Initiate on a receive-only Preconnection (direction unidirectionalReceive)");
+  }
+  if (remote_.empty()) return config_error("Initiate needs a remote endpoint");
+  for (const auto& r : remote_) {
+    if (!r.host_name() && !r.ip_address()) return config_error("remote endpoint without a host name or address");
+    if (!r.port()) return config_error(fmt::format("remote endpoint {} has no port", r.to_string()));
+    if (auto e = check_address(r, "remote")) return e;
+  }
+  for (const auto& l : local_) {
+    if (l.host_name() && !l.ip_address()) return make_error(errc::not_supported, "Initiate from a local host name: give an address");
+  }
+  return std::nullopt;
+}
+
+std::optional<Error> Preconnection::validate_for_listen() const { return check_common(*this); }
+
+Result<Connection> Preconnection::initiate(Context& ctx, ConnectionHandlers handlers) const {
+  if (auto e = validate_for_initiate()) return *e;
+  auto& io = ctx.io_context();
+  detail::RaceSpec spec;
+  spec.stack = select_stacks(properties_).stacks.front();
+  spec.remotes = remote_;
+  if (!local_.empty()) {
+    const auto& l = local_.front();
+    if (l.ip_address()) spec.local_address = parse_ip_literal(*l.ip_address());
+    else if (l.port()) spec.local_address = properties_.address_family == 4 ? asio::ip::address(asio::ip::address_v4::any())
+                                                                               : asio::ip::address(asio::ip::address_v6::any());
+    spec.local_port = l.port().value_or(0);
+  }
+  spec.family = properties_.address_family;
+  spec.attempt_delay = properties_.connection_attempt_delay;
+  spec.timeout = properties_.conn_timeout;
+
+  std::shared_ptr<detail::ConnectionImpl> impl;
+  detail::RaceCallbacks callbacks;
+  if (spec.stack == Stack::tcp) {
+    auto tcp = std::make_shared<detail::TcpConnection>(io, std::move(handlers));
+    callbacks.tcp_won = [tcp](asio::ip::tcp::socket s) {
+      tcp->adopt(std::move(s));
+      tcp->establishment_succeeded();
+    };
+    impl = tcp;
+  } else {
+    auto udp = std::make_shared<detail::UdpConnection>(io, std::move(handlers));
+    callbacks.udp_won = [udp](asio::ip::udp::socket s) {
+      udp->adopt(std::move(s));
+      udp->establishment_succeeded();
+    };
+    impl = udp;
+  }
+  callbacks.event = [impl](RaceEvent e) { impl->post_race_event(std::move(e)); };
+  callbacks.failed = [impl](Error e) { impl->establishment_failed(std::move(e)); };
+  auto racer = std::make_shared<detail::Racer>(io, std::move(spec), std::move(callbacks));
+  impl->cancel_establishment = [weak = std::weak_ptr<detail::Racer>(racer)] {
+    if (auto r = weak.lock()) r->cancel();
+  };
+  racer->start();
+  return Connection(impl);
+}
+
+Result<Listener> Preconnection::listen(Context& ctx, ListenerHandlers handlers) const {
+  if (auto e = validate_for_listen()) return *e;
+  detail::ListenSpec spec;
+  spec.stack = select_stacks(properties_).stacks.front();
+  spec.family = properties_.address_family;
+  if (!local_.empty()) {
+    const auto& l = local_.front();
+    if (l.ip_address()) spec.address = parse_ip_literal(*l.ip_address());
+    else if (l.host_name()) {
+      if (auto literal = parse_ip_literal(*l.host_name())) spec.address = literal;
+      else spec.host_name = l.host_name();
+    }
+    spec.port = l.port().value_or(0);
+  }
+  auto impl = std::make_shared<detail::ListenerImpl>(ctx.io_context(), std::move(handlers), std::move(spec));
+  impl->start();
+  return Listener(impl);
+}
+
+}  // namespace taps

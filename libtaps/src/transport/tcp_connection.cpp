@@ -1,0 +1,106 @@
+#include "transport/tcp_connection.hpp"
+
+#include <asio/write.hpp>
+
+#include "transport/address.hpp"
+#include "transport/socket_error.hpp"
+
+namespace taps::detail {
+namespace {
+
+// Big enough that a bulk transfer costs few system calls (socat's default is 8 KiB,
+// which is why it trails iperf); small enough to keep memory per connection low.
+constexpr std::size_t read_chunk = 256 * 1024;
+constexpr std::size_t max_batch_bytes = 4 * 1024 * 1024;
+constexpr std::size_t max_batch_messages = 64;
+
+}  // namespace
+
+TcpConnection::TcpConnection(asio::io_context& io, ConnectionHandlers handlers)
+    : ConnectionImpl(io, std::move(handlers), true), socket_(io) {
+  stack_ = "tcp";
+}
+
+void TcpConnection::adopt(asio::ip::tcp::socket socket) {
+  socket_ = std::move(socket);
+  std::error_code ec;
+  auto remote = socket_.remote_endpoint(ec);
+  if (!ec) remote_ = endpoint_string(remote);
+  auto local = socket_.local_endpoint(ec);
+  if (!ec) local_ = endpoint_string(local);
+  read_buffer_.resize(read_chunk);
+  read();
+}
+
+void TcpConnection::read() {
+  if (reading_ || eof_ || !socket_.is_open() || receive_buffer_full()) return;
+  reading_ = true;
+  socket_.async_read_some(
+      asio::buffer(read_buffer_),
+      [self = std::static_pointer_cast<TcpConnection>(shared_from_this())](std::error_code ec, std::size_t n) {
+        self->reading_ = false;
+        if (ec == asio::error::operation_aborted || !self->socket_.is_open()) return;
+        if (ec == asio::error::eof) {
+          self->eof_ = true;
+          self->on_end_of_stream();
+          return;
+        }
+        if (ec) {
+          self->on_transport_error(socket_error(ec, "receive from " + self->remote_));
+          return;
+        }
+        const auto* begin = self->read_buffer_.data();
+        self->on_data(Message(std::vector<std::uint8_t>(begin, begin + n)), {});
+        self->read();
+      });
+}
+
+void TcpConnection::resume_reading() { read(); }
+
+void TcpConnection::start_writing() {
+  if (writing_ || !socket_.is_open()) return;
+  expire_outgoing();
+  std::vector<asio::const_buffer> buffers;
+  std::size_t bytes = 0;
+  bool final = false;
+  while (has_outgoing() && !final && in_flight_.size() < max_batch_messages && bytes < max_batch_bytes) {
+    in_flight_.push_back(pop_outgoing());
+    const auto& m = in_flight_.back().message;
+    if (!m.empty()) buffers.emplace_back(m.data(), m.size());
+    bytes += m.size();
+    final = in_flight_.back().ctx.final;
+  }
+  if (in_flight_.empty()) return;
+  writing_ = true;
+  asio::async_write(
+      socket_, buffers,
+      [self = std::static_pointer_cast<TcpConnection>(shared_from_this()), final](std::error_code ec, std::size_t) {
+        self->writing_ = false;
+        auto done = std::move(self->in_flight_);
+        self->in_flight_.clear();
+        if (ec == asio::error::operation_aborted) return;
+        if (ec) {
+          auto error = socket_error(ec, "send to " + self->remote_);
+          for (auto& out : done) self->on_send_failed(std::move(out), error);
+          self->on_transport_error(error);
+          return;
+        }
+        for (auto& out : done) self->on_sent(std::move(out));
+        if (final) {
+          std::error_code ignored;  // a peer that already reset us is reported by the reader
+          self->socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+          self->on_final_sent();
+          return;
+        }
+        if (self->has_outgoing()) self->start_writing();
+      });
+}
+
+void TcpConnection::shutdown_transport(bool graceful) {
+  if (!socket_.is_open()) return;
+  std::error_code ignored;
+  if (!graceful) socket_.set_option(asio::socket_base::linger(true, 0), ignored);  // RST
+  socket_.close(ignored);
+}
+
+}  // namespace taps::detail

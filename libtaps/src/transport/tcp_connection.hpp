@@ -1,0 +1,33 @@
+// A Connection over TCP: a reader that fills the bounded receive queue and a writer
+// that sends queued messages with gathered writes.
+#pragma once
+
+#include <asio/ip/tcp.hpp>
+#include <vector>
+
+#include "core/connection_impl.hpp"
+
+namespace taps::detail {
+
+class TcpConnection final : public ConnectionImpl {
+ public:
+  TcpConnection(asio::io_context& io, ConnectionHandlers handlers);
+
+  // Takes over a connected socket (from the racer or an acceptor) and starts reading.
+  void adopt(asio::ip::tcp::socket socket);
+
+ private:
+  void start_writing() override;
+  void resume_reading() override;
+  void shutdown_transport(bool graceful) override;
+  void read();
+
+  asio::ip::tcp::socket socket_;
+  std::vector<std::uint8_t> read_buffer_;
+  std::vector<Outgoing> in_flight_;
+  bool reading_ = false;
+  bool writing_ = false;
+  bool eof_ = false;
+};
+
+}  // namespace taps::detail

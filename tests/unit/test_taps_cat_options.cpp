@@ -1,0 +1,142 @@
+#include <doctest/doctest.h>
+
+#include <cstdio>
+#include <fstream>
+
+#include "taps-cat/options.hpp"
+
+using taps_cat::parse;
+
+namespace {
+
+taps_cat::ParseResult run(std::vector<std::string> args) {
+  args.insert(args.begin(), "taps-cat");
+  return parse(args);
+}
+
+}  // namespace
+
+TEST_CASE("connect: HOST PORT become the remote endpoint; TCP is the default") {
+  auto r = run({"example.net", "80"});
+  REQUIRE(r.options);
+  const auto& o = *r.options;
+  CHECK(o.mode == taps_cat::Mode::connect);
+  REQUIRE(o.preconnection.remote_endpoints().size() == 1);
+  const auto& remote = o.preconnection.remote_endpoints().front();
+  CHECK(remote.host_name() == "example.net");
+  CHECK(!remote.ip_address());
+  CHECK(remote.port() == 80);
+  CHECK(taps::select_stacks(o.preconnection.transport_properties()).stacks.front() == taps::Stack::tcp);
+}
+
+TEST_CASE("address literals are addresses, not names") {
+  for (std::string host : {"127.0.0.1", "::1", "fe80::1%lo"}) {
+    auto r = run({host, "9"});
+    REQUIRE(r.options);
+    CHECK(r.options->preconnection.remote_endpoints().front().ip_address() == host);
+  }
+}
+
+TEST_CASE("--udp selects UDP through the reliability property") {
+  auto r = run({"--udp", "127.0.0.1", "53"});
+  REQUIRE(r.options);
+  const auto& props = r.options->preconnection.transport_properties();
+  CHECK(props.get("reliability") == taps::Preference::prohibit);
+  CHECK(taps::select_stacks(props).stacks == std::vector{taps::Stack::udp});
+}
+
+TEST_CASE("listen: [HOST] PORT become the local endpoint") {
+  auto r = run({"-l", "5000"});
+  REQUIRE(r.options);
+  CHECK(r.options->mode == taps_cat::Mode::listen);
+  REQUIRE(r.options->preconnection.local_endpoints().size() == 1);
+  CHECK(r.options->preconnection.local_endpoints().front().port() == 5000);
+  CHECK(!r.options->preconnection.local_endpoints().front().ip_address());
+
+  r = run({"-l", "::1", "0", "-k", "-e", "cat"});
+  REQUIRE(r.options);
+  CHECK(r.options->keep_open);
+  CHECK(r.options->exec == "cat");
+  CHECK(r.options->preconnection.local_endpoints().front().ip_address() == "::1");
+}
+
+TEST_CASE("address family, timeout, wait, source and verbosity") {
+  auto r = run({"-6", "--timeout", "1.5", "--wait", "2", "-s", "::1", "--json", "localhost", "7"});
+  REQUIRE(r.options);
+  const auto& o = *r.options;
+  CHECK(o.preconnection.transport_properties().address_family == 6);
+  CHECK(o.preconnection.transport_properties().conn_timeout == std::chrono::milliseconds(1500));
+  CHECK(o.wait == std::chrono::milliseconds(2000));
+  CHECK(o.preconnection.local_endpoints().front().ip_address() == "::1");
+  CHECK(o.verbosity == taps_cat::Verbosity::json);
+  CHECK(run({"-v", "h", "1"}).options->verbosity == taps_cat::Verbosity::verbose);
+}
+
+TEST_CASE("--attempt-delay is clamped to 10..2000 ms with a warning") {
+  auto r = run({"--attempt-delay", "5", "h", "1"});
+  REQUIRE(r.options);
+  CHECK(r.options->preconnection.transport_properties().connection_attempt_delay == std::chrono::milliseconds(10));
+  REQUIRE(r.options->warnings.size() == 1);
+  CHECK(r.options->warnings.front().find("--attempt-delay 5") != std::string::npos);
+  r = run({"--attempt-delay", "100", "h", "1"});
+  CHECK(r.options->preconnection.transport_properties().connection_attempt_delay == std::chrono::milliseconds(100));
+  CHECK(r.options->warnings.empty());
+}
+
+TEST_CASE("help and version exit 0 with output on stdout") {
+  auto help = run({"--help"});
+  CHECK(!help.options);
+  CHECK(help.exit_code == 0);
+  CHECK(help.output.find("Examples") != std::string::npos);
+  CHECK(help.output.find("--udp") != std::string::npos);
+  auto version = run({"--version"});
+  CHECK(version.exit_code == 0);
+  CHECK(version.output.find("taps-cat ") == 0);
+}
+
+TEST_CASE("bad command lines: exit 1 with one line naming the problem") {
+  struct Row {
+    std::vector<std::string> args;
+    std::string expected;
+  };
+  const Row rows[] = {
+      {{"host"}, "needs HOST and PORT"},
+      {{}, "needs HOST and PORT"},
+      {{"host", "70000"}, "'70000' is not a port"},
+      {{"host", "http"}, "'http' is not a port"},
+      {{"host", "0"}, "port 0"},
+      {{"-l"}, "needs a PORT"},
+      {{"--bogus", "h", "1"}, "--bogus"},
+      {{"--tcp", "--udp", "h", "1"}, "excludes"},
+      {{"-k", "h", "1"}, "-k works only with -l"},
+      {{"--timeout", "-2", "h", "1"}, "--timeout"},
+      {{"--config", "/nonexistent/taps.json", "h", "1"}, "/nonexistent/taps.json"},
+  };
+  for (const auto& row : rows) {
+    CAPTURE(row.expected);
+    auto r = run(row.args);
+    CHECK(!r.options);
+    CHECK(r.exit_code == 1);
+    CHECK(r.output.empty());
+    CHECK(r.error.find(row.expected) != std::string::npos);
+    CHECK(r.error.rfind("taps-cat: ", 0) == 0);
+  }
+}
+
+TEST_CASE("--config supplies the Preconnection; options override it") {
+  auto path = std::string("/tmp/taps-cat-options-test.json");
+  {
+    std::ofstream f(path);
+    f << R"({"remoteEndpoints":[{"hostName":"config.example","port":443}],
+             "transportProperties":{"reliability":"prohibit"}})";
+  }
+  auto r = run({"--config", path});
+  REQUIRE(r.options);
+  CHECK(r.options->preconnection.remote_endpoints().front().host_name() == "config.example");
+  CHECK(taps::select_stacks(r.options->preconnection.transport_properties()).stacks.front() == taps::Stack::udp);
+  r = run({"--config", path, "--tcp", "other.example", "80"});
+  REQUIRE(r.options);
+  CHECK(r.options->preconnection.remote_endpoints().front().host_name() == "other.example");
+  CHECK(taps::select_stacks(r.options->preconnection.transport_properties()).stacks.front() == taps::Stack::tcp);
+  std::remove(path.c_str());
+}
