@@ -76,8 +76,8 @@ ParseResult parse(const std::vector<std::string>& args) {
   bool listen = false, tcp = false, udp = false, v4 = false, v6 = false, verbose = false, json = false;
   bool version = false;
   std::string source;
-  double timeout = -1, wait = 0;
-  int attempt_delay = -1;
+  double timeout = 0, wait = 0;
+  int attempt_delay = 0;
   Options o;
 
   app.add_option("args", positionals, "HOST PORT, or with -l: [HOST] PORT")->expected(0, 2);
@@ -89,9 +89,9 @@ ParseResult parse(const std::vector<std::string>& args) {
   auto* v4_flag = app.add_flag("-4", v4, "IPv4 only");
   app.add_flag("-6", v6, "IPv6 only")->excludes(v4_flag);
   app.add_option("-s,--source", source, "Local address to send from (connect) ");
-  app.add_option("--timeout", timeout, "Establishment timeout in seconds (resolution and every attempt)");
+  auto* timeout_option = app.add_option("--timeout", timeout, "Establishment timeout in seconds (resolution and every attempt)");
   app.add_option("-w,--wait", wait, "UDP: after stdin EOF, keep receiving replies for SEC seconds");
-  app.add_option("--attempt-delay", attempt_delay, "Connection Attempt Delay between racing attempts, ms (10-2000, default 250)");
+  auto* attempt_delay_option = app.add_option("--attempt-delay", attempt_delay, "Connection Attempt Delay between racing attempts, ms (10-2000, default 250)");
   app.add_option("--config", o.config_file, "Read the Preconnection from a JSON file; options override it");
   app.add_flag("--print-config", o.print_config, "Print the effective Preconnection as JSON and exit");
   auto* json_flag = app.add_flag("--json", json, "Events as JSON Lines on stderr");
@@ -165,7 +165,7 @@ ParseResult parse(const std::vector<std::string>& args) {
   }
   if (v4) props.address_family = 4;
   if (v6) props.address_family = 6;
-  if (timeout >= 0) {
+  if (timeout_option->count() > 0) {
     auto t = parse_seconds(timeout);
     if (!t) return usage_error(fmt::format("taps-cat: --timeout {} is not a duration in seconds", timeout));
     props.conn_timeout = *t;
@@ -173,7 +173,7 @@ ParseResult parse(const std::vector<std::string>& args) {
   auto w = parse_seconds(wait);
   if (!w) return usage_error(fmt::format("taps-cat: --wait {} is not a duration in seconds", wait));
   o.wait = *w;
-  if (attempt_delay >= 0) {
+  if (attempt_delay_option->count() > 0) {
     int clamped = std::clamp(attempt_delay, 10, 2000);
     if (clamped != attempt_delay) {
       o.warnings.push_back(fmt::format("--attempt-delay {} ms is outside 10..2000, using {} ms", attempt_delay, clamped));

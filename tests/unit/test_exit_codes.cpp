@@ -26,7 +26,7 @@ TEST_CASE("establishment errors map to the exit codes of DESIGN.md section 5") {
   }
 }
 
-TEST_CASE("errors on an open connection map to 3, timeouts to 4") {
+TEST_CASE("errors on an open connection map to 3 timeouts to 4") {
   CHECK(exit_code_for_connection(taps::errc::connection_reset) == exit_connection);
   CHECK(exit_code_for_connection(taps::errc::message_too_large) == exit_connection);
   CHECK(exit_code_for_connection(std::make_error_code(std::errc::broken_pipe)) == exit_connection);

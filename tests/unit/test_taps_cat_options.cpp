@@ -16,7 +16,7 @@ taps_cat::ParseResult run(std::vector<std::string> args) {
 
 }  // namespace
 
-TEST_CASE("connect: HOST PORT become the remote endpoint; TCP is the default") {
+TEST_CASE("connect: HOST PORT become the remote endpoint and TCP is the default") {
   auto r = run({"example.net", "80"});
   REQUIRE(r.options);
   const auto& o = *r.options;
@@ -29,7 +29,7 @@ TEST_CASE("connect: HOST PORT become the remote endpoint; TCP is the default") {
   CHECK(taps::select_stacks(o.preconnection.transport_properties()).stacks.front() == taps::Stack::tcp);
 }
 
-TEST_CASE("address literals are addresses, not names") {
+TEST_CASE("address literals are addresses not names") {
   for (std::string host : {"127.0.0.1", "::1", "fe80::1%lo"}) {
     auto r = run({host, "9"});
     REQUIRE(r.options);
@@ -60,7 +60,7 @@ TEST_CASE("listen: [HOST] PORT become the local endpoint") {
   CHECK(r.options->preconnection.local_endpoints().front().ip_address() == "::1");
 }
 
-TEST_CASE("address family, timeout, wait, source and verbosity") {
+TEST_CASE("address family timeout wait source and verbosity") {
   auto r = run({"-6", "--timeout", "1.5", "--wait", "2", "-s", "::1", "--json", "localhost", "7"});
   REQUIRE(r.options);
   const auto& o = *r.options;
@@ -123,7 +123,7 @@ TEST_CASE("bad command lines: exit 1 with one line naming the problem") {
   }
 }
 
-TEST_CASE("--config supplies the Preconnection; options override it") {
+TEST_CASE("--config supplies the Preconnection and options override it") {
   auto path = std::string("/tmp/taps-cat-options-test.json");
   {
     std::ofstream f(path);

@@ -128,7 +128,7 @@ TransportProperties TransportProperties::reliable_inorder_stream() { return {}; 
 
 TransportProperties TransportProperties::reliable_message() {
   TransportProperties p;
-  p.require("preserveMsgBoundaries");
+  p.require("reliability").require("preserveMsgBoundaries");
   return p;
 }
 
@@ -166,16 +166,18 @@ TransportProperties& TransportProperties::set_interface(std::string name, Prefer
   return *this;
 }
 
-// Explicit Require and Prohibit prune. Defaults prune too, but yield to an explicit
-// choice: "reliability: prohibit" alone must give UDP, even though the RFC's defaults
-// also require preserveOrder and congestionControl, which UDP lacks. Then Prefer ranks
-// and Avoid breaks ties.
+// Explicit Require and Prohibit prune, and so does the default reliability=require:
+// nobody loses reliability without asking. The other defaults prune too but yield to
+// an explicit choice: "reliability: prohibit" alone must give UDP, even though the
+// RFC's defaults also require preserveOrder and congestionControl, which UDP lacks.
+// Then Prefer ranks and Avoid breaks ties.
 StackSelection select_stacks(const TransportProperties& props) {
   std::vector<Stack> stacks(all_stacks.begin(), all_stacks.end());
   std::vector<std::string> explicit_constraints;
   for (const auto& f : stack_features) {
     auto p = props.get(f.name);
-    if (!props.is_explicit(f.name) || (p != Preference::require && p != Preference::prohibit)) continue;
+    bool hard = props.is_explicit(f.name) || f.name == "reliability";
+    if (!hard || (p != Preference::require && p != Preference::prohibit)) continue;
     explicit_constraints.push_back(std::string(f.name) + "=" + std::string(to_string(p)));
     std::erase_if(stacks, [&](Stack s) { return !satisfies(s, f, p); });
   }
@@ -186,7 +188,7 @@ StackSelection select_stacks(const TransportProperties& props) {
   }
   for (const auto& f : stack_features) {
     auto p = props.get(f.name);
-    if (props.is_explicit(f.name)) continue;
+    if (props.is_explicit(f.name) || f.name == "reliability") continue;
     auto kept = stacks;
     std::erase_if(kept, [&](Stack s) { return !satisfies(s, f, p); });
     if (!kept.empty()) stacks = std::move(kept);

@@ -1,0 +1,382 @@
+// The JSON configuration of DESIGN.md section 4: what it accepts, the exact message
+// for what it rejects, and the round trip through preconnection_to_json.
+#include <doctest/doctest.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "taps/config.hpp"
+
+using taps::Preconnection;
+using taps::Preference;
+using taps::preconnection_from_json;
+using taps::preconnection_to_json;
+
+namespace {
+
+Preconnection parse_ok(const std::string& text) {
+  auto result = preconnection_from_json(text);
+  INFO(text);
+  REQUIRE_MESSAGE(result, (result ? "" : result.error().detail));
+  return *result;
+}
+
+std::string parse_error(const std::string& text) {
+  auto result = preconnection_from_json(text);
+  INFO(text);
+  REQUIRE_FALSE(result);
+  CHECK(result.error().code == taps::errc::invalid_configuration);
+  return result.error().detail;
+}
+
+// A file removed when the test ends; the pid keeps parallel ctest runs apart.
+class TempFile {
+ public:
+  TempFile(const std::string& name, const std::string& content)
+      : path_(std::filesystem::temp_directory_path() / (std::to_string(::getpid()) + "-" + name)) {
+    std::ofstream(path_) << content;
+  }
+  ~TempFile() { std::filesystem::remove(path_); }
+  TempFile(const TempFile&) = delete;
+  TempFile& operator=(const TempFile&) = delete;
+  std::string path() const { return path_.string(); }
+
+ private:
+  std::filesystem::path path_;
+};
+
+// DESIGN.md section 4, without the framer this build lacks.
+const std::string design_example = R"({
+  "remoteEndpoints": [{"hostName": "example.net", "port": 443}],
+  "localEndpoints": [{"interface": "veth0"}],
+  "transportProperties": {"reliability": "require", "preserveMsgBoundaries": "prefer",
+                          "interface": {"veth0": "prefer", "lo": "prohibit"}},
+  "securityParameters": {"allowedSecurityProtocols": ["tls1.3"], "alpn": ["taps"],
+                         "trustedCertificates": "testdata/certs/ca.pem"},
+  "racing": {"connectionAttemptDelayMs": 250, "resolutionDelayMs": 50} })";
+
+}  // namespace
+
+TEST_CASE("config: the DESIGN.md example") {
+  auto p = parse_ok(design_example);
+  REQUIRE(p.remote_endpoints().size() == 1);
+  CHECK(p.remote_endpoints()[0].host_name() == "example.net");
+  CHECK(p.remote_endpoints()[0].port() == 443);
+  CHECK_FALSE(p.remote_endpoints()[0].ip_address());
+  REQUIRE(p.local_endpoints().size() == 1);
+  CHECK(p.local_endpoints()[0].interface_name() == "veth0");
+  const auto& props = p.transport_properties();
+  CHECK(props.get("reliability") == Preference::require);
+  CHECK(props.is_explicit("reliability"));
+  CHECK(props.get("preserveMsgBoundaries") == Preference::prefer);
+  CHECK_FALSE(props.is_explicit("preserveOrder"));
+  CHECK(props.interfaces() ==
+        std::map<std::string, Preference>{{"veth0", Preference::prefer}, {"lo", Preference::prohibit}});
+  CHECK(p.security_parameters().allowed_security_protocols == std::vector<std::string>{"tls1.3"});
+  CHECK(p.security_parameters().alpn == std::vector<std::string>{"taps"});
+  CHECK(p.security_parameters().trusted_certificates == "testdata/certs/ca.pem");
+  CHECK(props.connection_attempt_delay == std::chrono::milliseconds(250));
+  CHECK(props.resolution_delay == std::chrono::milliseconds(50));
+}
+
+TEST_CASE("config: an empty object is the default Preconnection") {
+  CHECK(parse_ok("{}") == Preconnection{});
+  CHECK(parse_ok(R"({"remoteEndpoints": [], "localEndpoints": [], "transportProperties": {},
+                     "securityParameters": {}, "framers": [], "racing": {}})") == Preconnection{});
+}
+
+TEST_CASE("config: values at the edges of their ranges") {
+  auto p = parse_ok(R"({"remoteEndpoints": [{"ipAddress": "192.0.2.1", "port": 0},
+                                            {"ipAddress": "2001:db8::1", "port": 65535},
+                                            {"ipAddress": "fe80::1%veth0", "interface": "veth0"},
+                                            {"ipAddress": "::ffff:192.0.2.1"}],
+                        "localEndpoints": [{}],
+                        "transportProperties": {"connTimeout": 1, "_taps.addressFamily": 6,
+                                                "direction": "unidirectionalReceive"},
+                        "racing": {"connectionAttemptDelayMs": 10, "resolutionDelayMs": 0}})");
+  const auto& remote = p.remote_endpoints();
+  REQUIRE(remote.size() == 4);
+  CHECK(remote[0].port() == 0);
+  CHECK(remote[1].port() == 65535);
+  CHECK(remote[2].ip_address() == "fe80::1%veth0");
+  CHECK(p.local_endpoints().size() == 1);
+  const auto& props = p.transport_properties();
+  CHECK(props.conn_timeout == std::chrono::milliseconds(1));
+  CHECK(props.address_family == 6);
+  CHECK(props.direction() == taps::Direction::unidirectional_receive);
+  CHECK(props.connection_attempt_delay == std::chrono::milliseconds(10));
+  CHECK(props.resolution_delay == std::chrono::milliseconds(0));
+
+  auto q = parse_ok(R"({"transportProperties": {"connTimeout": null, "_taps.addressFamily": 4},
+                        "racing": {"connectionAttemptDelayMs": 2000, "resolutionDelayMs": 2000}})");
+  CHECK_FALSE(q.transport_properties().conn_timeout);
+  CHECK(q.transport_properties().address_family == 4);
+  CHECK(q.transport_properties().connection_attempt_delay == std::chrono::milliseconds(2000));
+}
+
+TEST_CASE("config: the profile is applied first wherever it is written") {
+  auto p = parse_ok(R"({"transportProperties": {"reliability": "prohibit", "profile": "reliable-message",
+                                                "connTimeout": 500},
+                        "racing": {"connectionAttemptDelayMs": 100}})");
+  auto expected = taps::TransportProperties::reliable_message();
+  expected.prohibit("reliability");
+  expected.conn_timeout = std::chrono::milliseconds(500);
+  expected.connection_attempt_delay = std::chrono::milliseconds(100);
+  CHECK(p.transport_properties() == expected);
+
+  CHECK(parse_ok(R"({"transportProperties": {"profile": "unreliable-datagram"}})").transport_properties() ==
+        taps::TransportProperties::unreliable_datagram());
+  CHECK(parse_ok(R"({"transportProperties": {"profile": "reliable-inorder-stream"}})").transport_properties() ==
+        taps::TransportProperties{});
+}
+
+TEST_CASE("config: every selection property name and preference is accepted") {
+  for (auto name : taps::TransportProperties::selection_property_names()) {
+    for (auto preference : {Preference::require, Preference::prefer, Preference::no_preference,
+                            Preference::avoid, Preference::prohibit}) {
+      auto text = R"({"transportProperties": {")" + std::string(name) + R"(": ")" +
+                  std::string(taps::to_string(preference)) + R"("}})";
+      auto props = parse_ok(text).transport_properties();
+      CHECK(props.get(name) == preference);
+      CHECK(props.is_explicit(name));
+    }
+  }
+}
+
+TEST_CASE("config: rejected values name their JSON path") {
+  struct Case {
+    std::string json;
+    std::string detail;
+  };
+  const std::string long_alpn(256, 'a');
+  const std::vector<Case> cases{
+      // Types and ranges.
+      {R"({"remoteEndpoints": [{"port": 70000}]})", "$.remoteEndpoints[0].port: 70000 is not a port (0-65535)"},
+      {R"({"remoteEndpoints": [{"port": -1}]})", "$.remoteEndpoints[0].port: -1 is not a port (0-65535)"},
+      {R"({"remoteEndpoints": [{"port": 18446744073709551615}]})",
+       "$.remoteEndpoints[0].port: 18446744073709551615 is not a port (0-65535)"},
+      {R"({"remoteEndpoints": [{"port": "443"}]})", "$.remoteEndpoints[0].port: expected an integer, got string"},
+      {R"({"remoteEndpoints": [{"port": 443.5}]})", "$.remoteEndpoints[0].port: expected an integer, got number"},
+      {R"({"remoteEndpoints": [{"port": null}]})", "$.remoteEndpoints[0].port: expected an integer, got null"},
+      {R"({"remoteEndpoints": {"port": 443}})", "$.remoteEndpoints: expected an array, got object"},
+      {R"({"localEndpoints": ["veth0"]})", "$.localEndpoints[0]: expected an object, got string"},
+      {R"({"remoteEndpoints": [{}, {"hostName": ""}]})", "$.remoteEndpoints[1].hostName: must not be empty"},
+      {R"({"remoteEndpoints": [{"hostName": true}]})", "$.remoteEndpoints[0].hostName: expected a string, got boolean"},
+      {R"({"localEndpoints": [{"interface": ""}]})", "$.localEndpoints[0].interface: must not be empty"},
+      // Address literals.
+      {R"({"remoteEndpoints": [{"ipAddress": "example.net"}]})",
+       R"($.remoteEndpoints[0].ipAddress: "example.net" is not an IPv4 or IPv6 address)"},
+      {R"({"remoteEndpoints": [{"ipAddress": "192.0.2.256"}]})",
+       R"($.remoteEndpoints[0].ipAddress: "192.0.2.256" is not an IPv4 or IPv6 address)"},
+      {R"({"localEndpoints": [{"ipAddress": "192.0.2.1%eth0"}]})",
+       R"($.localEndpoints[0].ipAddress: "192.0.2.1%eth0" is not an IPv4 or IPv6 address)"},
+      {R"({"localEndpoints": [{"ipAddress": "fe80::1%"}]})",
+       R"($.localEndpoints[0].ipAddress: "fe80::1%" is not an IPv4 or IPv6 address)"},
+      {R"({"localEndpoints": [{"ipAddress": "[::1]"}]})",
+       R"($.localEndpoints[0].ipAddress: "[::1]" is not an IPv4 or IPv6 address)"},
+      // Unknown keys, with a suggestion when one is close.
+      {R"({"xyzzy": 1})", "$.xyzzy: unknown key"},
+      {R"({"remoteEndpoint": []})", "$.remoteEndpoint: unknown key (did you mean remoteEndpoints?)"},
+      {R"({"transportProperties": {"relability": "require"}})",
+       "$.transportProperties.relability: unknown key (did you mean reliability?)"},
+      {R"({"remoteEndpoints": [{"port": 1}, {"hostname": "a"}]})",
+       "$.remoteEndpoints[1].hostname: unknown key (did you mean hostName?)"},
+      {R"({"racing": {"connectionAttemptDelay": 100}})",
+       "$.racing.connectionAttemptDelay: unknown key (did you mean connectionAttemptDelayMs?)"},
+      {R"({"racing": {"attemptDelay": 100}})", "$.racing.attemptDelay: unknown key"},
+      {R"({"transportProperties": {"_taps.adressFamily": 4}})",
+       R"($.transportProperties["_taps.adressFamily"]: unknown key (did you mean _taps.addressFamily?))"},
+      {R"({"securityParameters": {"ALPN": []}})", "$.securityParameters.ALPN: unknown key"},
+      {R"({"": 1})", R"($[""]: unknown key)"},
+      // Transport properties.
+      {R"({"transportProperties": []})", "$.transportProperties: expected an object, got array"},
+      {R"({"transportProperties": {"reliability": "sometimes"}})",
+       R"($.transportProperties.reliability: expected one of require, prefer, noPreference, avoid, prohibit, got "sometimes")"},
+      {R"({"transportProperties": {"reliability": true}})",
+       "$.transportProperties.reliability: expected a string, got boolean"},
+      {R"({"transportProperties": {"direction": "both"}})",
+       R"($.transportProperties.direction: expected one of bidirectional, unidirectionalSend, unidirectionalReceive, got "both")"},
+      {R"({"transportProperties": {"profile": "fast"}})",
+       R"($.transportProperties.profile: expected one of reliable-inorder-stream, reliable-message, unreliable-datagram, got "fast")"},
+      {R"({"transportProperties": {"interface": "veth0"}})",
+       "$.transportProperties.interface: expected an object, got string"},
+      {R"({"transportProperties": {"interface": {"veth0": "maybe"}}})",
+       R"($.transportProperties.interface.veth0: expected one of require, prefer, noPreference, avoid, prohibit, got "maybe")"},
+      {R"({"transportProperties": {"interface": {"veth-a": 1}}})",
+       R"($.transportProperties.interface["veth-a"]: expected a string, got number)"},
+      {R"({"transportProperties": {"interface": {"": "require"}}})",
+       R"($.transportProperties.interface[""]: interface name must not be empty)"},
+      {R"({"transportProperties": {"connTimeout": 0}})",
+       "$.transportProperties.connTimeout: 0 is out of range (1-2147483647 ms, or null for none)"},
+      {R"({"transportProperties": {"connTimeout": "5s"}})",
+       "$.transportProperties.connTimeout: expected an integer, got string"},
+      {R"({"transportProperties": {"_taps.addressFamily": 5}})",
+       R"($.transportProperties["_taps.addressFamily"]: 5 is not an address family (4, 6, or 0 for both))"},
+      {R"({"transportProperties": {"_taps.addressFamily": 46}})",
+       R"($.transportProperties["_taps.addressFamily"]: 46 is not an address family (4, 6, or 0 for both))"},
+      // Security parameters.
+      {R"({"securityParameters": {"alpn": "taps"}})", "$.securityParameters.alpn: expected an array, got string"},
+      {R"({"securityParameters": {"alpn": ["h2", 1]}})", "$.securityParameters.alpn[1]: expected a string, got number"},
+      {R"({"securityParameters": {"alpn": [""]}})", "$.securityParameters.alpn[0]: must not be empty"},
+      {R"({"securityParameters": {"alpn": [")" + long_alpn + R"("]}})",
+       "$.securityParameters.alpn[0]: an ALPN protocol name is at most 255 bytes"},
+      {R"({"securityParameters": {"allowedSecurityProtocols": [null]}})",
+       "$.securityParameters.allowedSecurityProtocols[0]: expected a string, got null"},
+      {R"({"securityParameters": {"trustedCertificates": ["a.pem"]}})",
+       "$.securityParameters.trustedCertificates: expected a string, got array"},
+      // Framers and racing.
+      {R"({"framers": ["lp"]})", R"($.framers[0]: framer "lp" is not available in this build)"},
+      {R"({"framers": "lp"})", "$.framers: expected an array, got string"},
+      {R"({"framers": [7]})", "$.framers[0]: expected a string, got number"},
+      {R"({"racing": {"connectionAttemptDelayMs": 5}})", "$.racing.connectionAttemptDelayMs: 5 is out of range (10-2000)"},
+      {R"({"racing": {"connectionAttemptDelayMs": 2001}})",
+       "$.racing.connectionAttemptDelayMs: 2001 is out of range (10-2000)"},
+      {R"({"racing": {"resolutionDelayMs": -1}})", "$.racing.resolutionDelayMs: -1 is out of range (0-2000)"},
+      {R"({"racing": {"resolutionDelayMs": 50.0}})", "$.racing.resolutionDelayMs: expected an integer, got number"},
+      {R"({"racing": []})", "$.racing: expected an object, got array"},
+      // The document itself.
+      {"[]", "$: expected an object, got array"},
+      {"null", "$: expected an object, got null"},
+      {R"("{}")", "$: expected an object, got string"},
+      {R"({"racing": {"resolutionDelayMs": 1e999}})", "$: number overflow parsing '1e999'"},
+  };
+  for (const auto& c : cases) CHECK(parse_error(c.json) == c.detail);
+}
+
+TEST_CASE("config: syntax errors give line and column") {
+  struct Case {
+    std::string json;
+    std::string prefix;
+  };
+  const std::vector<Case> cases{
+      {"", "line 1, column 1: syntax error while parsing value - unexpected end of input"},
+      {"{\n  \"racing\": x}", "line 2, column 13: syntax error while parsing value - invalid literal"},
+      {"{\"a\": 1", "line 1, column 8: syntax error while parsing object - unexpected end of input"},
+      {"{}\n\n  {}", "line 3, column 3: syntax error while parsing value - unexpected '{'"},
+      {"{\"racing\": {\"resolutionDelayMs\": 50,}}", "line 1, column 37: syntax error while parsing object key"},
+      {"{\"a\": \"\xff\"}", "line 1, column 8: syntax error while parsing value - invalid string: ill-formed UTF-8"},
+  };
+  for (const auto& c : cases) {
+    auto detail = parse_error(c.json);
+    CAPTURE(detail);
+    CHECK(detail.rfind(c.prefix, 0) == 0);
+  }
+}
+
+TEST_CASE("config: files") {
+  SUBCASE("a missing file names the path and the system's reason") {
+    auto result = taps::preconnection_from_json_file("/nonexistent/taps.json");
+    REQUIRE_FALSE(result);
+    CHECK(result.error().code == taps::errc::invalid_configuration);
+    CHECK(result.error().detail == "cannot read config file /nonexistent/taps.json: No such file or directory");
+  }
+  SUBCASE("a directory") {
+    auto dir = std::filesystem::temp_directory_path().string();
+    auto result = taps::preconnection_from_json_file(dir);
+    REQUIRE_FALSE(result);
+    CHECK(result.error().detail == "cannot read config file " + dir + ": Is a directory");
+  }
+  SUBCASE("a good file") {
+    TempFile file("good.json", design_example);
+    auto result = taps::preconnection_from_json_file(file.path());
+    REQUIRE(result);
+    CHECK(*result == parse_ok(design_example));
+  }
+  SUBCASE("a bad file prefixes the path") {
+    TempFile file("bad.json", R"({"remoteEndpoints": [{"port": 70000}]})");
+    auto result = taps::preconnection_from_json_file(file.path());
+    REQUIRE_FALSE(result);
+    CHECK(result.error().code == taps::errc::invalid_configuration);
+    CHECK(result.error().detail == file.path() + ": $.remoteEndpoints[0].port: 70000 is not a port (0-65535)");
+  }
+  SUBCASE("a syntax error in a file") {
+    TempFile file("syntax.json", "{\n  ,\n}");
+    auto result = taps::preconnection_from_json_file(file.path());
+    REQUIRE_FALSE(result);
+    CHECK(result.error().detail.rfind(file.path() + ": line 2, column 3: ", 0) == 0);
+  }
+  SUBCASE("a file too large to be a configuration") {
+    TempFile file("large.json", std::string((1 << 20) + 1, ' '));
+    auto result = taps::preconnection_from_json_file(file.path());
+    REQUIRE_FALSE(result);
+    CHECK(result.error().detail == "cannot read config file " + file.path() + ": larger than 1 MiB");
+  }
+}
+
+TEST_CASE("config: the default Preconnection prints every effective setting") {
+  CHECK(preconnection_to_json(Preconnection{}) == R"({
+  "remoteEndpoints": [],
+  "localEndpoints": [],
+  "transportProperties": {
+    "direction": "bidirectional",
+    "connTimeout": null,
+    "_taps.addressFamily": 0
+  },
+  "securityParameters": {
+    "allowedSecurityProtocols": [],
+    "alpn": [],
+    "trustedCertificates": ""
+  },
+  "racing": {
+    "connectionAttemptDelayMs": 250,
+    "resolutionDelayMs": 50
+  }
+})");
+}
+
+TEST_CASE("config: only explicit selection properties are printed") {
+  taps::TransportProperties props;
+  props.prohibit("reliability").set("preserveOrder", Preference::require);
+  auto printed = nlohmann::json::parse(preconnection_to_json(Preconnection({}, {}, props)));
+  const auto& tp = printed["transportProperties"];
+  CHECK(tp["reliability"] == "prohibit");
+  CHECK(tp["preserveOrder"] == "require");
+  CHECK_FALSE(tp.contains("congestionControl"));
+  CHECK_FALSE(tp.contains("interface"));
+}
+
+TEST_CASE("config: round trip through preconnection_to_json") {
+  std::vector<Preconnection> cases;
+  cases.emplace_back();
+  cases.push_back(parse_ok(design_example));
+  {
+    taps::TransportProperties props = taps::TransportProperties::unreliable_datagram();
+    props.set_direction(taps::Direction::unidirectional_send)
+        .set_interface("veth-a", Preference::avoid)
+        .set_interface("lo", Preference::prohibit);
+    props.conn_timeout = std::chrono::milliseconds(1500);
+    props.address_family = 4;
+    props.connection_attempt_delay = std::chrono::milliseconds(10);
+    props.resolution_delay = std::chrono::milliseconds(0);
+    taps::SecurityParameters security;
+    security.allowed_security_protocols = {"tls1.3"};
+    security.alpn = {"h2", "taps"};
+    Preconnection p({taps::LocalEndpoint{}.with_ip_address("::").with_port(0),
+                     taps::LocalEndpoint{}.with_interface("veth0")},
+                    {taps::RemoteEndpoint{}.with_host_name("example.net").with_port(443),
+                     taps::RemoteEndpoint{}.with_ip_address("fe80::1%veth0").with_port(65535).with_interface("veth0"),
+                     taps::RemoteEndpoint{}.with_ip_address("192.0.2.1")},
+                    props, security);
+    cases.push_back(p);
+  }
+  {
+    taps::TransportProperties props = taps::TransportProperties::reliable_message();
+    props.set("reliability", Preference::require);  // explicit, though equal to the default
+    cases.emplace_back(std::vector<taps::LocalEndpoint>{}, std::vector<taps::RemoteEndpoint>{}, props);
+  }
+  for (const auto& p : cases) {
+    auto printed = preconnection_to_json(p);
+    CAPTURE(printed);
+    auto back = preconnection_from_json(printed);
+    REQUIRE_MESSAGE(back, (back ? "" : back.error().detail));
+    CHECK(*back == p);
+    CHECK(preconnection_to_json(*back) == printed);
+  }
+}
