@@ -113,6 +113,8 @@ void ConnectionImpl::post_race_event(RaceEvent event) {
 
 void ConnectionImpl::on_data(Message data, MessageContext ctx) {
   if (close_requested_) return;
+  if (ctx.remote_endpoint.empty()) ctx.remote_endpoint = remote_;
+  if (ctx.local_endpoint.empty()) ctx.local_endpoint = local_;
   inbound_bytes_ += data.size();
   inbound_.emplace_back(std::move(data), std::move(ctx));
   deliver_received();
