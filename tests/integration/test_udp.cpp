@@ -90,12 +90,14 @@ TEST_CASE("UDP over ::1: a datagram larger than UDP can carry is a send_error, t
   taps::Context ctx;
   std::uint16_t port = 0;
   std::vector<std::size_t> sizes;
+  taps::Connection server_side;
   taps::ListenerHandlers lh;
   lh.listening = [&](const std::vector<std::string>& l) {
     port = test::port_of(l.front());
     ctx.stop();
   };
   lh.connection_received = [&](taps::Connection c) {
+    server_side = c;
     taps::ConnectionHandlers h;
     h.received = [&, c](taps::Message m, taps::MessageContext) mutable {
       sizes.push_back(m.size());
@@ -128,6 +130,7 @@ TEST_CASE("UDP over ::1: a datagram larger than UDP can carry is a send_error, t
   CHECK(failed == std::vector{b});
   CHECK(sizes == std::vector<std::size_t>{1000, 65507});
   c->close();
+  server_side.close();
   listener->stop();
   test::run_for(ctx, 100ms);
 }

@@ -55,6 +55,10 @@ struct ConnectionHandlers {
 
 // A handle to a Connection; copies refer to the same Connection. All actions must be
 // called on the Context's thread. An empty handle (default-constructed) does nothing.
+// A Connection lives until it has delivered closed, connection_error or
+// establishment_error, also when no handle is left: handlers that capture their own
+// Connection are fine, and are released then. Close or abort every Connection before
+// its Context goes away.
 class Connection {
  public:
   Connection() = default;
