@@ -2,6 +2,7 @@
 
 #include <asio/write.hpp>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace taps::apps {
@@ -12,6 +13,11 @@ StdioFlagsGuard::StdioFlagsGuard()
 StdioFlagsGuard::~StdioFlagsGuard() {
   if (stdin_flags_ != -1) ::fcntl(STDIN_FILENO, F_SETFL, stdin_flags_);
   if (stdout_flags_ != -1) ::fcntl(STDOUT_FILENO, F_SETFL, stdout_flags_);
+}
+
+void grow_pipe(int fd, int bytes) {
+  struct stat st {};
+  if (::fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode)) ::fcntl(fd, F_SETPIPE_SZ, bytes);
 }
 
 FdReader::FdReader(asio::io_context& io, int fd) : fd_(io, fd) {}

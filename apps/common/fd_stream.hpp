@@ -29,6 +29,11 @@ class StdioFlagsGuard {
 };
 
 // Both are held by shared_ptr: a pending operation keeps its object alive.
+// Grows the kernel buffer of `fd` to `bytes` when it is a pipe. A 64 KiB pipe costs
+// a context switch per 64 KiB; bulk transfers through a shell pipeline run faster with
+// fewer. Other descriptors are left alone; failure (a capped pipe-max-size) is harmless.
+void grow_pipe(int fd, int bytes);
+
 class FdReader : public std::enable_shared_from_this<FdReader> {
  public:
   // Takes ownership of `fd` (pass a dup() of a standard descriptor).

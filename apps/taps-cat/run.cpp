@@ -186,6 +186,8 @@ int run(const Options& o) {
   // A closed stdout must be an error we report, not a silent death.
   std::signal(SIGPIPE, SIG_IGN);
   StdioFlagsGuard guard;
+  grow_pipe(STDIN_FILENO, 1 << 20);
+  grow_pipe(STDOUT_FILENO, 1 << 20);
   Runner runner(o, log);
   return runner.run();
 }

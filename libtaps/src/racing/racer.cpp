@@ -162,7 +162,7 @@ void Racer::attempt_failed(int id, const std::string& why) {
   if (done_) return;
   const Candidate* c = &candidates_[static_cast<std::size_t>(id - 1)];
   emit(RaceEvent::Kind::attempt_failed, id, c, why);
-  failures_.push_back(fmt::format("{} {}: {}", to_string(c->stack), to_string(c->address, c->port), why));
+  failures_.push_back(fmt::format("{} ({}): {}", to_string(c->address, c->port), to_string(c->stack), why));
   for (auto& a : attempts_) {
     if (a->id == id) a->running = false;
   }
