@@ -232,7 +232,7 @@ TEST_CASE("config: rejected values name their JSON path") {
       {R"({"securityParameters": {"trustedCertificates": ["a.pem"]}})",
        "$.securityParameters.trustedCertificates: expected a string, got array"},
       // Framers and racing.
-      {R"({"framers": ["lp"]})", R"($.framers[0]: framer "lp" is not available in this build)"},
+      {R"({"framers": ["lp", "zstd"]})", R"($.framers[1]: unknown framer "zstd" (available: line, lp))"},
       {R"({"framers": "lp"})", "$.framers: expected an array, got string"},
       {R"({"framers": [7]})", "$.framers[0]: expected a string, got number"},
       {R"({"racing": {"connectionAttemptDelayMs": 5}})", "$.racing.connectionAttemptDelayMs: 5 is out of range (10-2000)"},
@@ -324,6 +324,7 @@ TEST_CASE("config: the default Preconnection prints every effective setting") {
     "alpn": [],
     "trustedCertificates": ""
   },
+  "framers": [],
   "racing": {
     "connectionAttemptDelayMs": 250,
     "resolutionDelayMs": 50
@@ -364,6 +365,7 @@ TEST_CASE("config: round trip through preconnection_to_json") {
                      taps::RemoteEndpoint{}.with_ip_address("fe80::1%veth0").with_port(65535).with_interface("veth0"),
                      taps::RemoteEndpoint{}.with_ip_address("192.0.2.1")},
                     props, security);
+    p.add_framer(taps::line_framer()).add_framer(taps::length_prefix_framer());
     cases.push_back(p);
   }
   {

@@ -23,6 +23,7 @@ enum class errc {
   receive_only,               // send on a receive-only connection
   send_only,                  // receive on a send-only connection
   listener_failed,            // the listener could not bind or lost its socket
+  framing_error,              // a framer rejected what the peer sent
 };
 
 const std::error_category& taps_category() noexcept;

@@ -8,6 +8,7 @@
 #include "taps/context.hpp"
 #include "taps/endpoint.hpp"
 #include "taps/error.hpp"
+#include "taps/framer.hpp"
 #include "taps/listener.hpp"
 #include "taps/properties.hpp"
 #include "taps/security.hpp"
@@ -25,6 +26,10 @@ class Preconnection {
 
   Preconnection& add_local(LocalEndpoint e) { local_.push_back(std::move(e)); return *this; }
   Preconnection& add_remote(RemoteEndpoint e) { remote_.push_back(std::move(e)); return *this; }
+  // Adds a framer on top of those already added (it runs first on output).
+  Preconnection& add_framer(FramerSpec framer) { framers_.push_back(std::move(framer)); return *this; }
+  const std::vector<FramerSpec>& framers() const noexcept { return framers_; }
+  std::vector<FramerSpec>& framers() noexcept { return framers_; }
 
   const std::vector<LocalEndpoint>& local_endpoints() const noexcept { return local_; }
   const std::vector<RemoteEndpoint>& remote_endpoints() const noexcept { return remote_; }
@@ -54,6 +59,7 @@ class Preconnection {
   std::vector<RemoteEndpoint> remote_;
   TransportProperties properties_;
   SecurityParameters security_;
+  std::vector<FramerSpec> framers_;  // in the order added: the first is nearest the transport
 };
 
 }  // namespace taps

@@ -94,6 +94,7 @@ struct StackSelection {
   std::vector<Stack> stacks;  // best first; empty when error is set
   std::string error;          // "reliability=require and preserveMsgBoundaries=require: ..."
 };
-StackSelection select_stacks(const TransportProperties& props);
+// `framed`: a message framer runs on top, so every stack preserves message boundaries.
+StackSelection select_stacks(const TransportProperties& props, bool framed = false);
 
 }  // namespace taps

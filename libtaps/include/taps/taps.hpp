@@ -6,6 +6,7 @@
 #include "taps/context.hpp"
 #include "taps/endpoint.hpp"
 #include "taps/error.hpp"
+#include "taps/framer.hpp"
 #include "taps/listener.hpp"
 #include "taps/message.hpp"
 #include "taps/preconnection.hpp"

@@ -231,12 +231,17 @@ SecurityParameters read_security(const Json& v, const std::string& path) {
   return security;
 }
 
-void read_framers(const Json& v, const std::string& path) {
+std::vector<FramerSpec> read_framers(const Json& v, const std::string& path) {
   expect(v.is_array(), v, path, "an array");
+  std::vector<FramerSpec> framers;
   for (std::size_t i = 0; i < v.size(); ++i) {
     const std::string at = element_path(path, i);
-    fail(at, "framer " + Json(get_name(v[i], at)).dump() + " is not available in this build");
+    auto name = get_name(v[i], at);
+    auto framer = framer_by_name(name);
+    if (!framer) fail(at, "unknown framer " + Json(name).dump() + " (available: line, lp)");
+    framers.push_back(std::move(*framer));
   }
+  return framers;
 }
 
 void read_racing(const Json& v, const std::string& path, TransportProperties& props) {
@@ -274,7 +279,7 @@ Preconnection read_preconnection(const Json& doc) {
   with_member(doc, root, "securityParameters", [&](const Json& m, const std::string& at) {
     p.security_parameters() = read_security(m, at);
   });
-  with_member(doc, root, "framers", read_framers);
+  with_member(doc, root, "framers", [&](const Json& m, const std::string& at) { p.framers() = read_framers(m, at); });
   return p;
 }
 
@@ -383,6 +388,8 @@ std::string preconnection_to_json(const Preconnection& p) {
   doc["securityParameters"] = {{"allowedSecurityProtocols", security.allowed_security_protocols},
                                {"alpn", security.alpn},
                                {"trustedCertificates", security.trusted_certificates}};
+  doc["framers"] = Json::array();
+  for (const auto& framer : p.framers()) doc["framers"].push_back(framer.name);
   doc["racing"] = {{"connectionAttemptDelayMs", props.connection_attempt_delay.count()},
                    {"resolutionDelayMs", props.resolution_delay.count()}};
   // Strings set through the API need not be UTF-8; printing must not throw.

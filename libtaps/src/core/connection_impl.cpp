@@ -1,12 +1,15 @@
 #include "core/connection_impl.hpp"
 
 #include <algorithm>
-#include <cstring>
+
+#include "framing/framer_host.hpp"
 
 namespace taps::detail {
 
 ConnectionImpl::ConnectionImpl(asio::io_context& io, ConnectionHandlers handlers, bool is_stream)
     : io_(io), handlers_(std::move(handlers)), is_stream_(is_stream) {}
+
+ConnectionImpl::~ConnectionImpl() = default;
 
 MessageId ConnectionImpl::send(Message message, MessageContext ctx) {
   ctx.id = next_id_++;
@@ -19,10 +22,40 @@ MessageId ConnectionImpl::send(Message message, MessageContext ctx) {
   }
   final_queued_ = ctx.final;
   auto id = ctx.id;
-  outgoing_.push_back({std::move(message), std::move(ctx), std::chrono::steady_clock::now()});
-  ++unsettled_;
-  if (state_ == ConnectionState::established) start_writing();
+  if (state_ == ConnectionState::established) {
+    submit(std::move(message), std::move(ctx));
+  } else {
+    held_.push_back({std::move(message), std::move(ctx), std::chrono::steady_clock::now()});
+  }
   return id;
+}
+
+// Frames a message into transport buffers. The message's own context rides on its
+// last buffer, so that sent fires when its last byte is out. Lifetimes end here: a
+// framed message cannot expire halfway through without corrupting the stream.
+void ConnectionImpl::submit(Message message, MessageContext ctx) {
+  bool only_ends_stream = message.empty() && ctx.final;
+  if (!framers_ || only_ends_stream) {
+    outgoing_.push_back({std::move(message), std::move(ctx), std::chrono::steady_clock::now()});
+    ++unsettled_;
+    start_writing();
+    return;
+  }
+  auto before = outgoing_.size();
+  submitting_ = true;
+  framers_->send(std::move(message), ctx);
+  submitting_ = false;
+  if (framers_->failed()) return;
+  if (outgoing_.size() == before) queue_wire(Message{}, {});
+  ctx.msg_lifetime.reset();
+  outgoing_.back().ctx = std::move(ctx);
+  start_writing();
+}
+
+void ConnectionImpl::queue_wire(Message bytes, MessageContext ctx) {
+  outgoing_.push_back({std::move(bytes), std::move(ctx), std::chrono::steady_clock::now()});
+  ++unsettled_;
+  if (!submitting_) start_writing();
 }
 
 void ConnectionImpl::receive(std::size_t min_incomplete, std::size_t max_length) {
@@ -45,6 +78,11 @@ void ConnectionImpl::close() {
   inbound_bytes_ = 0;
   if (state_ == ConnectionState::establishing) return;  // finished once the race is decided
   state_ = ConnectionState::closing;
+  if (framers_) {
+    submitting_ = true;
+    framers_->stop();
+    submitting_ = false;
+  }
   if (is_stream_ && !final_queued_) {
     final_queued_ = true;
     MessageContext internal;  // id 0: no sent event for the FIN that close() adds
@@ -61,38 +99,84 @@ void ConnectionImpl::abort() {
   if (state_ == ConnectionState::closed) return;
   if (cancel_establishment) cancel_establishment();
   outgoing_.clear();
+  held_.clear();
   shutdown_transport(false);
   finish(make_error(errc::connection_aborted, "connection aborted by the application"));
 }
 
-void ConnectionImpl::establishment_succeeded() {
-  state_ = ConnectionState::established;
-  cancel_establishment = nullptr;
-  post_event([](ConnectionHandlers& h) {
-    if (h.ready) h.ready();
-  });
-  if (close_requested_) {
-    close_requested_ = false;
-    close();
-    return;
-  }
-  if (has_outgoing()) start_writing();
-}
+void ConnectionImpl::establishment_succeeded() { transport_up(true); }
 
 void ConnectionImpl::established_by_listener(ConnectionHandlers handlers) {
   handlers_ = std::move(handlers);
+  transport_up(false);
+}
+
+// The transport is connected. Framers (fresh instances) get their start; the
+// application hears ready once the last of them is ready.
+void ConnectionImpl::transport_up(bool deliver_ready) {
+  if (framer_specs_.empty()) {
+    application_ready(deliver_ready);
+    return;
+  }
+  std::vector<std::unique_ptr<Framer>> instances;
+  for (const auto& spec : framer_specs_) instances.push_back(spec.factory());
+  std::weak_ptr<ConnectionImpl> weak = shared_from_this();
+  FramerHost::Callbacks callbacks;
+  callbacks.send = [weak](Message bytes) {
+    if (auto self = weak.lock()) self->queue_wire(std::move(bytes), {});
+  };
+  callbacks.deliver = [weak](Message m, MessageContext ctx, bool end) {
+    if (auto self = weak.lock()) self->framer_delivered(std::move(m), std::move(ctx), end);
+  };
+  callbacks.ready = [weak, deliver_ready] {
+    if (auto self = weak.lock()) self->application_ready(deliver_ready);
+  };
+  callbacks.failed = [weak](Error e) {
+    if (auto self = weak.lock()) self->framer_failed(std::move(e));
+  };
+  framers_ = std::make_unique<FramerHost>(std::move(instances), std::move(callbacks), !is_stream_);
+  framers_->start();
+  auto early = std::move(early_data_);
+  early_data_.clear();
+  for (auto& data : early) {
+    if (framers_ && !framers_->failed()) framers_->received(data.data(), data.size());
+  }
+  if (peer_ended_) on_end_of_stream();
+}
+
+void ConnectionImpl::application_ready(bool deliver_ready) {
+  if (state_ != ConnectionState::establishing) return;
   state_ = ConnectionState::established;
+  cancel_establishment = nullptr;
+  continue_race = nullptr;
+  if (deliver_ready) {
+    post_event([](ConnectionHandlers& h) {
+      if (h.ready) h.ready();
+    });
+  }
+  auto now = std::chrono::steady_clock::now();
+  auto held = std::move(held_);
+  held_.clear();
+  for (auto& out : held) {
+    if (out.ctx.msg_lifetime && out.queued_at + *out.ctx.msg_lifetime < now) {
+      post_event([ctx = std::move(out.ctx)](ConnectionHandlers& h) {
+        if (h.expired) h.expired(ctx);
+      });
+      continue;
+    }
+    submit(std::move(out.message), std::move(out.ctx));
+  }
   if (close_requested_) {
     close_requested_ = false;
     close();
     return;
   }
   deliver_received();
-  if (has_outgoing()) start_writing();
 }
 
 void ConnectionImpl::establishment_failed(Error error) {
   cancel_establishment = nullptr;
+  continue_race = nullptr;
   if (terminal_posted_) return;
   terminal_posted_ = true;
   state_ = ConnectionState::closed;
@@ -112,16 +196,63 @@ void ConnectionImpl::post_race_event(RaceEvent event) {
 }
 
 void ConnectionImpl::on_data(Message data, MessageContext ctx) {
-  if (close_requested_) return;
+  if (close_requested_ || deferred_error_) return;
+  if (!framer_specs_.empty()) {
+    if (!framers_) {
+      early_data_.push_back(std::move(data));
+    } else {
+      framers_->received(data.data(), data.size());
+      deliver_received();
+    }
+    return;
+  }
   if (ctx.remote_endpoint.empty()) ctx.remote_endpoint = remote_;
   if (ctx.local_endpoint.empty()) ctx.local_endpoint = local_;
   inbound_bytes_ += data.size();
-  inbound_.emplace_back(std::move(data), std::move(ctx));
+  inbound_.push_back({std::move(data), std::move(ctx), true});
+  deliver_received();
+}
+
+void ConnectionImpl::framer_delivered(Message message, MessageContext ctx, bool end) {
+  if (ctx.remote_endpoint.empty()) ctx.remote_endpoint = remote_;
+  if (ctx.local_endpoint.empty()) ctx.local_endpoint = local_;
+  inbound_bytes_ += message.size();
+  inbound_.push_back({std::move(message), std::move(ctx), end});
+}
+
+// Before ready, a failing framer costs only this candidate; after, the Connection
+// ends, but only once the application has received what arrived before the error.
+void ConnectionImpl::framer_failed(Error error) {
+  // The host is on the call stack: it is released later, not here.
+  asio::post(io_, [host = std::shared_ptr<FramerHost>(std::move(framers_))] {});
+  if (state_ == ConnectionState::establishing && continue_race) {
+    shutdown_transport(false);
+    unsettled_ -= outgoing_.size();
+    outgoing_.clear();
+    inbound_.clear();
+    inbound_bytes_ = 0;
+    early_data_.clear();
+    peer_ended_ = false;
+    auto next = continue_race;
+    next(std::move(error));
+    return;
+  }
+  if (state_ == ConnectionState::establishing) {
+    on_transport_error(std::move(error));
+    return;
+  }
+  deferred_error_ = std::move(error);
   deliver_received();
 }
 
 void ConnectionImpl::on_end_of_stream() {
   peer_ended_ = true;
+  if (framers_ && !deferred_error_) {
+    if (auto left = framers_->end_of_stream()) {
+      deferred_error_ = make_error(errc::framing_error, "the peer ended the stream inside a message (" +
+                                                            std::to_string(left) + " bytes unfinished)");
+    }
+  }
   deliver_received();
   maybe_finish();
 }
@@ -185,9 +316,7 @@ void ConnectionImpl::expire_outgoing() {
   }
 }
 
-// Serves queued receive() calls from the inbound queue, in order. A byte stream
-// without a framer is one message per direction: chunks arrive as received_partial,
-// the last one with end_of_message once the peer's FIN has been read.
+// Serves queued receive() calls from the inbound queue, in order.
 void ConnectionImpl::deliver_received() {
   if (state_ == ConnectionState::establishing) return;
   bool was_full = receive_buffer_full();
@@ -197,7 +326,7 @@ void ConnectionImpl::deliver_received() {
     ctx.remote_endpoint = remote_;
     ctx.local_endpoint = local_;
     if (inbound_.empty()) {
-      if (!peer_ended_) break;
+      if (!peer_ended_ || deferred_error_) break;
       receives_.pop_front();
       if (end_delivered_ || !is_stream_) {
         post_event([](ConnectionHandlers& h) {
@@ -205,6 +334,7 @@ void ConnectionImpl::deliver_received() {
         });
         continue;
       }
+      // The end of a stream: an empty final message, also after framed messages.
       end_delivered_ = true;
       ctx.final = true;
       post_event([ctx = std::move(ctx)](ConnectionHandlers& h) mutable {
@@ -212,50 +342,79 @@ void ConnectionImpl::deliver_received() {
       });
       continue;
     }
-    if (is_stream_ && inbound_bytes_ < req.min_incomplete && !peer_ended_) break;
-    receives_.pop_front();
-
-    auto& [front, front_ctx] = inbound_.front();
-    Message out;
-    bool whole_datagram = !is_stream_ && front.size() <= req.max_length;
-    if (front.size() <= req.max_length && (!is_stream_ || front.size() >= req.min_incomplete || inbound_.size() == 1)) {
-      out = std::move(front);
-      if (!is_stream_) ctx = std::move(front_ctx);
-      inbound_.pop_front();
-    } else {
-      // Gather up to max_length bytes across chunks; split the last one.
-      auto& bytes = out.bytes();
-      while (!inbound_.empty() && bytes.size() < req.max_length) {
-        auto& chunk = inbound_.front().first.bytes();
-        std::size_t take = std::min(chunk.size(), req.max_length - bytes.size());
-        bytes.insert(bytes.end(), chunk.begin(), chunk.begin() + static_cast<std::ptrdiff_t>(take));
-        if (!is_stream_) ctx = inbound_.front().second;
-        if (take == chunk.size()) {
-          inbound_.pop_front();
-        } else {
-          chunk.erase(chunk.begin(), chunk.begin() + static_cast<std::ptrdiff_t>(take));
-        }
-        if (!is_stream_) break;
-      }
+    if (byte_stream()) {
+      if (inbound_bytes_ < req.min_incomplete && !peer_ended_) break;
+      receives_.pop_front();
+      deliver_byte_stream(req, std::move(ctx));
+      continue;
     }
-    inbound_bytes_ -= out.size();
-    if (whole_datagram) {
-      post_event([out = std::move(out), ctx = std::move(ctx)](ConnectionHandlers& h) mutable {
-        if (h.received) h.received(std::move(out), std::move(ctx));
+    receives_.pop_front();
+    auto& front = inbound_.front();
+    if (front.message.size() > req.max_length) {
+      // A message larger than the application asked for arrives in parts.
+      auto& bytes = front.message.bytes();
+      Message part(std::vector<std::uint8_t>(bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(req.max_length)));
+      bytes.erase(bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(req.max_length));
+      inbound_bytes_ -= part.size();
+      post_event([part = std::move(part), ctx = front.ctx](ConnectionHandlers& h) mutable {
+        if (h.received_partial) h.received_partial(std::move(part), std::move(ctx), false);
       });
       continue;
     }
-    bool end = is_stream_ && peer_ended_ && inbound_.empty();
-    if (end) {
-      end_delivered_ = true;
-      ctx.final = true;
+    Inbound in = std::move(front);
+    inbound_.pop_front();
+    inbound_bytes_ -= in.message.size();
+    if (in.end_of_message) {
+      post_event([m = std::move(in.message), ctx = std::move(in.ctx)](ConnectionHandlers& h) mutable {
+        if (h.received) h.received(std::move(m), std::move(ctx));
+      });
+    } else {
+      post_event([m = std::move(in.message), ctx = std::move(in.ctx)](ConnectionHandlers& h) mutable {
+        if (h.received_partial) h.received_partial(std::move(m), std::move(ctx), false);
+      });
     }
-    post_event([out = std::move(out), ctx = std::move(ctx), end](ConnectionHandlers& h) mutable {
-      if (h.received_partial) h.received_partial(std::move(out), std::move(ctx), end);
-    });
+  }
+  if (deferred_error_ && inbound_.empty()) {
+    auto error = std::move(*deferred_error_);
+    deferred_error_.reset();
+    on_transport_error(std::move(error));
+    return;
   }
   if (was_full && !receive_buffer_full()) resume_reading();
   maybe_finish();
+}
+
+// A byte stream without framers is one message per direction: chunks arrive as
+// received_partial, the last one with end_of_message once the peer's FIN is read.
+void ConnectionImpl::deliver_byte_stream(const ReceiveRequest& req, MessageContext ctx) {
+  auto& front = inbound_.front().message;
+  Message out;
+  if (front.size() <= req.max_length && (front.size() >= req.min_incomplete || inbound_.size() == 1)) {
+    out = std::move(front);
+    inbound_.pop_front();
+  } else {
+    // Gather up to max_length bytes across chunks; split the last one.
+    auto& bytes = out.bytes();
+    while (!inbound_.empty() && bytes.size() < req.max_length) {
+      auto& chunk = inbound_.front().message.bytes();
+      std::size_t take = std::min(chunk.size(), req.max_length - bytes.size());
+      bytes.insert(bytes.end(), chunk.begin(), chunk.begin() + static_cast<std::ptrdiff_t>(take));
+      if (take == chunk.size()) {
+        inbound_.pop_front();
+      } else {
+        chunk.erase(chunk.begin(), chunk.begin() + static_cast<std::ptrdiff_t>(take));
+      }
+    }
+  }
+  inbound_bytes_ -= out.size();
+  bool end = peer_ended_ && inbound_.empty();
+  if (end) {
+    end_delivered_ = true;
+    ctx.final = true;
+  }
+  post_event([out = std::move(out), ctx = std::move(ctx), end](ConnectionHandlers& h) mutable {
+    if (h.received_partial) h.received_partial(std::move(out), std::move(ctx), end);
+  });
 }
 
 // A stream is done when our FIN is out and the peer's end has reached the
@@ -273,6 +432,8 @@ void ConnectionImpl::maybe_finish() {
 void ConnectionImpl::finish(std::optional<Error> error) {
   if (terminal_posted_) return;
   terminal_posted_ = true;
+  cancel_establishment = nullptr;
+  continue_race = nullptr;  // it holds the racer, which holds this Connection
   state_ = ConnectionState::closed;
   asio::post(io_, [self = shared_from_this(), error = std::move(error)] {
     if (self->terminal_delivered_) return;

@@ -1,9 +1,10 @@
-// The state a Connection has whatever its stack: handlers, event posting, the send
-// queue and the bounded receive queue. Subclasses move the bytes (TCP, UDP).
+// The state a Connection has whatever its stack: handlers, event posting, the
+// framers, the send queue and the bounded receive queue. Subclasses move the bytes
+// (TCP, UDP, TLS).
 //
-//   establishing --ready--> established --close()/final both ways--> closing --> closed
-//        |                       |
-//        +--all failed--> closed  +--error/abort--> closed (connection_error)
+//   establishing --transport up, framers ready--> established --close() or final
+//        |                                            |       both ways--> closing --> closed
+//        +--all candidates failed--> closed           +--error/abort--> closed (connection_error)
 #pragma once
 
 #include <asio/io_context.hpp>
@@ -12,24 +13,29 @@
 #include <cstddef>
 #include <deque>
 #include <functional>
-#include <optional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "taps/connection.hpp"
+#include "taps/framer.hpp"
 
 namespace taps::detail {
 
+class FramerHost;
+
 enum class ConnectionState { establishing, established, closing, closed };
 
-// How much received data may wait for receive() before reading pauses.
+// How much received data may wait for receive() before reading pauses: bytes, and
+// messages (many tiny messages cost more than their bytes).
 inline constexpr std::size_t receive_buffer_limit = 1 << 20;
+inline constexpr std::size_t receive_message_limit = 16384;
 
 class ConnectionImpl : public std::enable_shared_from_this<ConnectionImpl> {
  public:
   ConnectionImpl(asio::io_context& io, ConnectionHandlers handlers, bool is_stream);
-  virtual ~ConnectionImpl() = default;
+  virtual ~ConnectionImpl();
   ConnectionImpl(const ConnectionImpl&) = delete;
   ConnectionImpl& operator=(const ConnectionImpl&) = delete;
 
@@ -43,17 +49,27 @@ class ConnectionImpl : public std::enable_shared_from_this<ConnectionImpl> {
   const std::string& local_endpoint() const noexcept { return local_; }
   const std::string& stack() const noexcept { return stack_; }
 
-  // For Listeners: the connection arrived established; its events start now.
+  // The framers every transport this Connection gets will run (fresh instances each).
+  void set_framers(std::vector<FramerSpec> framers) { framer_specs_ = std::move(framers); }
+
+  // For Listeners: the transport arrived connected; events start now (ready is not
+  // delivered: connection_received stands for it).
   void established_by_listener(ConnectionHandlers handlers);
 
-  // For the racer, with the winner's endpoints; subclasses adopt the socket first.
+  // For the racer, once a subclass adopted the winner's socket: starts the framers,
+  // then delivers ready.
   void establishment_succeeded();
   void establishment_failed(Error error);
   void post_race_event(RaceEvent event);
   // Set while a race runs: abort() calls it to cancel every attempt.
   std::function<void()> cancel_establishment;
+  // Set while a race runs: a framer failed before ready on the adopted transport; the
+  // racer goes on with the next candidate or reports the establishment error.
+  std::function<void(Error)> continue_race;
 
  protected:
+  // One buffer for the transport: a whole message without framers, or one piece of a
+  // framed message (id 0 in its ctx) with the message's ctx on its last piece.
   struct Outgoing {
     Message message;
     MessageContext ctx;
@@ -62,7 +78,7 @@ class ConnectionImpl : public std::enable_shared_from_this<ConnectionImpl> {
 
   // Subclasses: start moving queued messages (called when the queue gains messages).
   virtual void start_writing() = 0;
-  // Reading paused because receive_buffer_limit was reached; resume when drained.
+  // Reading paused because the receive bound was reached; resume when drained.
   virtual void resume_reading() = 0;
   // Closes the socket gracefully (after the final message went out) or at once.
   virtual void shutdown_transport(bool graceful) = 0;
@@ -70,14 +86,16 @@ class ConnectionImpl : public std::enable_shared_from_this<ConnectionImpl> {
   // Called by subclasses as bytes move.
   void on_data(Message data, MessageContext ctx);  // a chunk (stream) or a datagram
   void on_end_of_stream();                         // peer sent FIN
-  void on_sent(Outgoing&& out);                    // one message fully handed to the kernel
+  void on_sent(Outgoing&& out);                    // one item fully handed to the kernel
   void on_send_failed(Outgoing&& out, Error error);
   void on_final_sent();                            // our FIN is out
   void on_transport_error(Error error);            // the connection is lost
   void on_transport_closed();                      // graceful close completed
   void on_soft_error(Error error);                 // e.g. ICMP unreachable on UDP
 
-  bool receive_buffer_full() const noexcept { return inbound_bytes_ >= receive_buffer_limit; }
+  bool receive_buffer_full() const noexcept {
+    return inbound_bytes_ >= receive_buffer_limit || inbound_.size() >= receive_message_limit;
+  }
   bool has_outgoing() const noexcept { return !outgoing_.empty(); }
   Outgoing pop_outgoing();
   // Drops messages whose msgLifetime passed while queued, emitting expired.
@@ -93,26 +111,47 @@ class ConnectionImpl : public std::enable_shared_from_this<ConnectionImpl> {
   std::string remote_, local_, stack_;
 
  private:
-  template <class Fn>
-  void post_event(Fn fn);
-  void deliver_received();
-  void maybe_finish();
-  void finish(std::optional<Error> error);
-
+  struct Inbound {
+    Message message;
+    MessageContext ctx;
+    bool end_of_message;
+  };
   struct ReceiveRequest {
     std::size_t min_incomplete, max_length;
   };
+
+  template <class Fn>
+  void post_event(Fn fn);
+  void transport_up(bool deliver_ready);
+  void application_ready(bool deliver_ready);
+  void submit(Message message, MessageContext ctx);
+  void queue_wire(Message bytes, MessageContext ctx);
+  void framer_delivered(Message message, MessageContext ctx, bool end);
+  void framer_failed(Error error);
+  bool byte_stream() const noexcept { return is_stream_ && framer_specs_.empty(); }
+  void deliver_received();
+  void deliver_byte_stream(const ReceiveRequest& req, MessageContext ctx);
+  void maybe_finish();
+  void finish(std::optional<Error> error);
+
   const bool is_stream_;
+  std::vector<FramerSpec> framer_specs_;
+  std::unique_ptr<FramerHost> framers_;
+  bool ready_deliverable_ = false;  // ready goes to the application once framers are ready
   MessageId next_id_ = 1;
+  std::deque<Outgoing> held_;         // sent before the Connection was ready
+  std::vector<Message> early_data_;  // arrived before the framers were started
+  bool submitting_ = false;          // framing one message: its pieces are not complete yet
   std::deque<Outgoing> outgoing_;
   std::size_t unsettled_ = 0;  // queued or in flight: not yet sent, expired or failed
   bool final_queued_ = false;
   bool final_sent_ = false;
   bool close_requested_ = false;
-  std::deque<std::pair<Message, MessageContext>> inbound_;
+  std::deque<Inbound> inbound_;
   std::size_t inbound_bytes_ = 0;
   bool peer_ended_ = false;      // FIN read from the transport
   bool end_delivered_ = false;   // the application has seen the end of the stream
+  std::optional<Error> deferred_error_;  // delivered once what arrived before it was received
   std::deque<ReceiveRequest> receives_;
   bool terminal_posted_ = false;
   bool terminal_delivered_ = false;

@@ -21,6 +21,7 @@ class TapsCategory final : public std::error_category {
       case errc::receive_only: return "connection is receive-only";
       case errc::send_only: return "connection is send-only";
       case errc::listener_failed: return "listener failed";
+      case errc::framing_error: return "framing error";
     }
     return "unknown taps error";
   }

@@ -113,6 +113,7 @@ std::optional<Error> ListenerImpl::bind_udp(const asio::ip::address& address) {
     auto demux = weak_demux.lock();
     if (!self || !demux || self->stopped_ || !self->take_connection_slot()) return nullptr;
     auto connection = std::make_shared<UdpConnection>(self->io_, demux, remote, local);
+    connection->set_framers(self->spec_.framers);
     asio::post(self->io_, [self, connection] {
       if (!self->handlers_.connection_received) return;
       connection->established_by_listener(self->handlers_.connection_received(Connection(connection)));
@@ -136,6 +137,7 @@ void ListenerImpl::accept(asio::ip::tcp::acceptor& acceptor) {
     if (!ec) {
       self->take_connection_slot();
       auto connection = std::make_shared<TcpConnection>(self->io_, ConnectionHandlers{});
+      connection->set_framers(self->spec_.framers);
       connection->adopt(std::move(socket));
       asio::post(self->io_, [self, connection] {
         if (!self->handlers_.connection_received) return;

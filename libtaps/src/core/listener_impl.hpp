@@ -9,6 +9,7 @@
 #include <optional>
 #include <vector>
 
+#include "taps/framer.hpp"
 #include "taps/listener.hpp"
 #include "taps/properties.hpp"
 
@@ -22,6 +23,7 @@ struct ListenSpec {
   std::optional<std::string> host_name;      // resolved (passive) before binding
   std::uint16_t port = 0;
   int family = 0;
+  std::vector<FramerSpec> framers;  // fresh instances for every Connection
 };
 
 class ListenerImpl : public std::enable_shared_from_this<ListenerImpl> {

@@ -30,7 +30,7 @@ std::optional<Error> check_common(const Preconnection& p) {
   if (!p.security_parameters().is_disabled()) {
     return make_error(errc::not_supported, "securityParameters: no security protocol (TLS) in this build");
   }
-  auto selection = select_stacks(p.transport_properties());
+  auto selection = select_stacks(p.transport_properties(), !p.framers().empty());
   if (selection.stacks.empty()) return make_error(errc::unsatisfiable_properties, selection.error);
   if (p.local_endpoints().size() > 1) {
     return make_error(errc::not_supported, "more than one local endpoint");
@@ -67,7 +67,7 @@ Result<Connection> Preconnection::initiate(Context& ctx, ConnectionHandlers hand
   if (auto e = validate_for_initiate()) return *e;
   auto& io = ctx.io_context();
   detail::RaceSpec spec;
-  spec.stack = select_stacks(properties_).stacks.front();
+  spec.stack = select_stacks(properties_, !framers_.empty()).stacks.front();
   spec.remotes = remote_;
   if (!local_.empty()) {
     const auto& l = local_.front();
@@ -103,6 +103,10 @@ Result<Connection> Preconnection::initiate(Context& ctx, ConnectionHandlers hand
   impl->cancel_establishment = [weak = std::weak_ptr<detail::Racer>(racer)] {
     if (auto r = weak.lock()) r->cancel();
   };
+  // The racer lives while it has work; after a win only the Connection holds it, in
+  // case a framer refuses the winner and the race must go on.
+  impl->continue_race = [racer](const Error& why) { racer->resume(why); };
+  impl->set_framers(framers_);
   racer->start();
   return Connection(impl);
 }
@@ -110,7 +114,7 @@ Result<Connection> Preconnection::initiate(Context& ctx, ConnectionHandlers hand
 Result<Listener> Preconnection::listen(Context& ctx, ListenerHandlers handlers) const {
   if (auto e = validate_for_listen()) return *e;
   detail::ListenSpec spec;
-  spec.stack = select_stacks(properties_).stacks.front();
+  spec.stack = select_stacks(properties_, !framers_.empty()).stacks.front();
   spec.family = properties_.address_family;
   if (!local_.empty()) {
     const auto& l = local_.front();
@@ -121,6 +125,7 @@ Result<Listener> Preconnection::listen(Context& ctx, ListenerHandlers handlers) 
     }
     spec.port = l.port().value_or(0);
   }
+  spec.framers = framers_;
   auto impl = std::make_shared<detail::ListenerImpl>(ctx.io_context(), std::move(handlers), std::move(spec));
   impl->start();
   return Listener(impl);

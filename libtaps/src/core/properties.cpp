@@ -31,7 +31,8 @@ constexpr std::array<Feature, 10> stack_features{{
 
 constexpr std::array<Stack, 2> all_stacks{Stack::tcp, Stack::udp};
 
-bool offers(Stack s, const Feature& f) {
+bool offers(Stack s, const Feature& f, bool framed) {
+  if (framed && f.name == "preserveMsgBoundaries") return true;
   switch (s) {
     case Stack::tcp: return f.tcp;
     case Stack::udp: return f.udp;
@@ -39,10 +40,10 @@ bool offers(Stack s, const Feature& f) {
   return false;
 }
 
-bool satisfies(Stack s, const Feature& f, Preference p) {
+bool satisfies(Stack s, const Feature& f, Preference p, bool framed) {
   switch (p) {
-    case Preference::require: return offers(s, f);
-    case Preference::prohibit: return !offers(s, f);
+    case Preference::require: return offers(s, f, framed);
+    case Preference::prohibit: return !offers(s, f, framed);
     case Preference::prefer:
     case Preference::no_preference:
     case Preference::avoid: return true;
@@ -171,7 +172,7 @@ TransportProperties& TransportProperties::set_interface(std::string name, Prefer
 // an explicit choice: "reliability: prohibit" alone must give UDP, even though the
 // RFC's defaults also require preserveOrder and congestionControl, which UDP lacks.
 // Then Prefer ranks and Avoid breaks ties.
-StackSelection select_stacks(const TransportProperties& props) {
+StackSelection select_stacks(const TransportProperties& props, bool framed) {
   std::vector<Stack> stacks(all_stacks.begin(), all_stacks.end());
   std::vector<std::string> explicit_constraints;
   for (const auto& f : stack_features) {
@@ -179,7 +180,7 @@ StackSelection select_stacks(const TransportProperties& props) {
     bool hard = props.is_explicit(f.name) || f.name == "reliability";
     if (!hard || (p != Preference::require && p != Preference::prohibit)) continue;
     explicit_constraints.push_back(std::string(f.name) + "=" + std::string(to_string(p)));
-    std::erase_if(stacks, [&](Stack s) { return !satisfies(s, f, p); });
+    std::erase_if(stacks, [&](Stack s) { return !satisfies(s, f, p, framed); });
   }
   if (stacks.empty()) {
     std::string list;
@@ -190,12 +191,12 @@ StackSelection select_stacks(const TransportProperties& props) {
     auto p = props.get(f.name);
     if (props.is_explicit(f.name) || f.name == "reliability") continue;
     auto kept = stacks;
-    std::erase_if(kept, [&](Stack s) { return !satisfies(s, f, p); });
+    std::erase_if(kept, [&](Stack s) { return !satisfies(s, f, p, framed); });
     if (!kept.empty()) stacks = std::move(kept);
   }
   auto count = [&](Stack s, Preference wanted) {
     int n = 0;
-    for (const auto& f : stack_features) n += props.get(f.name) == wanted && offers(s, f);
+    for (const auto& f : stack_features) n += props.get(f.name) == wanted && offers(s, f, framed);
     return n;
   };
   std::stable_sort(stacks.begin(), stacks.end(), [&](Stack a, Stack b) {

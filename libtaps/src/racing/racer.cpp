@@ -12,16 +12,22 @@ Racer::Racer(asio::io_context& io, RaceSpec spec, RaceCallbacks callbacks)
 
 void Racer::start() {
   if (spec_.timeout) {
-    deadline_.expires_after(*spec_.timeout);
-    deadline_.async_wait([self = shared_from_this()](std::error_code ec) {
-      if (ec || self->done_) return;
-      self->fail(make_error(errc::establishment_timeout,
-                            fmt::format("no candidate was ready within {} ms", self->spec_.timeout->count())));
-    });
+    deadline_at_ = std::chrono::steady_clock::now() + *spec_.timeout;
+    arm_deadline();
   }
   resolved_.resize(spec_.remotes.size());
   pending_resolutions_ = spec_.remotes.size();
   for (std::size_t i = 0; i < spec_.remotes.size(); ++i) resolve(i);
+}
+
+// The whole establishment has one deadline, also across a resumed race.
+void Racer::arm_deadline() {
+  deadline_.expires_at(deadline_at_);
+  deadline_.async_wait([self = shared_from_this()](std::error_code ec) {
+    if (ec || self->done_) return;
+    self->fail(make_error(errc::establishment_timeout,
+                          fmt::format("no candidate was ready within {} ms", self->spec_.timeout->count())));
+  });
 }
 
 void Racer::cancel() {
@@ -153,6 +159,7 @@ void Racer::connect_udp(const Candidate& c, int id) {
     auto local = socket->local_endpoint(ignored);
     self->emit(RaceEvent::Kind::ready, id, &c, {}, endpoint_string(local));
     self->done_ = true;
+    self->winner_ = id;
     self->stop_timers();
     self->callbacks_.udp_won(std::move(*socket));
   });
@@ -175,14 +182,33 @@ void Racer::attempt_failed(int id, const std::string& why) {
   for (const auto& a : attempts_) {
     if (a->running) return;
   }
+  fail_all();
+}
+
+void Racer::fail_all() {
   std::string detail = failures_.size() == 1
                            ? "connect to " + failures_.front()
                            : fmt::format("all {} candidates failed: {}", failures_.size(), fmt::join(failures_, "; "));
   fail(make_error(errc::establishment_failed, detail));
 }
 
+void Racer::resume(const Error& why) {
+  if (!done_) return;
+  done_ = false;
+  const Candidate& c = candidates_[static_cast<std::size_t>(winner_ - 1)];
+  emit(RaceEvent::Kind::attempt_failed, winner_, &c, why.message());
+  failures_.push_back(fmt::format("{} ({}): {}", to_string(c.address, c.port), to_string(c.stack), why.message()));
+  if (next_ >= candidates_.size()) {
+    fail_all();
+    return;
+  }
+  if (spec_.timeout) arm_deadline();
+  start_next();
+}
+
 void Racer::tcp_connected(int id) {
   done_ = true;
+  winner_ = id;
   stop_timers();
   std::unique_ptr<Attempt> winner;
   for (auto& a : attempts_) {

@@ -44,6 +44,9 @@ class Racer : public std::enable_shared_from_this<Racer> {
   void start();
   // Stops every attempt; no callback follows.
   void cancel();
+  // The winner failed after all (its framer refused it): go on with the candidates
+  // not tried yet, or report every failure.
+  void resume(const Error& why);
 
  private:
   struct Attempt {
@@ -61,6 +64,8 @@ class Racer : public std::enable_shared_from_this<Racer> {
   void attempt_failed(int id, const std::string& why);
   void tcp_connected(int id);
   void fail(Error error);
+  void fail_all();
+  void arm_deadline();
   void emit(RaceEvent::Kind kind, int id, const Candidate* c, std::string detail = {}, std::string local = {});
   void stop_timers();
 
@@ -77,6 +82,8 @@ class Racer : public std::enable_shared_from_this<Racer> {
   std::vector<std::string> failures_;
   asio::steady_timer stagger_;
   asio::steady_timer deadline_;
+  std::chrono::steady_clock::time_point deadline_at_;
+  int winner_ = 0;
   bool done_ = false;
 };
 

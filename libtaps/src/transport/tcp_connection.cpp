@@ -22,6 +22,9 @@ TcpConnection::TcpConnection(asio::io_context& io, ConnectionHandlers handlers)
 }
 
 void TcpConnection::adopt(asio::ip::tcp::socket socket) {
+  ++generation_;
+  reading_ = writing_ = eof_ = false;
+  in_flight_.clear();
   socket_ = std::move(socket);
   std::error_code ec;
   auto remote = socket_.remote_endpoint(ec);
@@ -37,7 +40,9 @@ void TcpConnection::read() {
   reading_ = true;
   socket_.async_read_some(
       asio::buffer(read_buffer_),
-      [self = std::static_pointer_cast<TcpConnection>(shared_from_this())](std::error_code ec, std::size_t n) {
+      [self = std::static_pointer_cast<TcpConnection>(shared_from_this()), generation = generation_](
+          std::error_code ec, std::size_t n) {
+        if (generation != self->generation_) return;
         self->reading_ = false;
         if (ec == asio::error::operation_aborted || !self->socket_.is_open()) return;
         if (ec == asio::error::eof) {
@@ -74,7 +79,9 @@ void TcpConnection::start_writing() {
   writing_ = true;
   asio::async_write(
       socket_, buffers,
-      [self = std::static_pointer_cast<TcpConnection>(shared_from_this()), final](std::error_code ec, std::size_t) {
+      [self = std::static_pointer_cast<TcpConnection>(shared_from_this()), final, generation = generation_](
+          std::error_code ec, std::size_t) {
+        if (generation != self->generation_) return;
         self->writing_ = false;
         auto done = std::move(self->in_flight_);
         self->in_flight_.clear();

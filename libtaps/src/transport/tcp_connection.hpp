@@ -14,6 +14,7 @@ class TcpConnection final : public ConnectionImpl {
   TcpConnection(asio::io_context& io, ConnectionHandlers handlers);
 
   // Takes over a connected socket (from the racer or an acceptor) and starts reading.
+  // Called again when the race resumes after a framer refused the first winner.
   void adopt(asio::ip::tcp::socket socket);
 
  private:
@@ -28,6 +29,9 @@ class TcpConnection final : public ConnectionImpl {
   bool reading_ = false;
   bool writing_ = false;
   bool eof_ = false;
+  // Operations of a socket replaced by adopt() complete late: they must not touch
+  // the state of the new one.
+  unsigned generation_ = 0;
 };
 
 }  // namespace taps::detail

@@ -20,6 +20,8 @@ UdpConnection::UdpConnection(asio::io_context& io, std::shared_ptr<UdpDemux> dem
 }
 
 void UdpConnection::adopt(asio::ip::udp::socket socket) {
+  ++generation_;
+  reading_ = writing_ = false;
   socket_ = std::move(socket);
   std::error_code ec;
   auto remote = socket_.remote_endpoint(ec);
@@ -41,7 +43,9 @@ void UdpConnection::read() {
   reading_ = true;
   socket_.async_receive(
       asio::buffer(read_buffer_),
-      [self = std::static_pointer_cast<UdpConnection>(shared_from_this())](std::error_code ec, std::size_t n) {
+      [self = std::static_pointer_cast<UdpConnection>(shared_from_this()), generation = generation_](
+          std::error_code ec, std::size_t n) {
+        if (generation != self->generation_) return;
         self->reading_ = false;
         if (ec == asio::error::operation_aborted || !self->socket_.is_open()) return;
         if (ec == asio::error::connection_refused) {
@@ -80,8 +84,9 @@ void UdpConnection::start_writing() {
       continue;
     }
     writing_ = true;
-    auto done = [self = std::static_pointer_cast<UdpConnection>(shared_from_this())](std::error_code ec, std::size_t) {
-      self->send_done(ec);
+    auto done = [self = std::static_pointer_cast<UdpConnection>(shared_from_this()), generation = generation_](
+                    std::error_code ec, std::size_t) {
+      if (generation == self->generation_) self->send_done(ec);
     };
     if (demux_) {
       demux_->socket().async_send_to(asio::buffer(m.data(), m.size()), peer_, std::move(done));

@@ -42,6 +42,9 @@ class UdpConnection final : public ConnectionImpl {
   Outgoing in_flight_;
   bool reading_ = false;
   bool writing_ = false;
+  // Operations of a socket replaced by adopt() complete late: they must not touch
+  // the state of the new one.
+  unsigned generation_ = 0;
 };
 
 }  // namespace taps::detail

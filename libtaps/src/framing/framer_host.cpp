@@ -1,0 +1,242 @@
+#include "framing/framer_host.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+namespace taps::detail {
+
+// One framer of the stack and the FramerContext it sees. Its input is a buffer with
+// a cursor: consumed bytes are dropped in bulk, not per message, so that many small
+// messages cost no more than a few large ones.
+class FramerHost::Level final : public FramerContext {
+ public:
+  Level(FramerHost& host, std::unique_ptr<Framer> framer, std::size_t index)
+      : host_(host), framer_(std::move(framer)), index_(index) {}
+
+  Framer& framer() { return *framer_; }
+
+  void received(const std::uint8_t* data, std::size_t size) {
+    if (host_.failed_) return;
+    if (host_.datagram_) {
+      buffer_.assign(data, data + size);
+      cursor_ = 0;
+      skip_ = 0;
+      claim_.reset();
+      framer_->on_received_data(*this);
+      buffer_.clear();
+      cursor_ = 0;
+      return;
+    }
+    // Bytes owed to a claim or a skip come first; the framer is not asked meanwhile.
+    while (size > 0 && (claim_ || skip_ > 0)) {
+      if (skip_ > 0) {
+        std::size_t n = std::min(size, skip_);
+        skip_ -= n;
+        data += n;
+        size -= n;
+        continue;
+      }
+      std::size_t n = std::min(size, claim_->remaining);
+      auto& bytes = claim_->message.bytes();
+      bytes.insert(bytes.end(), data, data + n);
+      claim_->remaining -= n;
+      data += n;
+      size -= n;
+      if (claim_->remaining == 0) {
+        auto claim = std::move(*claim_);
+        claim_.reset();
+        deliver_up(std::move(claim.message), std::move(claim.ctx), claim.end);
+        if (host_.failed_) return;
+      }
+    }
+    if (size == 0 && cursor_ == buffer_.size()) return;
+    compact();
+    buffer_.insert(buffer_.end(), data, data + size);
+    framer_->on_received_data(*this);
+  }
+
+  std::size_t unfinished() const {
+    return buffer_.size() - cursor_ + (claim_ ? claim_->message.size() + claim_->remaining : 0);
+  }
+
+  std::span<const std::uint8_t> parse(std::size_t min, std::size_t max) override {
+    std::size_t available = buffer_.size() - cursor_;
+    if (available < min || available == 0) return {};
+    return {buffer_.data() + cursor_, std::min(available, max)};
+  }
+
+  void advance(std::size_t n) override {
+    std::size_t available = buffer_.size() - cursor_;
+    cursor_ += std::min(n, available);
+    if (n > available && !host_.datagram_) skip_ += n - available;
+  }
+
+  void deliver_and_advance(std::size_t n, MessageContext ctx, bool end) override {
+    std::size_t available = buffer_.size() - cursor_;
+    std::size_t now = std::min(n, available);
+    Message message(std::vector<std::uint8_t>(buffer_.data() + cursor_, buffer_.data() + cursor_ + now));
+    cursor_ += now;
+    if (now == n) {
+      deliver_up(std::move(message), std::move(ctx), end);
+      return;
+    }
+    if (host_.datagram_) {
+      fail(make_error(errc::framing_error, "message of " + std::to_string(n) + " bytes in a datagram of " +
+                                               std::to_string(available)));
+      return;
+    }
+    message.bytes().reserve(n);
+    claim_ = Claim{std::move(message), n - now, std::move(ctx), end};
+  }
+
+  void deliver(Message message, MessageContext ctx, bool end) override {
+    deliver_up(std::move(message), std::move(ctx), end);
+  }
+
+  void send(Message bytes) override {
+    if (collecting_) {
+      collected_.push_back(std::move(bytes));
+      return;
+    }
+    host_.send_below(index_, std::move(bytes));
+  }
+
+  void make_ready() override {
+    if (ready_) return;
+    ready_ = true;
+    host_.level_ready();
+  }
+
+  void fail(Error error) override { host_.fail(std::move(error)); }
+  bool datagram() const override { return host_.datagram_; }
+
+  // What one message became at this level: collected, then handed down as one.
+  void new_message(Message message, const MessageContext& ctx) {
+    collecting_ = true;
+    collected_.clear();
+    framer_->on_new_sent_message(*this, std::move(message), ctx);
+    collecting_ = false;
+  }
+  std::vector<Message>& collected() { return collected_; }
+
+ private:
+  struct Claim {
+    Message message;
+    std::size_t remaining;
+    MessageContext ctx;
+    bool end;
+  };
+
+  void deliver_up(Message message, MessageContext ctx, bool end) { host_.deliver_above(index_, std::move(message), std::move(ctx), end); }
+
+  // Drops consumed bytes once they are most of the buffer: amortised O(1) per byte.
+  void compact() {
+    if (cursor_ == buffer_.size()) {
+      buffer_.clear();
+      cursor_ = 0;
+    } else if (cursor_ > 4096 && cursor_ * 2 > buffer_.size()) {
+      buffer_.erase(buffer_.begin(), buffer_.begin() + static_cast<std::ptrdiff_t>(cursor_));
+      cursor_ = 0;
+    }
+  }
+
+  FramerHost& host_;
+  std::unique_ptr<Framer> framer_;
+  std::size_t index_;
+  std::vector<std::uint8_t> buffer_;
+  std::size_t cursor_ = 0;
+  std::size_t skip_ = 0;
+  std::optional<Claim> claim_;
+  bool ready_ = false;
+  bool collecting_ = false;
+  std::vector<Message> collected_;
+};
+
+FramerHost::FramerHost(std::vector<std::unique_ptr<Framer>> framers, Callbacks callbacks, bool datagram)
+    : callbacks_(std::move(callbacks)), datagram_(datagram) {
+  for (std::size_t i = 0; i < framers.size(); ++i) {
+    levels_.push_back(std::make_unique<Level>(*this, std::move(framers[i]), i));
+  }
+}
+
+FramerHost::~FramerHost() = default;
+
+void FramerHost::start() {
+  for (auto& level : levels_) {
+    if (failed_) return;
+    level->framer().start(*level);
+  }
+}
+
+void FramerHost::send(Message message, const MessageContext& ctx) {
+  if (failed_ || levels_.empty()) return;
+  send_from(levels_.size() - 1, std::move(message), ctx);
+}
+
+// One message enters level `i`; what it made goes to level i-1 as one message, or to
+// the transport. On a stream the pieces go out separately (scatter/gather); in a
+// datagram they must stay together.
+void FramerHost::send_from(std::size_t i, Message message, const MessageContext& ctx) {
+  auto& level = *levels_[i];
+  level.new_message(std::move(message), ctx);
+  auto pieces = std::move(level.collected());
+  if (failed_) return;
+  if (i > 0 || datagram_) {
+    Message joined;
+    if (pieces.size() == 1) {
+      joined = std::move(pieces.front());
+    } else {
+      for (auto& p : pieces) joined.bytes().insert(joined.bytes().end(), p.bytes().begin(), p.bytes().end());
+    }
+    if (i > 0) {
+      send_from(i - 1, std::move(joined), ctx);
+    } else {
+      callbacks_.send(std::move(joined));
+    }
+    return;
+  }
+  for (auto& p : pieces) callbacks_.send(std::move(p));
+}
+
+void FramerHost::send_below(std::size_t i, Message bytes) {
+  if (i == 0) {
+    callbacks_.send(std::move(bytes));
+  } else {
+    send_from(i - 1, std::move(bytes), MessageContext{});
+  }
+}
+
+void FramerHost::deliver_above(std::size_t i, Message message, MessageContext ctx, bool end) {
+  if (failed_) return;
+  if (i + 1 == levels_.size()) {
+    callbacks_.deliver(std::move(message), std::move(ctx), end);
+    return;
+  }
+  levels_[i + 1]->received(message.data(), message.size());
+}
+
+void FramerHost::received(const std::uint8_t* data, std::size_t size) {
+  if (!failed_ && !levels_.empty()) levels_.front()->received(data, size);
+}
+
+std::size_t FramerHost::end_of_stream() const {
+  std::size_t left = 0;
+  for (const auto& level : levels_) left += level->unfinished();
+  return left;
+}
+
+void FramerHost::stop() {
+  for (auto it = levels_.rbegin(); it != levels_.rend() && !failed_; ++it) (*it)->framer().stop(**it);
+}
+
+void FramerHost::level_ready() {
+  if (++ready_count_ == levels_.size() && callbacks_.ready) callbacks_.ready();
+}
+
+void FramerHost::fail(Error error) {
+  if (failed_) return;
+  failed_ = true;
+  callbacks_.failed(std::move(error));
+}
+
+}  // namespace taps::detail

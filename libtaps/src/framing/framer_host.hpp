@@ -1,0 +1,58 @@
+// Runs a stack of framers for one Connection: the receive buffers and cursors of
+// RFC 9623 section 6, claims of bytes not yet arrived, and the hand-over between
+// stacked framers. Pure: bytes in, messages and bytes out; no sockets, no clock.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "taps/framer.hpp"
+
+namespace taps::detail {
+
+class FramerHost {
+ public:
+  struct Callbacks {
+    std::function<void(Message)> send;                              // bytes for the transport
+    std::function<void(Message, MessageContext, bool end)> deliver;  // a message for the application
+    std::function<void()> ready;                                     // every framer is ready
+    std::function<void(Error)> failed;                               // a framer failed the connection
+  };
+
+  // `framers[0]` is the first added: nearest the transport. In datagram mode every
+  // call of received() is one datagram, and the bytes of one message go out as one.
+  FramerHost(std::vector<std::unique_ptr<Framer>> framers, Callbacks callbacks, bool datagram);
+  ~FramerHost();
+  FramerHost(const FramerHost&) = delete;
+  FramerHost& operator=(const FramerHost&) = delete;
+
+  // Starts every framer, nearest the transport first.
+  void start();
+  // Gives an application message to the top framer; its bytes come out of `send`.
+  void send(Message message, const MessageContext& ctx);
+  // Bytes from the transport.
+  void received(const std::uint8_t* data, std::size_t size);
+  // The peer ended the stream. Returns the number of bytes that were left inside an
+  // unfinished message at some level (0 when the stream ended cleanly).
+  std::size_t end_of_stream() const;
+  // The connection is closing: framers may send trailers.
+  void stop();
+  bool failed() const noexcept { return failed_; }
+
+ private:
+  class Level;
+  void send_from(std::size_t level, Message message, const MessageContext& ctx);
+  void send_below(std::size_t level, Message bytes);
+  void deliver_above(std::size_t level, Message message, MessageContext ctx, bool end);
+  void level_ready();
+  void fail(Error error);
+
+  std::vector<std::unique_ptr<Level>> levels_;
+  Callbacks callbacks_;
+  bool datagram_;
+  std::size_t ready_count_ = 0;
+  bool failed_ = false;
+};
+
+}  // namespace taps::detail
