@@ -47,6 +47,7 @@ void FdWriter::write(Message bytes) {
   write_next();
 }
 
+// Many small messages (a line each) go out in one gathered write, not one write each.
 void FdWriter::write_next() {
   if (writing_ || failed_) return;
   if (queue_.empty()) {
@@ -57,9 +58,15 @@ void FdWriter::write_next() {
     if (on_drained) on_drained();
     return;
   }
+  constexpr std::size_t max_buffers = 256;
+  std::vector<asio::const_buffer> buffers;
+  for (const auto& m : queue_) {
+    if (buffers.size() == max_buffers) break;
+    buffers.emplace_back(m.data(), m.size());
+  }
+  in_flight_ = buffers.size();
   writing_ = true;
-  const auto& front = queue_.front();
-  asio::async_write(fd_, asio::buffer(front.data(), front.size()), [self = shared_from_this()](std::error_code ec, std::size_t) {
+  asio::async_write(fd_, buffers, [self = shared_from_this()](std::error_code ec, std::size_t) {
     self->writing_ = false;
     if (self->failed_) return;
     if (ec) {
@@ -69,8 +76,10 @@ void FdWriter::write_next() {
       if (self->on_error) self->on_error(ec);
       return;
     }
-    self->queued_bytes_ -= self->queue_.front().size();
-    self->queue_.pop_front();
+    for (std::size_t i = 0; i < self->in_flight_; ++i) {
+      self->queued_bytes_ -= self->queue_.front().size();
+      self->queue_.pop_front();
+    }
     self->write_next();
   });
 }

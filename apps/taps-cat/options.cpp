@@ -7,6 +7,7 @@
 
 #include "common/exit_codes.hpp"
 #include "taps/config.hpp"
+#include "taps/framer.hpp"
 #include "taps/version.hpp"
 
 namespace taps_cat {
@@ -28,6 +29,7 @@ Examples:
                                                "listening" event names it
   taps-cat --udp -w 1 192.0.2.1 53 < query.bin one datagram, wait 1 s for replies
   taps-cat --json ::1 8080 < /dev/null         show resolution, attempts, ready
+  taps-cat --framer lp host 7000 < lines.txt   each line one length-prefixed message
   taps-cat --config pre.json --print-config    the effective Preconnection
 
 Exit codes:
@@ -92,6 +94,15 @@ ParseResult parse(const std::vector<std::string>& args) {
   auto* timeout_option = app.add_option("--timeout", timeout, "Establishment timeout in seconds (resolution and every attempt)");
   app.add_option("-w,--wait", wait, "UDP: after stdin EOF, keep receiving replies for SEC seconds");
   auto* attempt_delay_option = app.add_option("--attempt-delay", attempt_delay, "Connection Attempt Delay between racing attempts, ms (10-2000, default 250)");
+  std::vector<std::string> framers;
+  std::size_t max_message = taps::default_max_message_size;
+  auto* framer_option = app.add_option("--framer", framers,
+                 "Message framing: line or lp (4-byte length); repeat to stack, the last runs first on output. "
+                 "Each stdin line is then one message and each message one line of stdout")
+                           ->expected(1)
+                           ->allow_extra_args(false)
+                           ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  app.add_option("--max-message", max_message, "Largest message a framer accepts, bytes (default 16777216)");
   app.add_option("--config", o.config_file, "Read the Preconnection from a JSON file; options override it");
   app.add_flag("--print-config", o.print_config, "Print the effective Preconnection as JSON and exit");
   auto* json_flag = app.add_flag("--json", json, "Events as JSON Lines on stderr");
@@ -156,6 +167,14 @@ ParseResult parse(const std::vector<std::string>& args) {
   if (!source.empty()) {
     if (o.mode == Mode::listen) return usage_error("taps-cat: -s is for connecting; with -l give the address as HOST");
     o.preconnection.local_endpoints() = {taps::LocalEndpoint().with_ip_address(source)};
+  }
+  if (framer_option->count() > 0) {
+    o.preconnection.framers().clear();
+    for (const auto& name : framers) {
+      auto framer = taps::framer_by_name(name, max_message);
+      if (!framer) return usage_error(fmt::format("taps-cat: unknown framer '{}' (available: line, lp)", name));
+      o.preconnection.add_framer(std::move(*framer));
+    }
   }
   if (udp) {
     props.set("reliability", taps::Preference::prohibit);

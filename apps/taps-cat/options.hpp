@@ -27,6 +27,8 @@ struct Options {
   bool print_config = false;
   std::string config_file;
   std::vector<std::string> warnings;  // said on stderr before running (clamped values)
+  // With a framer, stdin lines are messages and each received message is a line.
+  bool framed() const { return !preconnection.framers().empty(); }
 
   // The Preconnection that the options and the config file describe.
   taps::Preconnection preconnection;

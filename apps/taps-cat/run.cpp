@@ -48,6 +48,7 @@ class Runner {
   void connect() {
     SessionConfig config;
     config.datagrams = is_udp();
+    config.lines = o_.framed();
     config.close_after_input = true;
     config.wait = o_.wait;
     auto session = add_session(config, stdin_reader(), stdout_writer());
@@ -87,6 +88,7 @@ class Runner {
     if (limit_to_one_) listener_.stop();
     SessionConfig config;
     config.datagrams = is_udp();
+    config.lines = o_.framed();
     std::shared_ptr<FdReader> input;
     std::shared_ptr<FdWriter> output;
     if (!o_.exec.empty()) {

@@ -3,6 +3,8 @@
 #include <asio/error.hpp>
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "common/exit_codes.hpp"
 
 namespace taps_cat {
@@ -56,7 +58,7 @@ taps::ConnectionHandlers Session::handlers() {
   h.sent = [self](const taps::MessageContext& ctx) {
     self->unsent_bytes_ -= self->unsent_sizes_.front();
     self->bytes_sent_ += self->unsent_sizes_.front();
-    if (self->config_.datagrams && !ctx.final) {
+    if ((self->config_.datagrams || self->config_.lines) && !ctx.final) {
       self->log_.emit("sent", {{"bytes", static_cast<std::int64_t>(self->unsent_sizes_.front())}});
     }
     self->unsent_sizes_.pop_front();
@@ -74,6 +76,7 @@ taps::ConnectionHandlers Session::handlers() {
   h.received = [self](taps::Message m, taps::MessageContext ctx) {
     self->receive_pending_ = false;
     self->log_.emit("received", {{"bytes", static_cast<std::int64_t>(m.size())}, {"remote", ctx.remote_endpoint}});
+    if (self->config_.lines) m.bytes().push_back('\n');
     self->write_output(std::move(m));
     self->request_receive();
   };
@@ -135,6 +138,7 @@ void Session::read_input() {
     if (ec) {
       self->input_ended_ = true;
       if (ec != asio::error::eof) self->log_.error(fmt::format("cannot read input: {}", ec.message()));
+      if (!self->partial_line_.empty()) self->send_message(std::move(self->partial_line_));
       taps::MessageContext ctx;
       ctx.final = true;
       self->final_queued_ = true;
@@ -142,11 +146,36 @@ void Session::read_input() {
       self->connection_.send(taps::Message{}, std::move(ctx));
       return;
     }
-    self->unsent_sizes_.push_back(bytes.size());
-    self->unsent_bytes_ += bytes.size();
-    self->connection_.send(taps::Message(std::move(bytes)));
+    if (self->config_.lines) {
+      self->send_lines(bytes);
+    } else {
+      self->send_message(std::move(bytes));
+    }
     self->read_input();
   });
+}
+
+void Session::send_message(std::vector<std::uint8_t> bytes) {
+  unsent_sizes_.push_back(bytes.size());
+  unsent_bytes_ += bytes.size();
+  connection_.send(taps::Message(std::move(bytes)));
+}
+
+void Session::send_lines(const std::vector<std::uint8_t>& bytes) {
+  auto begin = bytes.begin();
+  for (;;) {
+    auto newline = std::find(begin, bytes.end(), '\n');
+    if (newline == bytes.end()) break;
+    if (partial_line_.empty()) {
+      send_message(std::vector<std::uint8_t>(begin, newline));
+    } else {
+      partial_line_.insert(partial_line_.end(), begin, newline);
+      send_message(std::move(partial_line_));
+      partial_line_.clear();
+    }
+    begin = newline + 1;
+  }
+  partial_line_.insert(partial_line_.end(), begin, bytes.end());
 }
 
 void Session::request_receive() {

@@ -16,6 +16,7 @@ namespace taps_cat {
 
 struct SessionConfig {
   bool datagrams = false;            // UDP: every read is one datagram
+  bool lines = false;                // a framer: every input line is a message, every message a line
   bool read_input = true;            // false: send nothing, just FIN when the peer ends
   bool close_output_at_end = false;  // -e: the child's stdin gets EOF after the peer's FIN
   // UDP client: close `wait` after our last datagram. A UDP listener runs until stopped.
@@ -40,6 +41,8 @@ class Session : public std::enable_shared_from_this<Session> {
 
  private:
   void read_input();
+  void send_message(std::vector<std::uint8_t> bytes);
+  void send_lines(const std::vector<std::uint8_t>& bytes);
   void request_receive();
   void write_output(taps::Message message);
   void peer_ended();
@@ -56,6 +59,7 @@ class Session : public std::enable_shared_from_this<Session> {
   taps::Connection connection_;
   asio::steady_timer wait_timer_;
 
+  std::vector<std::uint8_t> partial_line_;  // input after the last newline
   std::deque<std::size_t> unsent_sizes_;  // sizes of messages awaiting their sent event
   std::size_t unsent_bytes_ = 0;
   std::uint64_t bytes_sent_ = 0, bytes_received_ = 0;

@@ -140,3 +140,18 @@ TEST_CASE("--config supplies the Preconnection and options override it") {
   CHECK(taps::select_stacks(r.options->preconnection.transport_properties()).stacks.front() == taps::Stack::tcp);
   std::remove(path.c_str());
 }
+
+TEST_CASE("--framer takes one name per use and stacks in the order given") {
+  auto r = run({"--framer", "line", "--framer", "lp", "127.0.0.1", "7"});
+  REQUIRE(r.options);
+  const auto& framers = r.options->preconnection.framers();
+  REQUIRE(framers.size() == 2);
+  CHECK(framers[0].name == "line");
+  CHECK(framers[1].name == "lp");
+  CHECK(r.options->preconnection.remote_endpoints().front().port() == 7);
+  CHECK(r.options->framed());
+
+  auto bad = run({"--framer", "zstd", "h", "1"});
+  CHECK(bad.exit_code == 1);
+  CHECK(bad.error.find("unknown framer 'zstd'") != std::string::npos);
+}
