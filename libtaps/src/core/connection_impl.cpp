@@ -141,7 +141,11 @@ void ConnectionImpl::transport_up(bool deliver_ready) {
   for (auto& data : early) {
     if (framers_ && !framers_->failed()) framers_->received(data.data(), data.size());
   }
-  if (peer_ended_) on_end_of_stream();
+  if (peer_ended_) {
+    on_end_of_stream();
+  } else {
+    deliver_received();
+  }
 }
 
 void ConnectionImpl::application_ready(bool deliver_ready) {
