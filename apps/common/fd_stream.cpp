@@ -47,7 +47,9 @@ void FdWriter::write(Message bytes) {
   write_next();
 }
 
-// Many small messages (a line each) go out in one gathered write, not one write each.
+// Many small messages (a line each) are copied into one buffer and written at once:
+// for them a copy costs less than a system call or an iovec each. A large message at
+// the front goes out as it is.
 void FdWriter::write_next() {
   if (writing_ || failed_) return;
   if (queue_.empty()) {
@@ -58,15 +60,21 @@ void FdWriter::write_next() {
     if (on_drained) on_drained();
     return;
   }
-  constexpr std::size_t max_buffers = 256;
-  std::vector<asio::const_buffer> buffers;
-  for (const auto& m : queue_) {
-    if (buffers.size() == max_buffers) break;
-    buffers.emplace_back(m.data(), m.size());
+  constexpr std::size_t staging_limit = 256 * 1024;
+  asio::const_buffer buffer(queue_.front().data(), queue_.front().size());
+  in_flight_ = 1;
+  if (queue_.front().size() < staging_limit / 4 && queue_.size() > 1) {
+    staging_.clear();
+    in_flight_ = 0;
+    for (const auto& m : queue_) {
+      if (staging_.size() + m.size() > staging_limit) break;
+      staging_.insert(staging_.end(), m.data(), m.data() + m.size());
+      ++in_flight_;
+    }
+    buffer = asio::const_buffer(staging_.data(), staging_.size());
   }
-  in_flight_ = buffers.size();
   writing_ = true;
-  asio::async_write(fd_, buffers, [self = shared_from_this()](std::error_code ec, std::size_t) {
+  asio::async_write(fd_, buffer, [self = shared_from_this()](std::error_code ec, std::size_t) {
     self->writing_ = false;
     if (self->failed_) return;
     if (ec) {

@@ -71,6 +71,7 @@ class FdWriter : public std::enable_shared_from_this<FdWriter> {
   std::deque<Message> queue_;
   std::size_t queued_bytes_ = 0;
   std::size_t in_flight_ = 0;  // messages at the front of queue_ being written
+  std::vector<std::uint8_t> staging_;
   bool writing_ = false;
   bool failed_ = false;
   bool close_when_drained_ = false;

@@ -58,7 +58,7 @@ taps::ConnectionHandlers Session::handlers() {
   h.sent = [self](const taps::MessageContext& ctx) {
     self->unsent_bytes_ -= self->unsent_sizes_.front();
     self->bytes_sent_ += self->unsent_sizes_.front();
-    if ((self->config_.datagrams || self->config_.lines) && !ctx.final) {
+    if ((self->config_.datagrams || self->config_.lines) && !ctx.final && self->log_.enabled()) {
       self->log_.emit("sent", {{"bytes", static_cast<std::int64_t>(self->unsent_sizes_.front())}});
     }
     self->unsent_sizes_.pop_front();
@@ -75,7 +75,9 @@ taps::ConnectionHandlers Session::handlers() {
   };
   h.received = [self](taps::Message m, taps::MessageContext ctx) {
     self->receive_pending_ = false;
-    self->log_.emit("received", {{"bytes", static_cast<std::int64_t>(m.size())}, {"remote", ctx.remote_endpoint}});
+    if (self->log_.enabled()) {
+      self->log_.emit("received", {{"bytes", static_cast<std::int64_t>(m.size())}, {"remote", ctx.remote_endpoint}});
+    }
     if (self->config_.lines) m.bytes().push_back('\n');
     self->write_output(std::move(m));
     self->request_receive();

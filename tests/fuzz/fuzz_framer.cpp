@@ -33,7 +33,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   bool failed = false;
   taps::detail::FramerHost::Callbacks callbacks;
   callbacks.send = [](taps::Message) {};
-  callbacks.deliver = [&](taps::Message m, taps::MessageContext, bool) {
+  callbacks.deliver = [&](taps::Message&& m, taps::MessageContext&&, bool) {
     if (failed) std::abort();
     reframed += frame(name, std::string(m.as_string_view()));
   };

@@ -34,7 +34,7 @@ struct Harness {
 
   FramerHost::Callbacks callbacks() {
     return {[this](Message m) { wire.emplace_back(m.as_string_view()); },
-            [this](Message m, MessageContext, bool end) {
+            [this](Message&& m, MessageContext&&, bool end) {
               delivered.emplace_back(m.as_string_view());
               ends.push_back(end);
             },

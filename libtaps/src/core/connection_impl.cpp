@@ -125,7 +125,7 @@ void ConnectionImpl::transport_up(bool deliver_ready) {
   callbacks.send = [weak](Message bytes) {
     if (auto self = weak.lock()) self->queue_wire(std::move(bytes), {});
   };
-  callbacks.deliver = [weak](Message m, MessageContext ctx, bool end) {
+  callbacks.deliver = [weak](Message&& m, MessageContext&& ctx, bool end) {
     if (auto self = weak.lock()) self->framer_delivered(std::move(m), std::move(ctx), end);
   };
   callbacks.ready = [weak, deliver_ready] {
@@ -217,7 +217,7 @@ void ConnectionImpl::on_data(Message data, MessageContext ctx) {
   deliver_received();
 }
 
-void ConnectionImpl::framer_delivered(Message message, MessageContext ctx, bool end) {
+void ConnectionImpl::framer_delivered(Message&& message, MessageContext&& ctx, bool end) {
   if (ctx.remote_endpoint.empty()) ctx.remote_endpoint = remote_;
   if (ctx.local_endpoint.empty()) ctx.local_endpoint = local_;
   inbound_bytes_ += message.size();
@@ -326,9 +326,12 @@ void ConnectionImpl::deliver_received() {
   bool was_full = receive_buffer_full();
   while (!receives_.empty()) {
     auto req = receives_.front();
-    MessageContext ctx;
-    ctx.remote_endpoint = remote_;
-    ctx.local_endpoint = local_;
+    auto stream_ctx = [this] {
+      MessageContext ctx;
+      ctx.remote_endpoint = remote_;
+      ctx.local_endpoint = local_;
+      return ctx;
+    };
     if (inbound_.empty()) {
       if (!peer_ended_ || deferred_error_) break;
       receives_.pop_front();
@@ -340,6 +343,7 @@ void ConnectionImpl::deliver_received() {
       }
       // The end of a stream: an empty final message, also after framed messages.
       end_delivered_ = true;
+      auto ctx = stream_ctx();
       ctx.final = true;
       post_event([ctx = std::move(ctx)](ConnectionHandlers& h) mutable {
         if (h.received_partial) h.received_partial(Message{}, std::move(ctx), true);
@@ -349,7 +353,7 @@ void ConnectionImpl::deliver_received() {
     if (byte_stream()) {
       if (inbound_bytes_ < req.min_incomplete && !peer_ended_) break;
       receives_.pop_front();
-      deliver_byte_stream(req, std::move(ctx));
+      deliver_byte_stream(req, stream_ctx());
       continue;
     }
     receives_.pop_front();
@@ -365,18 +369,17 @@ void ConnectionImpl::deliver_received() {
       });
       continue;
     }
-    Inbound in = std::move(front);
-    inbound_.pop_front();
-    inbound_bytes_ -= in.message.size();
-    if (in.end_of_message) {
-      post_event([m = std::move(in.message), ctx = std::move(in.ctx)](ConnectionHandlers& h) mutable {
+    inbound_bytes_ -= front.message.size();
+    if (front.end_of_message) {
+      post_event([m = std::move(front.message), ctx = std::move(front.ctx)](ConnectionHandlers& h) mutable {
         if (h.received) h.received(std::move(m), std::move(ctx));
       });
     } else {
-      post_event([m = std::move(in.message), ctx = std::move(in.ctx)](ConnectionHandlers& h) mutable {
+      post_event([m = std::move(front.message), ctx = std::move(front.ctx)](ConnectionHandlers& h) mutable {
         if (h.received_partial) h.received_partial(std::move(m), std::move(ctx), false);
       });
     }
+    inbound_.pop_front();
   }
   if (deferred_error_ && inbound_.empty()) {
     auto error = std::move(*deferred_error_);

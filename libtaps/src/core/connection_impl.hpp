@@ -126,7 +126,7 @@ class ConnectionImpl : public std::enable_shared_from_this<ConnectionImpl> {
   void application_ready(bool deliver_ready);
   void submit(Message message, MessageContext ctx);
   void queue_wire(Message bytes, MessageContext ctx);
-  void framer_delivered(Message message, MessageContext ctx, bool end);
+  void framer_delivered(Message&& message, MessageContext&& ctx, bool end);
   void framer_failed(Error error);
   bool byte_stream() const noexcept { return is_stream_ && framer_specs_.empty(); }
   void deliver_received();

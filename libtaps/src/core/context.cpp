@@ -6,7 +6,9 @@
 namespace taps {
 
 struct Context::Impl {
-  asio::io_context io{1};  // one thread: lets Asio skip its internal locking
+  // One thread runs the loop and owns every I/O object, so the reactor needs no
+  // locks; the scheduler keeps its lock, which is what makes post() thread-safe.
+  asio::io_context io{ASIO_CONCURRENCY_HINT_UNSAFE_IO};
 };
 
 Context::Context() : impl_(std::make_unique<Impl>()) {}

@@ -127,7 +127,9 @@ class FramerHost::Level final : public FramerContext {
     bool end;
   };
 
-  void deliver_up(Message message, MessageContext ctx, bool end) { host_.deliver_above(index_, std::move(message), std::move(ctx), end); }
+  void deliver_up(Message&& message, MessageContext&& ctx, bool end) {
+    host_.deliver_above(index_, std::move(message), std::move(ctx), end);
+  }
 
   // Drops consumed bytes once they are most of the buffer: amortised O(1) per byte.
   void compact() {
@@ -206,7 +208,7 @@ void FramerHost::send_below(std::size_t i, Message bytes) {
   }
 }
 
-void FramerHost::deliver_above(std::size_t i, Message message, MessageContext ctx, bool end) {
+void FramerHost::deliver_above(std::size_t i, Message&& message, MessageContext&& ctx, bool end) {
   if (failed_) return;
   if (i + 1 == levels_.size()) {
     callbacks_.deliver(std::move(message), std::move(ctx), end);

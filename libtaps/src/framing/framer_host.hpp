@@ -15,7 +15,7 @@ class FramerHost {
  public:
   struct Callbacks {
     std::function<void(Message)> send;                              // bytes for the transport
-    std::function<void(Message, MessageContext, bool end)> deliver;  // a message for the application
+    std::function<void(Message&&, MessageContext&&, bool end)> deliver;  // a message for the application
     std::function<void()> ready;                                     // every framer is ready
     std::function<void(Error)> failed;                               // a framer failed the connection
   };
@@ -44,7 +44,7 @@ class FramerHost {
   class Level;
   void send_from(std::size_t level, Message message, const MessageContext& ctx);
   void send_below(std::size_t level, Message bytes);
-  void deliver_above(std::size_t level, Message message, MessageContext ctx, bool end);
+  void deliver_above(std::size_t level, Message&& message, MessageContext&& ctx, bool end);
   void level_ready();
   void fail(Error error);
 
