@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -57,16 +58,40 @@ class MessageContext {
 
   // Metadata namespaced by framer (e.g. set("lp", "length", "12")).
   void set(std::string_view framer, std::string_view name, std::string value) {
-    metadata_[{std::string(framer), std::string(name)}] = std::move(value);
+    if (!metadata_) metadata_ = std::make_unique<Metadata>();
+    (*metadata_)[{std::string(framer), std::string(name)}] = std::move(value);
   }
   std::optional<std::string> get(std::string_view framer, std::string_view name) const {
-    auto it = metadata_.find({std::string(framer), std::string(name)});
-    if (it == metadata_.end()) return std::nullopt;
+    if (!metadata_) return std::nullopt;
+    auto it = metadata_->find({std::string(framer), std::string(name)});
+    if (it == metadata_->end()) return std::nullopt;
     return it->second;
   }
 
+  MessageContext() = default;
+  MessageContext(MessageContext&&) noexcept = default;
+  MessageContext& operator=(MessageContext&&) noexcept = default;
+  MessageContext(const MessageContext& other) { *this = other; }
+  MessageContext& operator=(const MessageContext& other) {
+    if (this == &other) return *this;
+    id = other.id;
+    msg_lifetime = other.msg_lifetime;
+    msg_priority = other.msg_priority;
+    msg_ordered = other.msg_ordered;
+    safely_replayable = other.safely_replayable;
+    final = other.final;
+    remote_endpoint = other.remote_endpoint;
+    local_endpoint = other.local_endpoint;
+    metadata_ = other.metadata_ ? std::make_unique<Metadata>(*other.metadata_) : nullptr;
+    return *this;
+  }
+  ~MessageContext() = default;
+
  private:
-  std::map<std::pair<std::string, std::string>, std::string> metadata_;
+  // Allocated only when a framer sets metadata: a context travels with every message,
+  // and most carry none, so moving one must stay cheap.
+  using Metadata = std::map<std::pair<std::string, std::string>, std::string>;
+  std::unique_ptr<Metadata> metadata_;
 };
 
 }  // namespace taps
