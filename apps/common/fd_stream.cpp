@@ -1,6 +1,7 @@
 #include "common/fd_stream.hpp"
 
 #include <asio/write.hpp>
+#include <array>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -41,9 +42,16 @@ void FdReader::close() {
 FdWriter::FdWriter(asio::io_context& io, int fd) : fd_(io, fd) {}
 
 void FdWriter::write(Message bytes) {
-  if (failed_ || bytes.empty()) return;
-  queued_bytes_ += bytes.size();
-  queue_.push_back(std::move(bytes));
+  if (!bytes.empty()) push(std::move(bytes), false);
+}
+
+void FdWriter::write_line(Message bytes) { push(std::move(bytes), true); }
+
+void FdWriter::push(Message bytes, bool newline) {
+  if (failed_) return;
+  Entry entry{std::move(bytes), newline};
+  queued_bytes_ += entry.size();
+  queue_.push_back(std::move(entry));
   write_next();
 }
 
@@ -61,20 +69,24 @@ void FdWriter::write_next() {
     return;
   }
   constexpr std::size_t staging_limit = 256 * 1024;
-  asio::const_buffer buffer(queue_.front().data(), queue_.front().size());
+  static constexpr char newline = '\n';
+  const auto& front = queue_.front();
+  std::array<asio::const_buffer, 2> buffers{asio::const_buffer(front.bytes.data(), front.bytes.size()),
+                                            asio::const_buffer(&newline, front.newline ? 1 : 0)};
   in_flight_ = 1;
-  if (queue_.front().size() < staging_limit / 4 && queue_.size() > 1) {
+  if (front.size() < staging_limit / 4 && queue_.size() > 1) {
     staging_.clear();
     in_flight_ = 0;
-    for (const auto& m : queue_) {
-      if (staging_.size() + m.size() > staging_limit) break;
-      staging_.insert(staging_.end(), m.data(), m.data() + m.size());
+    for (const auto& e : queue_) {
+      if (staging_.size() + e.size() > staging_limit) break;
+      staging_.insert(staging_.end(), e.bytes.data(), e.bytes.data() + e.bytes.size());
+      if (e.newline) staging_.push_back('\n');
       ++in_flight_;
     }
-    buffer = asio::const_buffer(staging_.data(), staging_.size());
+    buffers = {asio::const_buffer(staging_.data(), staging_.size()), asio::const_buffer()};
   }
   writing_ = true;
-  asio::async_write(fd_, buffer, [self = shared_from_this()](std::error_code ec, std::size_t) {
+  asio::async_write(fd_, buffers, [self = shared_from_this()](std::error_code ec, std::size_t) {
     self->writing_ = false;
     if (self->failed_) return;
     if (ec) {

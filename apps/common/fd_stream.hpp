@@ -55,6 +55,8 @@ class FdWriter : public std::enable_shared_from_this<FdWriter> {
   // Queues bytes; they are written in order. `on_error` is called once on failure
   // (EPIPE when the reader went away) and later writes are dropped.
   void write(Message bytes);
+  // Queues bytes followed by a newline, without growing the message for it.
+  void write_line(Message bytes);
   std::size_t queued_bytes() const noexcept { return queued_bytes_; }
   // Called each time the queue becomes empty.
   std::function<void()> on_drained;
@@ -67,8 +69,15 @@ class FdWriter : public std::enable_shared_from_this<FdWriter> {
  private:
   void write_next();
 
+  struct Entry {
+    Message bytes;
+    bool newline;
+    std::size_t size() const noexcept { return bytes.size() + (newline ? 1 : 0); }
+  };
+  void push(Message bytes, bool newline);
+
   asio::posix::stream_descriptor fd_;
-  std::deque<Message> queue_;
+  std::deque<Entry> queue_;
   std::size_t queued_bytes_ = 0;
   std::size_t in_flight_ = 0;  // messages at the front of queue_ being written
   std::vector<std::uint8_t> staging_;

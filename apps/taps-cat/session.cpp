@@ -78,8 +78,7 @@ taps::ConnectionHandlers Session::handlers() {
     if (self->log_.enabled()) {
       self->log_.emit("received", {{"bytes", static_cast<std::int64_t>(m.size())}, {"remote", ctx.remote_endpoint}});
     }
-    if (self->config_.lines) m.bytes().push_back('\n');
-    self->write_output(std::move(m));
+    self->write_output(std::move(m), self->config_.lines);
     self->request_receive();
   };
   h.received_partial = [self](taps::Message m, taps::MessageContext, bool end_of_message) {
@@ -186,9 +185,13 @@ void Session::request_receive() {
   connection_.receive(1, config_.datagrams ? max_udp_payload : stream_chunk);
 }
 
-void Session::write_output(taps::Message message) {
+void Session::write_output(taps::Message message, bool line) {
   bytes_received_ += message.size();
-  output_->write(std::move(message));
+  if (line) {
+    output_->write_line(std::move(message));
+  } else {
+    output_->write(std::move(message));
+  }
 }
 
 void Session::peer_ended() {

@@ -44,7 +44,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void send_message(std::vector<std::uint8_t> bytes);
   void send_lines(const std::vector<std::uint8_t>& bytes);
   void request_receive();
-  void write_output(taps::Message message);
+  void write_output(taps::Message message, bool line = false);
   void peer_ended();
   void our_end_sent();
   void finish(int code);
