@@ -4,11 +4,15 @@
 #include <charconv>
 #include <cmath>
 #include <fmt/format.h>
+#include <ranges>
+#include <string_view>
+#include <utility>
 
 #include "common/exit_codes.hpp"
 #include "taps/config.hpp"
 #include "taps/framer.hpp"
 #include "taps/version.hpp"
+#include "taps-cat/multicast_options.hpp"
 
 namespace taps_cat {
 namespace {
@@ -16,9 +20,9 @@ namespace {
 using taps::apps::exit_usage;
 
 constexpr const char* footer = R"(Connect (Initiate) copies stdin to the connection and the connection to
-stdout. At stdin EOF taps-cat half-closes (TCP FIN) and exits 0 once the peer
-has closed and every byte is on stdout. With --udp each read of stdin is one
-datagram (at most 65507 bytes).
+stdout. At stdin EOF taps-cat half-closes (TLS close_notify, TCP FIN) and exits
+0 once the peer has closed and every byte is on stdout. With --udp each read of
+stdin is one datagram (at most 65507 bytes).
 
 Examples:
   taps-cat example.net 80                      talk TCP to a server
@@ -30,6 +34,8 @@ Examples:
   taps-cat --udp -w 1 192.0.2.1 53 < query.bin one datagram, wait 1 s for replies
   taps-cat --json ::1 8080 < /dev/null         show resolution, attempts, ready
   taps-cat --framer lp host 7000 < lines.txt   each line one length-prefixed message
+  taps-cat --tls example.net 443               TLS 1.3, verified with the system CAs
+  taps-cat -l --tls --cert s.pem --key s.key 4433   a TLS server
   taps-cat --config pre.json --print-config    the effective Preconnection
 
 Exit codes:
@@ -63,6 +69,78 @@ ParseResult usage_error(std::string message) {
   return {std::nullopt, exit_usage, {}, message + "\nTry 'taps-cat --help' for more information."};
 }
 
+// --tls and the options that shape it; they override the config file's securityParameters.
+struct TlsFlags {
+  bool tls = false, insecure = false;
+  std::string ca, cert, key, sni, alpn;
+  std::vector<std::string> pins;
+};
+
+void add_tls_options(CLI::App& app, TlsFlags& f) {
+  app.add_flag("--tls", f.tls, "TLS 1.3 over TCP, certificate and host name verified; never plain TCP")
+      ->excludes(app.get_option("--tcp"))
+      ->excludes(app.get_option("--udp"));
+  app.add_option("--ca", f.ca, "TLS: trust these CAs (PEM file or hashed directory), not the system store; "
+                               "with -l: clients must show a certificate they issued (mutual TLS)")
+      ->type_name("FILE");
+  app.add_option("--cert", f.cert, "TLS: certificate chain (PEM); with -l the server's, else the client's")
+      ->type_name("FILE");
+  app.add_option("--key", f.key, "TLS: private key of --cert (PEM; default: in the --cert file)")->type_name("FILE");
+  app.add_option("--sni", f.sni, "TLS: server name to send and verify (default: HOST)")->type_name("NAME");
+  app.add_option("--alpn", f.alpn, "TLS: ALPN protocols, comma separated; the peer must agree on one")
+      ->type_name("LIST");
+  app.add_flag("--insecure", f.insecure, "TLS: do not verify the server's certificate and name (warns)");
+  app.add_option("--pin", f.pins, "TLS: accept only this server key, the SHA-256 of its SPKI in hex or base64")
+      ->type_name("SHA256")
+      ->expected(1)
+      ->allow_extra_args(false)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+}
+
+// The error, or nothing when the flags fit the mode and the TLS they describe.
+std::optional<std::string> apply_tls_options(const TlsFlags& f, Options& o) {
+  auto& s = o.preconnection.security_parameters();
+  if (f.tls) s.allowed_security_protocols = {"tls1.3"};
+  if (s.is_disabled()) {
+    for (const auto& [set, name] : {std::pair{!f.ca.empty(), "--ca"}, {!f.cert.empty(), "--cert"},
+                                    {!f.key.empty(), "--key"}, {!f.sni.empty(), "--sni"}, {!f.alpn.empty(), "--alpn"},
+                                    {f.insecure, "--insecure"}, {!f.pins.empty(), "--pin"}}) {
+      if (set) return fmt::format("{} needs --tls", name);
+    }
+    return std::nullopt;
+  }
+  bool listen = o.mode == Mode::listen;
+  if (listen && (f.insecure || !f.pins.empty() || !f.sni.empty())) {
+    return "--insecure, --pin and --sni are for connecting: they concern the server's certificate";
+  }
+  if (!f.key.empty() && f.cert.empty()) return "--key needs --cert";
+  if (!f.ca.empty()) s.trusted_certificates = f.ca;
+  if (!f.cert.empty()) (listen ? s.server_certificate : s.client_certificate) = {f.cert, f.key};
+  if (!f.sni.empty()) s.server_name = f.sni;
+  if (!f.alpn.empty()) {
+    s.alpn.clear();
+    for (const auto part : std::views::split(std::string_view(f.alpn), ',')) {
+      std::string name(part.begin(), part.end());
+      if (name.empty() || name.size() > 255) return fmt::format("--alpn '{}': each protocol is 1-255 bytes", f.alpn);
+      s.alpn.push_back(std::move(name));
+    }
+  }
+  for (const auto& text : f.pins) {
+    auto pin = taps::parse_spki_pin(text);
+    if (!pin) return fmt::format("--pin '{}' is not a SHA-256 digest in hex (64 digits) or base64 (44 characters)", text);
+    s.pinned_server_certificate.push_back(*pin);
+  }
+  if (f.insecure) s.insecure_skip_verify = true;
+  if (listen && s.server_certificate.empty()) return "-l with --tls needs --cert FILE (and --key FILE unless the key is in it)";
+  if (s.insecure_skip_verify && !listen) {
+    o.warnings.push_back(s.pinned_server_certificate.empty()
+                             ? "--insecure: the server's certificate and name are NOT verified; "
+                               "anyone on the path can impersonate it"
+                             : "--insecure: the server's certificate and name are NOT verified; only its pinned key is");
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 ParseResult parse(const std::vector<std::string>& args) {
@@ -91,6 +169,8 @@ ParseResult parse(const std::vector<std::string>& args) {
   auto* v4_flag = app.add_flag("-4", v4, "IPv4 only");
   app.add_flag("-6", v6, "IPv6 only")->excludes(v4_flag);
   app.add_option("-s,--source", source, "Local address to send from (connect) ");
+  MulticastFlags multicast_flags;
+  add_multicast_options(app, multicast_flags);
   auto* timeout_option = app.add_option("--timeout", timeout, "Establishment timeout in seconds (resolution and every attempt)");
   app.add_option("-w,--wait", wait, "UDP: after stdin EOF, keep receiving replies for SEC seconds");
   auto* attempt_delay_option = app.add_option("--attempt-delay", attempt_delay, "Connection Attempt Delay between racing attempts, ms (10-2000, default 250)");
@@ -103,6 +183,8 @@ ParseResult parse(const std::vector<std::string>& args) {
                            ->allow_extra_args(false)
                            ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   app.add_option("--max-message", max_message, "Largest message a framer accepts, bytes (default 16777216)");
+  TlsFlags tls_flags;
+  add_tls_options(app, tls_flags);
   app.add_option("--config", o.config_file, "Read the Preconnection from a JSON file; options override it");
   app.add_flag("--print-config", o.print_config, "Print the effective Preconnection as JSON and exit");
   auto* json_flag = app.add_flag("--json", json, "Events as JSON Lines on stderr");
@@ -176,6 +258,7 @@ ParseResult parse(const std::vector<std::string>& args) {
       o.preconnection.add_framer(std::move(*framer));
     }
   }
+  if (auto error = apply_tls_options(tls_flags, o)) return usage_error("taps-cat: " + *error);
   if (udp) {
     props.set("reliability", taps::Preference::prohibit);
     props.set("preserveMsgBoundaries", taps::Preference::require);
@@ -199,6 +282,7 @@ ParseResult parse(const std::vector<std::string>& args) {
     }
     props.connection_attempt_delay = std::chrono::milliseconds(clamped);
   }
+  if (auto error = apply_multicast_options(multicast_flags, o)) return usage_error("taps-cat: " + *error);
   return {std::move(o), 0, {}, {}};
 }
 

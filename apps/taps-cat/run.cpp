@@ -72,6 +72,11 @@ class Runner {
       log_.error(e.message());
       done(exit_code_for_establishment(e.code));
     };
+    // A client whose TLS handshake failed is not a connection: say why, keep listening.
+    h.soft_error = [this](const taps::Error& e) {
+      log_.emit("soft_error", {{"error", e.message()}});
+      log_.warning(e.message());
+    };
     h.connection_received = [this](taps::Connection c) { return serve(std::move(c)); };
     auto listener = o_.preconnection.listen(ctx_, std::move(h));
     if (!listener) {

@@ -437,3 +437,79 @@ ns_nft() {
   need_cmd nft
   ip netns exec "$1" nft -f - <<<"$2" || fail "nft in $1: $2"
 }
+
+# ---------------------------------------------------------------------------
+# Multicast (taps-mcast-recv)
+
+TAPS_MCAST_RECV=${TAPS_MCAST_RECV:-$TAPS_SOURCE_DIR/build/dev/apps/taps-mcast-recv/taps-mcast-recv}
+
+# mcast_recv NS ARGS...: taps-mcast-recv inside NS under the timeout.
+mcast_recv() {
+  local ns=$1
+  shift
+  [[ -x $TAPS_MCAST_RECV ]] || fail "taps-mcast-recv not found: TAPS_MCAST_RECV=$TAPS_MCAST_RECV"
+  ip netns exec "$ns" timeout -k 3 "$TAPS_TIMEOUT" "$TAPS_MCAST_RECV" "$@"
+}
+
+# wait_for_event FILE EVENT [N] [PID]: poll the JSON lines of FILE (up to 5 s) until it
+# holds N (default 1) EVENT events; with PID, fail early if that process exits.
+wait_for_event() {
+  local file=$1 event=$2 n=${3:-1} pid=${4:-} i
+  for ((i = 0; i < 50; i++)); do
+    if [[ -s $file ]] && (($(grep -c "\"event\":\"$event\"" "$file" || true) >= n)); then return 0; fi
+    if [[ -n $pid ]] && ! kill -0 "$pid" 2>/dev/null; then
+      show_file "stderr" "$file"
+      fail "process $pid exited before $n '$event' event(s)"
+    fi
+    sleep 0.1
+  done
+  show_file "stderr" "$file"
+  fail "no $n '$event' event(s) in $file within 5 s"
+}
+
+# json_field FILE EVENT FIELD [KEY=VALUE...]: FIELD of the last EVENT (matching KEY=VALUE).
+json_field() {
+  python3 - "$@" <<'PY'
+import json, sys
+path, name, field, conds = sys.argv[1], sys.argv[2], sys.argv[3], [a.split("=", 1) for a in sys.argv[4:]]
+value = ""
+for line in open(path, encoding="utf-8", errors="replace"):
+    try:
+        obj = json.loads(line)
+    except ValueError:
+        continue
+    if isinstance(obj, dict) and obj.get("event") == name and all(str(obj.get(k)) == v for k, v in conds):
+        value = obj.get(field, "")
+print(value)
+PY
+}
+
+# mcast_send NS SOURCE GROUP PORT COUNT [PPS] [ORDER]: a python3 sender bound to SOURCE
+# sends COUNT datagrams of 1200 bytes to GROUP:PORT (hop limit 1), each starting with its
+# sequence number (32 bits, network order), paced at PPS (default 5000). ORDER, a comma
+# separated list of sequence numbers, is sent instead of 0..COUNT-1 (reordering, duplicates).
+mcast_send() {
+  local ns=$1 source=$2 group=$3 port=$4 count=$5 pps=${6:-5000} order=${7:-}
+  ip netns exec "$ns" python3 - "$source" "$group" "$port" "$count" "$pps" "$order" <<'PY'
+import socket, struct, sys, time
+source, group, port, count, pps, order = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), sys.argv[6]
+family = socket.AF_INET6 if ":" in group else socket.AF_INET
+s = socket.socket(family, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4 << 20)
+s.bind((source, 0))
+seqs = [int(x) for x in order.split(",")] if order else range(count)
+pad = b"x" * (1200 - 4)
+start = time.monotonic()
+for i, seq in enumerate(seqs):
+    while True:
+        try:
+            s.sendto(struct.pack("!I", seq) + pad, (group, port))
+            break
+        except BlockingIOError:
+            time.sleep(0.001)
+    if i % 50 == 49:
+        ahead = (i + 1) / pps - (time.monotonic() - start)
+        if ahead > 0:
+            time.sleep(ahead)
+PY
+}

@@ -321,8 +321,20 @@ TEST_CASE("config: the default Preconnection prints every effective setting") {
   },
   "securityParameters": {
     "allowedSecurityProtocols": [],
+    "trustedCertificates": "",
+    "serverCertificate": {
+      "chain": "",
+      "privateKey": ""
+    },
+    "clientCertificate": {
+      "chain": "",
+      "privateKey": ""
+    },
+    "pinnedServerCertificate": [],
     "alpn": [],
-    "trustedCertificates": ""
+    "_taps.serverName": "",
+    "maxCachedSessions": 64,
+    "_taps.insecureSkipVerify": false
   },
   "framers": [],
   "racing": {
@@ -359,6 +371,13 @@ TEST_CASE("config: round trip through preconnection_to_json") {
     taps::SecurityParameters security;
     security.allowed_security_protocols = {"tls1.3"};
     security.alpn = {"h2", "taps"};
+    security.trusted_certificates = "/etc/taps/ca.pem";
+    security.server_certificate = {"server.pem", "server.key"};
+    security.client_certificate = {"client.pem", ""};
+    security.pinned_server_certificate = {std::string(64, 'a'), std::string(64, '0')};
+    security.server_name = "example.net";
+    security.max_cached_sessions = 0;
+    security.insecure_skip_verify = true;
     Preconnection p({taps::LocalEndpoint{}.with_ip_address("::").with_port(0),
                      taps::LocalEndpoint{}.with_interface("veth0")},
                     {taps::RemoteEndpoint{}.with_host_name("example.net").with_port(443),
@@ -380,5 +399,49 @@ TEST_CASE("config: round trip through preconnection_to_json") {
     REQUIRE_MESSAGE(back, (back ? "" : back.error().detail));
     CHECK(*back == p);
     CHECK(preconnection_to_json(*back) == printed);
+  }
+}
+
+TEST_CASE("config: TLS security parameters") {
+  auto p = parse_ok(R"({"securityParameters": {
+      "allowedSecurityProtocols": ["tls1.3"],
+      "serverCertificate": {"chain": "s.pem", "privateKey": "s.key"},
+      "clientCertificate": {"chain": "both.pem"},
+      "pinnedServerCertificate": ["bRmJ4jjEp8TqtHcxC7WIcBv2ebAGKjyBHYb0Mt+ksGk=",
+                                  "6D:08:9D:70:C6:F9:4A:54:69:67:0D:9E:3C:17:37:27:3D:22:AF:83:86:AA:52:96:C5:4D:21:91:88:56:60:AB"],
+      "_taps.serverName": "internal.example", "maxCachedSessions": 0, "_taps.insecureSkipVerify": true}})");
+  const auto& s = p.security_parameters();
+  CHECK_FALSE(s.is_disabled());
+  CHECK(s.server_certificate == taps::CertificateFiles{"s.pem", "s.key"});
+  CHECK(s.client_certificate == taps::CertificateFiles{"both.pem", ""});
+  CHECK(s.pinned_server_certificate ==
+        std::vector<std::string>{"6d1989e238c4a7c4eab477310bb588701bf679b0062a3c811d86f432dfa4b069",
+                                 "6d089d70c6f94a5469670d9e3c1737273d22af8386aa5296c54d2191885660ab"});
+  CHECK(s.server_name == "internal.example");
+  CHECK(s.max_cached_sessions == 0);
+  CHECK(s.insecure_skip_verify);
+}
+
+TEST_CASE("config: bad TLS security parameters name the key") {
+  const std::pair<std::string, std::string> rows[] = {
+      {R"({"securityParameters": {"allowedSecurityProtocols": ["tls1.2"]}})",
+       "$.securityParameters.allowedSecurityProtocols[0]: expected \"tls1.3\""},
+      {R"({"securityParameters": {"serverCertificate": "s.pem"}})",
+       "$.securityParameters.serverCertificate: expected an object, got string"},
+      {R"({"securityParameters": {"clientCertificate": {"privateKey": "k.pem"}}})",
+       "$.securityParameters.clientCertificate: privateKey without a chain"},
+      {R"({"securityParameters": {"clientCertificate": {"key": "k.pem"}}})",
+       "$.securityParameters.clientCertificate.key: unknown key"},
+      {R"({"securityParameters": {"pinnedServerCertificate": ["abc"]}})",
+       "$.securityParameters.pinnedServerCertificate[0]: not a SHA-256 digest"},
+      {R"({"securityParameters": {"maxCachedSessions": -1}})", "$.securityParameters.maxCachedSessions: -1 is out of range"},
+      {R"({"securityParameters": {"_taps.insecureSkipVerify": "yes"}})",
+       "$.securityParameters[\"_taps.insecureSkipVerify\"]: expected true or false, got string"},
+  };
+  for (const auto& [text, expected] : rows) {
+    CAPTURE(text);
+    auto result = preconnection_from_json(text);
+    REQUIRE_FALSE(result);
+    CHECK(result.error().detail.rfind(expected, 0) == 0);
   }
 }

@@ -214,4 +214,24 @@ TEST_CASE("Direction strings round trip") {
 TEST_CASE("Stack names") {
   CHECK(taps::to_string(Stack::tcp) == "tcp");
   CHECK(taps::to_string(Stack::udp) == "udp");
+  CHECK(taps::to_string(Stack::tls) == "tls/tcp");
+}
+
+TEST_CASE("security parameters turn TCP into TLS and never fall back to plaintext") {
+  auto tls = taps::SecurityParameters::tls();
+  CHECK(names(taps::select_stacks(TransportProperties{}, tls).stacks) == "tls/tcp");
+  CHECK(names(taps::select_stacks(TransportProperties{}, taps::SecurityParameters::disabled()).stacks) == "tcp");
+  // Framed TCP still needs no UDP; TLS keeps the framing choice.
+  CHECK(names(taps::select_stacks(TransportProperties::reliable_message(), tls, true).stacks) == "tls/tcp");
+
+  auto udp_only = taps::select_stacks(TransportProperties::unreliable_datagram(), tls);
+  CHECK(udp_only.stacks.empty());
+  CHECK(udp_only.error.find("needs TCP") != std::string::npos);
+  CHECK(udp_only.error.find("udp") != std::string::npos);
+
+  // An unsatisfiable selection keeps its own reason.
+  TransportProperties none;
+  none.require("preserveMsgBoundaries").require("congestionControl");
+  auto plain_error = taps::select_stacks(none).error;
+  CHECK(taps::select_stacks(none, tls).error == plain_error);
 }

@@ -155,3 +155,93 @@ TEST_CASE("--framer takes one name per use and stacks in the order given") {
   CHECK(bad.exit_code == 1);
   CHECK(bad.error.find("unknown framer 'zstd'") != std::string::npos);
 }
+
+TEST_CASE("--tls selects TLS over TCP with verification on") {
+  auto r = run({"--tls", "example.net", "443"});
+  REQUIRE(r.options);
+  const auto& p = r.options->preconnection;
+  CHECK(p.security_parameters() == taps::SecurityParameters::tls());
+  CHECK(taps::select_stacks(p.transport_properties(), p.security_parameters()).stacks == std::vector{taps::Stack::tls});
+  CHECK(r.options->warnings.empty());
+}
+
+TEST_CASE("TLS options fill the security parameters of a client") {
+  auto r = run({"--tls", "--ca", "ca.pem", "--cert", "c.pem", "--key", "c.key", "--sni", "internal.example",
+                "--alpn", "h2,taps", "--pin", "bQidcMb5SlRpZw2ePBc3Jz0ir4OGqlKWxU0hkYhWYKs=", "--pin",
+                std::string(64, 'A'), "127.0.0.1", "4433"});
+  REQUIRE(r.options);
+  const auto& s = r.options->preconnection.security_parameters();
+  CHECK(s.trusted_certificates == "ca.pem");
+  CHECK(s.client_certificate == taps::CertificateFiles{"c.pem", "c.key"});
+  CHECK(s.server_certificate.empty());
+  CHECK(s.server_name == "internal.example");
+  CHECK(s.alpn == std::vector<std::string>{"h2", "taps"});
+  CHECK(s.pinned_server_certificate ==
+        std::vector<std::string>{"6d089d70c6f94a5469670d9e3c1737273d22af8386aa5296c54d2191885660ab", std::string(64, 'a')});
+  CHECK_FALSE(s.insecure_skip_verify);
+}
+
+TEST_CASE("a TLS listener presents --cert and asks clients for certificates with --ca") {
+  auto r = run({"-l", "--tls", "--cert", "s.pem", "--key", "s.key", "--ca", "ca.pem", "4433"});
+  REQUIRE(r.options);
+  const auto& s = r.options->preconnection.security_parameters();
+  CHECK(s.server_certificate == taps::CertificateFiles{"s.pem", "s.key"});
+  CHECK(s.client_certificate.empty());
+  CHECK(s.trusted_certificates == "ca.pem");
+  auto combined = run({"-l", "--tls", "--cert", "both.pem", "4433"});
+  REQUIRE(combined.options);
+  CHECK(combined.options->preconnection.security_parameters().server_certificate == taps::CertificateFiles{"both.pem", ""});
+}
+
+TEST_CASE("--insecure warns on one line") {
+  auto r = run({"--tls", "--insecure", "h", "1"});
+  REQUIRE(r.options);
+  CHECK(r.options->preconnection.security_parameters().insecure_skip_verify);
+  REQUIRE(r.options->warnings.size() == 1);
+  CHECK(r.options->warnings.front().rfind("--insecure: ", 0) == 0);
+  CHECK(r.options->warnings.front().find("NOT verified") != std::string::npos);
+  CHECK(r.options->warnings.front().find('\n') == std::string::npos);
+}
+
+TEST_CASE("bad TLS command lines: exit 1 naming the problem") {
+  struct Row {
+    std::vector<std::string> args;
+    std::string expected;
+  };
+  const Row rows[] = {
+      {{"-l", "--tls", "4433"}, "-l with --tls needs --cert FILE"},
+      {{"--ca", "ca.pem", "h", "1"}, "--ca needs --tls"},
+      {{"--insecure", "h", "1"}, "--insecure needs --tls"},
+      {{"--tls", "--udp", "h", "1"}, "excludes"},
+      {{"--tls", "--tcp", "h", "1"}, "excludes"},
+      {{"--tls", "--key", "k.pem", "h", "1"}, "--key needs --cert"},
+      {{"-l", "--tls", "--cert", "s.pem", "--insecure", "1"}, "are for connecting"},
+      {{"-l", "--tls", "--cert", "s.pem", "--sni", "x", "1"}, "are for connecting"},
+      {{"--tls", "--alpn", "h2,,taps", "h", "1"}, "--alpn 'h2,,taps'"},
+      {{"--tls", "--pin", "deadbeef", "h", "1"}, "--pin 'deadbeef' is not a SHA-256 digest"},
+  };
+  for (const auto& row : rows) {
+    CAPTURE(row.expected);
+    auto r = run(row.args);
+    CHECK(!r.options);
+    CHECK(r.exit_code == 1);
+    CHECK(r.error.find(row.expected) != std::string::npos);
+    CHECK(r.error.rfind("taps-cat: ", 0) == 0);
+  }
+}
+
+TEST_CASE("--tls options override the securityParameters of --config") {
+  auto path = std::string("/tmp/taps-cat-options-tls-test.json");
+  {
+    std::ofstream f(path);
+    f << R"({"securityParameters":{"allowedSecurityProtocols":["tls1.3"],"alpn":["a"],
+             "serverCertificate":{"chain":"cfg.pem","privateKey":"cfg.key"}}})";
+  }
+  auto r = run({"--config", path, "-l", "4433"});
+  REQUIRE(r.options);
+  CHECK(r.options->preconnection.security_parameters().server_certificate.chain == "cfg.pem");
+  r = run({"--config", path, "--alpn", "b", "--ca", "ca.pem", "h", "1"});
+  REQUIRE(r.options);
+  CHECK(r.options->preconnection.security_parameters().alpn == std::vector<std::string>{"b"});
+  std::remove(path.c_str());
+}

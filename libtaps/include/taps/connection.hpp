@@ -23,7 +23,7 @@ struct RaceEvent {
   Kind kind;
   std::chrono::steady_clock::time_point at;  // when it happened (not when delivered)
   int attempt_id = 0;                        // 1, 2, ... in start order; 0 for resolve
-  std::string stack;                         // "tcp", "udp"
+  std::string stack;                         // "tcp", "udp", "tls/tcp"
   std::string remote;                        // "ADDR:PORT", or for resolve the name
   std::string local;                         // "ADDR:PORT" once bound
   std::string interface_name;                // only when bound to an interface
@@ -77,8 +77,9 @@ class Connection {
   void receive(std::size_t min_incomplete = 1,
                std::size_t max_length = std::numeric_limits<std::size_t>::max());
 
-  // Sends what is queued, then closes gracefully (TCP FIN); emits closed once both
-  // directions are done. Received data that no receive() asked for is discarded.
+  // Sends what is queued, then closes gracefully (TLS close_notify, TCP FIN); emits
+  // closed once both directions are done. Received data that no receive() asked for
+  // is discarded.
   void close();
   // Closes at once (TCP RST), dropping queued messages; emits connection_error
   // with errc::connection_aborted.
@@ -87,7 +88,7 @@ class Connection {
   // "ADDR:PORT" of the connected peer and of the local side; empty before ready.
   std::string remote_endpoint() const;
   std::string local_endpoint() const;
-  // "tcp" or "udp"; empty before ready.
+  // "tcp", "udp" or "tls/tcp"; empty before ready.
   std::string stack() const;
 
   explicit operator bool() const noexcept { return impl_ != nullptr; }

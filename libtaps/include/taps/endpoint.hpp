@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace taps {
 
@@ -40,11 +41,27 @@ class LocalEndpoint {
   LocalEndpoint& with_port(std::uint16_t port) { port_ = port; return *this; }
   LocalEndpoint& with_ip_address(std::string address) { address_ = std::move(address); return *this; }
   LocalEndpoint& with_interface(std::string name) { interface_ = std::move(name); return *this; }
+  // Multicast receive (RFC 9622 section 6.1.1): Listen joins GROUP, from any source (ASM),
+  // or only from SOURCE (SSM); call again with the same group to add sources. Sources
+  // may also be given as remote endpoints. Initiate on such a Preconnection fails.
+  LocalEndpoint& with_any_source_multicast_group(std::string group) {
+    group_ = std::move(group);
+    sources_.clear();
+    return *this;
+  }
+  LocalEndpoint& with_single_source_multicast_group(std::string group, std::string source) {
+    if (group_ != group) sources_.clear();
+    group_ = std::move(group);
+    sources_.push_back(std::move(source));
+    return *this;
+  }
 
   const std::optional<std::string>& host_name() const noexcept { return host_name_; }
   const std::optional<std::uint16_t>& port() const noexcept { return port_; }
   const std::optional<std::string>& ip_address() const noexcept { return address_; }
   const std::optional<std::string>& interface_name() const noexcept { return interface_; }
+  const std::optional<std::string>& multicast_group() const noexcept { return group_; }
+  const std::vector<std::string>& multicast_sources() const noexcept { return sources_; }
 
   std::string to_string() const;
 
@@ -55,6 +72,8 @@ class LocalEndpoint {
   std::optional<std::uint16_t> port_;
   std::optional<std::string> address_;
   std::optional<std::string> interface_;
+  std::optional<std::string> group_;
+  std::vector<std::string> sources_;
 };
 
 // "ADDR:PORT", with IPv6 in brackets: the form JSON events and messages use.

@@ -14,7 +14,15 @@ namespace taps {
 
 namespace detail {
 class ListenerImpl;
+class MulticastListener;
 }
+
+// _taps extension, multicast Listeners: a group membership that is in place.
+struct MulticastJoin {
+  std::string group;           // the group address
+  std::string source;          // SSM: the source address; empty for ASM
+  std::string interface_name;  // where it was joined
+};
 
 // Handlers for Listener events, all posted to the Context's thread.
 struct ListenerHandlers {
@@ -27,13 +35,19 @@ struct ListenerHandlers {
   std::function<void(const std::vector<std::string>&)> listening;
   // Listen failed (bind refused, name did not resolve).
   std::function<void(const Error&)> establishment_error;
+  // _taps extension: a peer that connected but never became a Connection (its TLS
+  // handshake failed or timed out); the detail names the peer. The Listener goes on.
+  std::function<void(const Error&)> soft_error;
   std::function<void()> stopped;
+  // _taps extension: multicast Listeners report each join, after listening.
+  std::function<void(const MulticastJoin&)> joined;
 };
 
 class Listener {
  public:
   Listener() = default;
   explicit Listener(std::shared_ptr<detail::ListenerImpl> impl) : impl_(std::move(impl)) {}
+  explicit Listener(std::shared_ptr<detail::MulticastListener> impl) : multicast_(std::move(impl)) {}
 
   // Stops accepting; emits stopped. Connections already received go on.
   void stop();
@@ -42,10 +56,11 @@ class Listener {
   // peers are ignored) until the limit is raised again.
   void set_new_connection_limit(std::size_t n);
 
-  explicit operator bool() const noexcept { return impl_ != nullptr; }
+  explicit operator bool() const noexcept { return impl_ != nullptr || multicast_ != nullptr; }
 
  private:
   std::shared_ptr<detail::ListenerImpl> impl_;
+  std::shared_ptr<detail::MulticastListener> multicast_;
 };
 
 }  // namespace taps

@@ -10,6 +10,8 @@
 #include <string_view>
 #include <vector>
 
+#include "taps/security.hpp"
+
 namespace taps {
 
 enum class Preference { require, prefer, no_preference, avoid, prohibit };
@@ -22,9 +24,9 @@ enum class Direction { bidirectional, unidirectional_send, unidirectional_receiv
 std::string_view to_string(Direction d) noexcept;  // "bidirectional", "unidirectionalSend", ...
 std::optional<Direction> direction_from_string(std::string_view s) noexcept;
 
-// The protocol stacks this engine can build.
-enum class Stack { tcp, udp };
-std::string_view to_string(Stack s) noexcept;  // "tcp", "udp"
+// The protocol stacks this engine can build. tls is TLS 1.3 over TCP.
+enum class Stack { tcp, udp, tls };
+std::string_view to_string(Stack s) noexcept;  // "tcp", "udp", "tls/tcp"
 
 // Selection and connection properties of one Preconnection. A value type: copy freely.
 //
@@ -69,6 +71,8 @@ class TransportProperties {
   std::optional<std::chrono::milliseconds> conn_timeout;
   // _taps.addressFamily: restrict candidates to IPv4 (4) or IPv6 (6); 0 = both.
   int address_family = 0;
+  // _taps.multicastHopLimit (default 1) and _taps.multicastReceiveBuffer (bytes, default 4 MiB).
+  int multicast_hop_limit = 1, multicast_receive_buffer = 4 << 20;
   // Racing timers (RFC 8305): Connection Attempt Delay and Resolution Delay.
   std::chrono::milliseconds connection_attempt_delay{250};
   std::chrono::milliseconds resolution_delay{50};
@@ -96,5 +100,10 @@ struct StackSelection {
 };
 // `framed`: a message framer runs on top, so every stack preserves message boundaries.
 StackSelection select_stacks(const TransportProperties& props, bool framed = false);
+// The same with the security layer: when `security` allows TLS, TCP becomes tls/tcp
+// and stacks that cannot carry TLS drop out (never a plaintext fall-back); when that
+// leaves none, the error says so.
+StackSelection select_stacks(const TransportProperties& props, const SecurityParameters& security,
+                             bool framed = false);
 
 }  // namespace taps

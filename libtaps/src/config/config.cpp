@@ -210,13 +210,45 @@ TransportProperties read_transport_properties(const Json& v, const std::string& 
   return props;
 }
 
+CertificateFiles read_certificate(const Json& v, const std::string& path) {
+  static const Keys keys{"chain", "privateKey"};
+  expect(v.is_object(), v, path, "an object");
+  check_keys(v, path, keys);
+  CertificateFiles files;
+  with_member(v, path, "chain", [&](const Json& m, const std::string& p) { files.chain = get_string(m, p); });
+  with_member(v, path, "privateKey", [&](const Json& m, const std::string& p) { files.private_key = get_string(m, p); });
+  if (files.chain.empty() && !files.private_key.empty()) fail(path, "privateKey without a chain");
+  return files;
+}
+
 SecurityParameters read_security(const Json& v, const std::string& path) {
-  static const Keys keys{"allowedSecurityProtocols", "alpn", "trustedCertificates"};
+  static const Keys keys{"allowedSecurityProtocols", "trustedCertificates", "serverCertificate", "clientCertificate",
+                         "pinnedServerCertificate",  "alpn",                "_taps.serverName",  "maxCachedSessions",
+                         "_taps.insecureSkipVerify"};
   expect(v.is_object(), v, path, "an object");
   check_keys(v, path, keys);
   SecurityParameters security;
   with_member(v, path, "allowedSecurityProtocols", [&](const Json& m, const std::string& p) {
     security.allowed_security_protocols = get_strings(m, p);
+    for (std::size_t i = 0; i < m.size(); ++i) {
+      if (m[i] != "tls1.3") fail(element_path(p, i), "expected \"tls1.3\" (the one protocol of this build), got " + m[i].dump());
+    }
+  });
+  with_member(v, path, "trustedCertificates", [&](const Json& m, const std::string& p) {
+    security.trusted_certificates = get_string(m, p);
+  });
+  with_member(v, path, "serverCertificate", [&](const Json& m, const std::string& p) {
+    security.server_certificate = read_certificate(m, p);
+  });
+  with_member(v, path, "clientCertificate", [&](const Json& m, const std::string& p) {
+    security.client_certificate = read_certificate(m, p);
+  });
+  with_member(v, path, "pinnedServerCertificate", [&](const Json& m, const std::string& p) {
+    for (const auto& text : get_strings(m, p)) {
+      auto pin = parse_spki_pin(text);
+      if (!pin) fail(element_path(p, security.pinned_server_certificate.size()), "not a SHA-256 digest in hex or base64");
+      security.pinned_server_certificate.push_back(*pin);
+    }
   });
   with_member(v, path, "alpn", [&](const Json& m, const std::string& p) {
     security.alpn = get_strings(m, p);
@@ -225,8 +257,15 @@ SecurityParameters read_security(const Json& v, const std::string& path) {
       if (security.alpn[i].size() > 255) fail(element_path(p, i), "an ALPN protocol name is at most 255 bytes");
     }
   });
-  with_member(v, path, "trustedCertificates", [&](const Json& m, const std::string& p) {
-    security.trusted_certificates = get_string(m, p);
+  with_member(v, path, "_taps.serverName", [&](const Json& m, const std::string& p) {
+    security.server_name = get_string(m, p);
+  });
+  with_member(v, path, "maxCachedSessions", [&](const Json& m, const std::string& p) {
+    security.max_cached_sessions = static_cast<std::size_t>(get_integer(m, p, 0, 1000000, "is out of range (0-1000000)"));
+  });
+  with_member(v, path, "_taps.insecureSkipVerify", [&](const Json& m, const std::string& p) {
+    expect(m.is_boolean(), m, p, "true or false");
+    security.insecure_skip_verify = m.get<bool>();
   });
   return security;
 }
@@ -385,9 +424,16 @@ std::string preconnection_to_json(const Preconnection& p) {
   doc["remoteEndpoints"] = endpoints_to_json(p.remote_endpoints());
   doc["localEndpoints"] = endpoints_to_json(p.local_endpoints());
   doc["transportProperties"] = transport_properties_to_json(props);
+  auto certificate = [](const CertificateFiles& f) { return Json{{"chain", f.chain}, {"privateKey", f.private_key}}; };
   doc["securityParameters"] = {{"allowedSecurityProtocols", security.allowed_security_protocols},
+                               {"trustedCertificates", security.trusted_certificates},
+                               {"serverCertificate", certificate(security.server_certificate)},
+                               {"clientCertificate", certificate(security.client_certificate)},
+                               {"pinnedServerCertificate", security.pinned_server_certificate},
                                {"alpn", security.alpn},
-                               {"trustedCertificates", security.trusted_certificates}};
+                               {"_taps.serverName", security.server_name},
+                               {"maxCachedSessions", security.max_cached_sessions},
+                               {"_taps.insecureSkipVerify", security.insecure_skip_verify}};
   doc["framers"] = Json::array();
   for (const auto& framer : p.framers()) doc["framers"].push_back(framer.name);
   doc["racing"] = {{"connectionAttemptDelayMs", props.connection_attempt_delay.count()},

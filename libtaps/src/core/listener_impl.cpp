@@ -3,8 +3,10 @@
 #include <asio/post.hpp>
 #include <fmt/format.h>
 
+#include "security/tls_handshake.hpp"
 #include "transport/address.hpp"
 #include "transport/tcp_connection.hpp"
+#include "transport/tls_connection.hpp"
 #include "transport/udp_connection.hpp"
 #include "transport/udp_demux.hpp"
 
@@ -12,6 +14,8 @@ namespace taps::detail {
 namespace {
 
 constexpr int listen_backlog = 1024;
+// A client that connects and never completes its handshake must not hold a slot forever.
+constexpr std::chrono::seconds server_handshake_timeout{10};
 
 // A wildcard IPv6 socket also takes IPv4 (dual stack) unless IPv6 only was asked.
 template <class Socket>
@@ -63,10 +67,10 @@ void ListenerImpl::start() {
 void ListenerImpl::bind_all(const std::vector<asio::ip::address>& addresses) {
   if (stopped_) return;
   for (const auto& address : addresses) {
-    auto error = spec_.stack == Stack::tcp ? bind_tcp(address) : bind_udp(address);
+    auto error = spec_.stack == Stack::udp ? bind_udp(address) : bind_tcp(address);
     // A wildcard IPv6 bind fails where IPv6 is disabled: IPv4 alone still serves.
     if (error && address.is_v6() && address.is_unspecified() && spec_.family == 0) {
-      error = spec_.stack == Stack::tcp ? bind_tcp(asio::ip::address_v4::any()) : bind_udp(asio::ip::address_v4::any());
+      error = spec_.stack == Stack::udp ? bind_udp(asio::ip::address_v4::any()) : bind_tcp(asio::ip::address_v4::any());
     }
     if (error) {
       fail(*error);
@@ -126,7 +130,7 @@ std::optional<Error> ListenerImpl::bind_udp(const asio::ip::address& address) {
 
 void ListenerImpl::accept(asio::ip::tcp::acceptor& acceptor) {
   if (stopped_) return;
-  if (limit_ && *limit_ == 0) {
+  if (limit_ && *limit_ <= handshakes_.size()) {
     paused_.push_back(&acceptor);
     return;
   }
@@ -134,7 +138,9 @@ void ListenerImpl::accept(asio::ip::tcp::acceptor& acceptor) {
     if (self->stopped_ || ec == asio::error::operation_aborted) return;
     // Per-connection failures (the peer reset before accept, too many open files) must
     // not end the Listener; try again.
-    if (!ec) {
+    if (!ec && self->spec_.tls) {
+      self->handshake(std::move(socket));
+    } else if (!ec) {
       self->take_connection_slot();
       auto connection = std::make_shared<TcpConnection>(self->io_, ConnectionHandlers{});
       connection->set_framers(self->spec_.framers);
@@ -155,9 +161,51 @@ bool ListenerImpl::take_connection_slot() {
   return true;
 }
 
+// The Connection exists once the handshake is done. A failed handshake costs the
+// Listener nothing: a soft_error says why, and its slot of the limit is free again.
+void ListenerImpl::handshake(asio::ip::tcp::socket socket) {
+  std::error_code ec;
+  std::string remote = endpoint_string(socket.remote_endpoint(ec));
+  auto handshake = std::make_shared<TlsHandshake>(std::move(socket), spec_.tls->server_session());
+  handshakes_.push_back(handshake);
+  handshake->start(
+      [self = shared_from_this(), raw = handshake.get(), remote](std::optional<std::string> error) {
+        auto it = std::find_if(self->handshakes_.begin(), self->handshakes_.end(),
+                               [raw](const auto& h) { return h.get() == raw; });
+        auto handshake = std::move(*it);
+        self->handshakes_.erase(it);
+        if (error) {
+          asio::post(self->io_, [self, error = make_error(errc::establishment_failed, remote + ": " + *error)] {
+            if (!self->stopped_ && self->handlers_.soft_error) self->handlers_.soft_error(error);
+          });
+          self->resume_accepting();
+          return;
+        }
+        self->take_connection_slot();
+        auto connection = std::make_shared<TlsConnection>(self->io_, ConnectionHandlers{});
+        connection->set_framers(self->spec_.framers);
+        connection->adopt(handshake->take_socket(), handshake->take_session());
+        asio::post(self->io_, [self, connection] {
+          if (!self->handlers_.connection_received) return;
+          connection->established_by_listener(self->handlers_.connection_received(Connection(connection)));
+        });
+      },
+      server_handshake_timeout);
+}
+
 void ListenerImpl::set_new_connection_limit(std::size_t n) {
   limit_ = n;
-  if (n == 0) return;
+  resume_accepting();
+}
+
+// Handshakes not done yet are connections not received yet: stopping ends them.
+void ListenerImpl::cancel_handshakes() {
+  for (auto& h : handshakes_) h->cancel();
+  handshakes_.clear();
+}
+
+void ListenerImpl::resume_accepting() {
+  if (limit_ && *limit_ <= handshakes_.size()) return;
   auto paused = std::move(paused_);
   paused_.clear();
   for (auto* acceptor : paused) accept(*acceptor);
@@ -170,6 +218,7 @@ void ListenerImpl::stop() {
   std::error_code ignored;
   for (auto& acceptor : acceptors_) acceptor->close(ignored);
   for (auto& demux : demuxes_) demux->stop_accepting();
+  cancel_handshakes();
   asio::post(io_, [self = shared_from_this()] {
     auto h = std::move(self->handlers_);
     self->handlers_ = {};
@@ -182,6 +231,7 @@ void ListenerImpl::fail(Error error) {
   std::error_code ignored;
   for (auto& acceptor : acceptors_) acceptor->close(ignored);
   for (auto& demux : demuxes_) demux->stop_accepting();
+  cancel_handshakes();
   asio::post(io_, [self = shared_from_this(), error = std::move(error)] {
     auto h = std::move(self->handlers_);
     self->handlers_ = {};

@@ -1,5 +1,5 @@
-// A Listener: binds the local endpoint and turns accepted TCP connections, or new
-// UDP remote endpoints, into Connections.
+// A Listener: binds the local endpoint and turns accepted TCP connections (with TLS:
+// once their handshake is done), or new UDP remote endpoints, into Connections.
 #pragma once
 
 #include <asio/ip/tcp.hpp>
@@ -9,6 +9,7 @@
 #include <optional>
 #include <vector>
 
+#include "security/tls_context.hpp"
 #include "taps/framer.hpp"
 #include "taps/listener.hpp"
 #include "taps/properties.hpp"
@@ -16,6 +17,7 @@
 namespace taps::detail {
 
 class UdpDemux;
+class TlsHandshake;
 
 struct ListenSpec {
   Stack stack;
@@ -24,6 +26,7 @@ struct ListenSpec {
   std::uint16_t port = 0;
   int family = 0;
   std::vector<FramerSpec> framers;  // fresh instances for every Connection
+  std::shared_ptr<TlsContext> tls;  // tls/tcp: every accepted connection's session comes from it
 };
 
 class ListenerImpl : public std::enable_shared_from_this<ListenerImpl> {
@@ -39,6 +42,9 @@ class ListenerImpl : public std::enable_shared_from_this<ListenerImpl> {
   std::optional<Error> bind_tcp(const asio::ip::address& address);
   std::optional<Error> bind_udp(const asio::ip::address& address);
   void accept(asio::ip::tcp::acceptor& acceptor);
+  void handshake(asio::ip::tcp::socket socket);
+  void resume_accepting();
+  void cancel_handshakes();
   bool take_connection_slot();
   void fail(Error error);
 
@@ -51,6 +57,7 @@ class ListenerImpl : public std::enable_shared_from_this<ListenerImpl> {
   std::vector<std::string> local_endpoints_;
   std::optional<std::size_t> limit_;
   std::vector<asio::ip::tcp::acceptor*> paused_;  // acceptors waiting for a raised limit
+  std::vector<std::shared_ptr<TlsHandshake>> handshakes_;  // each holds a slot of the limit
   bool stopped_ = false;
 };
 

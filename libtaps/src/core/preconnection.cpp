@@ -4,9 +4,12 @@
 #include <fmt/format.h>
 
 #include "core/listener_impl.hpp"
+#include "core/multicast_preconnection.hpp"
 #include "racing/racer.hpp"
+#include "security/tls_context_cache.hpp"
 #include "transport/address.hpp"
 #include "transport/tcp_connection.hpp"
+#include "transport/tls_connection.hpp"
 #include "transport/udp_connection.hpp"
 
 namespace taps {
@@ -26,11 +29,24 @@ std::optional<Error> check_address(const Endpoint& e, const char* which) {
   return std::nullopt;
 }
 
-std::optional<Error> check_common(const Preconnection& p) {
-  if (!p.security_parameters().is_disabled()) {
-    return make_error(errc::not_supported, "securityParameters: no security protocol (TLS) in this build");
+std::optional<Error> check_security(const SecurityParameters& security) {
+  for (const auto& protocol : security.allowed_security_protocols) {
+    if (protocol != "tls1.3") {
+      return make_error(errc::not_supported,
+                        fmt::format("allowedSecurityProtocols: '{}' is not supported (only tls1.3)", protocol));
+    }
   }
-  auto selection = select_stacks(p.transport_properties(), !p.framers().empty());
+  for (const auto& pin : security.pinned_server_certificate) {
+    if (parse_spki_pin(pin) != pin) {
+      return config_error(fmt::format("pinnedServerCertificate: '{}' is not 64 lowercase hex digits", pin));
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<Error> check_common(const Preconnection& p) {
+  if (auto e = check_security(p.security_parameters())) return e;
+  auto selection = select_stacks(p.transport_properties(), p.security_parameters(), !p.framers().empty());
   if (selection.stacks.empty()) return make_error(errc::unsatisfiable_properties, selection.error);
   if (p.local_endpoints().size() > 1) {
     return make_error(errc::not_supported, "more than one local endpoint");
@@ -45,6 +61,7 @@ std::optional<Error> check_common(const Preconnection& p) {
 }  // namespace
 
 std::optional<Error> Preconnection::validate_for_initiate() const {
+  if (detail::is_multicast(*this)) return detail::validate_multicast_initiate(*this);
   if (auto e = check_common(*this)) return e;
   if (properties_.direction() == Direction::unidirectional_receive) {
     return make_error(errc::establishment_failed, "Initiate on a receive-only Preconnection (direction unidirectionalReceive)");
@@ -61,13 +78,22 @@ std::optional<Error> Preconnection::validate_for_initiate() const {
   return std::nullopt;
 }
 
-std::optional<Error> Preconnection::validate_for_listen() const { return check_common(*this); }
+std::optional<Error> Preconnection::validate_for_listen() const {
+  if (detail::is_multicast(*this)) return detail::validate_multicast_listen(*this);
+  return check_common(*this);
+}
 
 Result<Connection> Preconnection::initiate(Context& ctx, ConnectionHandlers handlers) const {
+  if (detail::is_multicast(*this)) return detail::initiate_multicast(ctx, *this, std::move(handlers));
   if (auto e = validate_for_initiate()) return *e;
   auto& io = ctx.io_context();
   detail::RaceSpec spec;
-  spec.stack = select_stacks(properties_, !framers_.empty()).stacks.front();
+  spec.stack = select_stacks(properties_, security_, !framers_.empty()).stacks.front();
+  if (spec.stack == Stack::tls) {
+    auto tls = asio::use_service<detail::TlsContextCache>(io).client_context(security_);
+    if (!tls) return tls.error();
+    spec.tls = *tls;
+  }
   spec.remotes = remote_;
   if (!local_.empty()) {
     const auto& l = local_.front();
@@ -89,6 +115,13 @@ Result<Connection> Preconnection::initiate(Context& ctx, ConnectionHandlers hand
       tcp->establishment_succeeded();
     };
     impl = tcp;
+  } else if (spec.stack == Stack::tls) {
+    auto tls = std::make_shared<detail::TlsConnection>(io, std::move(handlers));
+    callbacks.tls_won = [tls](asio::ip::tcp::socket s, std::unique_ptr<detail::TlsSession> session) {
+      tls->adopt(std::move(s), std::move(session));
+      tls->establishment_succeeded();
+    };
+    impl = tls;
   } else {
     auto udp = std::make_shared<detail::UdpConnection>(io, std::move(handlers));
     callbacks.udp_won = [udp](asio::ip::udp::socket s) {
@@ -112,9 +145,16 @@ Result<Connection> Preconnection::initiate(Context& ctx, ConnectionHandlers hand
 }
 
 Result<Listener> Preconnection::listen(Context& ctx, ListenerHandlers handlers) const {
+  if (detail::is_multicast(*this)) return detail::listen_multicast(ctx, *this, std::move(handlers));
   if (auto e = validate_for_listen()) return *e;
   detail::ListenSpec spec;
-  spec.stack = select_stacks(properties_, !framers_.empty()).stacks.front();
+  spec.stack = select_stacks(properties_, security_, !framers_.empty()).stacks.front();
+  if (spec.stack == Stack::tls) {
+    // One context per Listener: a restarted Listener picks up renewed certificates.
+    auto tls = detail::TlsContext::make(security_, detail::TlsContext::Role::server);
+    if (!tls) return tls.error();
+    spec.tls = *tls;
+  }
   spec.family = properties_.address_family;
   if (!local_.empty()) {
     const auto& l = local_.front();

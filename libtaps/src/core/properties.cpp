@@ -34,7 +34,8 @@ constexpr std::array<Stack, 2> all_stacks{Stack::tcp, Stack::udp};
 bool offers(Stack s, const Feature& f, bool framed) {
   if (framed && f.name == "preserveMsgBoundaries") return true;
   switch (s) {
-    case Stack::tcp: return f.tcp;
+    case Stack::tcp:
+    case Stack::tls: return f.tcp;  // TLS adds security, not transport features
     case Stack::udp: return f.udp;
   }
   return false;
@@ -93,6 +94,7 @@ std::string_view to_string(Stack s) noexcept {
   switch (s) {
     case Stack::tcp: return "tcp";
     case Stack::udp: return "udp";
+    case Stack::tls: return "tls/tcp";
   }
   return "tcp";
 }
@@ -205,6 +207,22 @@ StackSelection select_stacks(const TransportProperties& props, bool framed) {
     return count(a, Preference::avoid) < count(b, Preference::avoid);
   });
   return {stacks, {}};
+}
+
+StackSelection select_stacks(const TransportProperties& props, const SecurityParameters& security, bool framed) {
+  auto selection = select_stacks(props, framed);
+  if (security.is_disabled() || selection.stacks.empty()) return selection;
+  std::vector<Stack> secure;
+  for (auto s : selection.stacks) {
+    if (s == Stack::tcp) secure.push_back(Stack::tls);
+  }
+  if (secure.empty()) {
+    std::string selected;
+    for (auto s : selection.stacks) selected += (selected.empty() ? "" : ", ") + std::string(to_string(s));
+    return {{}, "allowedSecurityProtocols (TLS) needs TCP, which the transport properties rule out (they select " +
+                    selected + ")"};
+  }
+  return {secure, {}};
 }
 
 }  // namespace taps

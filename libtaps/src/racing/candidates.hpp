@@ -14,6 +14,7 @@ struct Candidate {
   Stack stack;
   asio::ip::address address;
   std::uint16_t port;
+  std::string host_name = {};  // the name it was resolved from; empty for an address literal
 
   friend bool operator==(const Candidate&, const Candidate&) = default;
 };

@@ -35,10 +35,13 @@ void Racer::cancel() {
   done_ = true;
   stop_timers();
   for (auto& r : resolvers_) r->cancel();
-  for (auto& a : attempts_) {
-    std::error_code ignored;
-    a->socket.close(ignored);
-  }
+  for (auto& a : attempts_) close(*a);
+}
+
+void Racer::close(Attempt& attempt) {
+  std::error_code ignored;
+  attempt.socket.close(ignored);
+  if (attempt.handshake) attempt.handshake->cancel();
 }
 
 // Literal addresses skip the resolver but still complete asynchronously, so that
@@ -62,7 +65,7 @@ void Racer::resolve(std::size_t index) {
     std::string addresses;
     for (const auto& entry : results) {
       auto address = unmapped(entry.endpoint().address());
-      self->resolved_[index].push_back({self->spec_.stack, address, port});
+      self->resolved_[index].push_back({self->spec_.stack, address, port, host});
       addresses += (addresses.empty() ? "" : " ") + address.to_string();
     }
     if (ec) {
@@ -99,7 +102,8 @@ void Racer::start_next() {
   const auto& c = candidates_[next_++];
   emit(RaceEvent::Kind::attempt, id, &c);
   switch (c.stack) {
-    case Stack::tcp: {
+    case Stack::tcp:
+    case Stack::tls: {
       auto& attempt = attempts_.emplace_back(std::make_unique<Attempt>(Attempt{id, c, asio::ip::tcp::socket(io_)}));
       start_tcp(*attempt);
       break;
@@ -207,6 +211,34 @@ void Racer::resume(const Error& why) {
 }
 
 void Racer::tcp_connected(int id) {
+  for (auto& a : attempts_) {
+    if (a->id == id && a->candidate.stack == Stack::tls) {
+      start_tls(*a);
+      return;
+    }
+  }
+  won(id);
+}
+
+// The handshake verifies the name the candidate was resolved from, or its address when
+// it was given as a literal (without an IPv6 scope: certificates never carry one).
+void Racer::start_tls(Attempt& attempt) {
+  const auto& c = attempt.candidate;
+  auto address = unmapped(c.address);
+  auto text = address.is_v6() ? asio::ip::address_v6(address.to_v6().to_bytes()).to_string() : address.to_string();
+  attempt.handshake = std::make_shared<TlsHandshake>(std::move(attempt.socket),
+                                                     spec_.tls->client_session(c.host_name, text, c.port));
+  attempt.handshake->start([self = shared_from_this(), id = attempt.id](std::optional<std::string> error) {
+    if (self->done_) return;
+    if (error) {
+      self->attempt_failed(id, *error);
+    } else {
+      self->won(id);
+    }
+  });
+}
+
+void Racer::won(int id) {
   done_ = true;
   winner_ = id;
   stop_timers();
@@ -217,15 +249,19 @@ void Racer::tcp_connected(int id) {
       continue;
     }
     if (!a->running) continue;
-    std::error_code ignored;
-    a->socket.close(ignored);
+    close(*a);
     emit(RaceEvent::Kind::cancelled, a->id, &a->candidate);
   }
   attempts_.clear();
+  auto socket = winner->handshake ? winner->handshake->take_socket() : std::move(winner->socket);
   std::error_code ignored;
-  auto local = winner->socket.local_endpoint(ignored);
+  auto local = socket.local_endpoint(ignored);
   emit(RaceEvent::Kind::ready, id, &winner->candidate, {}, endpoint_string(local));
-  callbacks_.tcp_won(std::move(winner->socket));
+  if (winner->handshake) {
+    callbacks_.tls_won(std::move(socket), winner->handshake->take_session());
+  } else {
+    callbacks_.tcp_won(std::move(socket));
+  }
 }
 
 void Racer::fail(Error error) {

@@ -1,7 +1,9 @@
 // Establishment by racing (RFC 9623 section 4.3, RFC 8305): resolve every remote
 // endpoint, order the candidates, start one attempt after another with the
 // Connection Attempt Delay between them (or at once when one fails); the first
-// connected attempt wins and every other is cancelled.
+// attempt that is fully established wins and every other is cancelled. For tls/tcp an
+// attempt is the TCP connect and then the TLS handshake (RFC 9623 section 4.3): a TCP
+// connection alone wins nothing.
 #pragma once
 
 #include <asio/ip/tcp.hpp>
@@ -15,6 +17,8 @@
 #include <vector>
 
 #include "racing/candidates.hpp"
+#include "security/tls_context.hpp"
+#include "security/tls_handshake.hpp"
 #include "taps/connection.hpp"
 #include "taps/endpoint.hpp"
 
@@ -28,12 +32,14 @@ struct RaceSpec {
   int family = 0;  // 4, 6 or 0
   std::chrono::milliseconds attempt_delay{250};
   std::optional<std::chrono::milliseconds> timeout;
+  std::shared_ptr<TlsContext> tls;  // tls/tcp: every attempt's session comes from it
 };
 
 struct RaceCallbacks {
   std::function<void(RaceEvent)> event;
   std::function<void(asio::ip::tcp::socket)> tcp_won;
   std::function<void(asio::ip::udp::socket)> udp_won;
+  std::function<void(asio::ip::tcp::socket, std::unique_ptr<TlsSession>)> tls_won;
   std::function<void(Error)> failed;
 };
 
@@ -54,6 +60,7 @@ class Racer : public std::enable_shared_from_this<Racer> {
     Candidate candidate;
     asio::ip::tcp::socket socket;
     bool running = true;
+    std::shared_ptr<TlsHandshake> handshake = nullptr;  // tls/tcp: owns the socket once TCP is up
   };
 
   void resolve(std::size_t index);
@@ -63,6 +70,9 @@ class Racer : public std::enable_shared_from_this<Racer> {
   void connect_udp(const Candidate& c, int id);
   void attempt_failed(int id, const std::string& why);
   void tcp_connected(int id);
+  void start_tls(Attempt& attempt);
+  void won(int id);
+  void close(Attempt& attempt);
   void fail(Error error);
   void fail_all();
   void arm_deadline();

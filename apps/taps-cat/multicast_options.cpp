@@ -1,0 +1,57 @@
+#include "taps-cat/multicast_options.hpp"
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <cstdio>
+
+#include "taps-cat/options.hpp"
+
+namespace taps_cat {
+namespace {
+
+bool is_multicast_literal(const std::string& host) {
+  if (host.find(':') != std::string::npos) return host.size() > 2 && (host[0] == 'f' || host[0] == 'F') &&
+                                                   (host[1] == 'f' || host[1] == 'F');
+  unsigned first = 0;
+  return std::sscanf(host.c_str(), "%u.", &first) == 1 && first >= 224 && first <= 239;
+}
+
+}  // namespace
+
+void add_multicast_options(CLI::App& app, MulticastFlags& flags) {
+  app.add_option("--ttl", flags.ttl, "Hop limit when HOST is a multicast group (default 1: this link only)");
+  app.add_option("-i,--interface", flags.interface,
+                 "Interface NAME[:LEVEL] (LEVEL require|prefer|avoid|prohibit, default require); "
+                 "for a multicast group HOST, the one to send on");
+}
+
+std::optional<std::string> apply_multicast_options(const MulticastFlags& flags, Options& o) {
+  auto& props = o.preconnection.transport_properties();
+  if (!flags.interface.empty()) {
+    auto colon = flags.interface.rfind(':');
+    std::string name = flags.interface.substr(0, colon);
+    auto level = taps::Preference::require;
+    if (colon != std::string::npos) {
+      auto parsed = taps::preference_from_string(flags.interface.substr(colon + 1));
+      if (!parsed) return fmt::format("-i '{}': LEVEL is require, prefer, avoid or prohibit", flags.interface);
+      level = *parsed;
+    }
+    if (name.empty()) return "-i needs an interface name";
+    props.set_interface(name, level);
+  }
+  bool group = o.mode == Mode::connect && is_multicast_literal(o.host);
+  if (flags.ttl != -1) {
+    if (!group) return "--ttl is for sending to a multicast group: HOST must be one";
+    if (flags.ttl < 0 || flags.ttl > 255) return fmt::format("--ttl {} is not a hop limit (0-255)", flags.ttl);
+    props.multicast_hop_limit = flags.ttl;
+  }
+  // Multicast is datagrams: stdin reads become datagrams as with --udp.
+  if (group && !props.is_explicit("reliability")) {
+    props.set("reliability", taps::Preference::prohibit);
+    props.set("preserveMsgBoundaries", taps::Preference::require);
+  }
+  return std::nullopt;
+}
+
+}  // namespace taps_cat
