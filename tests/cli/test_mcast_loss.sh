@@ -15,20 +15,24 @@ ns_nft "$NS_B" "table inet lossy {
     udp dport $port numgen random mod 100 < 5 counter drop;
   }
 }"
-mcast_recv "$NS_B" -s 10.99.3.1 "$group" "$port" -t 4 -o none --seq u32 --json >/dev/null 2>"$TMP/loss.err" &
+mcast_recv "$NS_B" -s 10.99.3.1 "$group" "$port" -t 6 -o none --seq u32 --json >/dev/null 2>"$TMP/loss.err" &
 rx=$!
 wait_for_event "$TMP/loss.err" join 1 "$rx"
-mcast_send "$NS_A" 10.99.3.1 "$group" "$port" 20000 10000
+mcast_send "$NS_A" 10.99.3.1 "$group" "$port" 20000 5000
 wait_rc "$rx"
 [[ $RC == 0 ]] || { show_file "receiver stderr" "$TMP/loss.err"; fail "receiver exited $RC"; }
 packets=$(json_field "$TMP/loss.err" stats packets)
 lost=$(json_field "$TMP/loss.err" stats lost)
 [[ -n $packets && -n $lost ]] || { show_file "receiver stderr" "$TMP/loss.err"; fail "no final stats"; }
-percent=$(python3 -c "print(round(100.0 * $lost / ($packets + $lost), 2))")
 dropped=$(ns_exec "$NS_B" nft list ruleset | sed -nE 's/.*counter packets ([0-9]+).*/\1/p')
-note "received $packets, lost $lost ($percent %), nftables dropped $dropped"
+# A receiver starved of CPU (sanitizers, a loaded CI box) also loses datagrams to a full
+# socket buffer; the kernel counts those, so the tool must account for both.
+overflowed=$(ns_exec "$NS_B" awk '/^Udp:/ && ++n == 2 { print $6 }' /proc/net/snmp)
+percent=$(python3 -c "print(round(100.0 * ($lost - $overflowed) / ($packets + $lost), 2))")
+note "received $packets, lost $lost, nftables dropped $dropped, socket buffer overflowed $overflowed: $percent % by nftables"
 # Drops before the first or after the last datagram received cannot be seen as gaps.
-(( dropped >= lost && dropped - lost <= 10 )) || fail "lost $lost does not match the $dropped that nftables dropped"
+seen=$((dropped + overflowed))
+(( seen >= lost && seen - lost <= 10 )) || fail "lost $lost does not match the $dropped that nftables dropped + $overflowed overflows"
 python3 -c "import sys; sys.exit(0 if 3.0 <= $percent <= 7.0 else 1)" || fail "loss $percent % is not 5 % +/- 2 %"
 (( packets + lost >= 19900 && packets + lost <= 20000 )) || fail "received + lost = $((packets + lost)), expected ~20000"
 assert_eq 0 "$(json_field "$TMP/loss.err" stats duplicates)" "duplicates under random loss"

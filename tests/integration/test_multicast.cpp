@@ -189,3 +189,21 @@ TEST_CASE("multicast SSM on lo does not deliver datagrams from another source") 
     test::run_for(ctx, 2s);
   }
 }
+
+TEST_CASE("receive on a send-only multicast Connection is a receive_error at once") {
+  taps::Context ctx;
+  std::optional<taps::Error> error;
+  taps::ConnectionHandlers h;
+  h.receive_error = [&](const taps::Error& e) {
+    error = e;
+    ctx.stop();
+  };
+  auto sender = send_to(test_group(9), "127.0.0.1").initiate(ctx, h);
+  REQUIRE(sender);
+  sender->receive();
+  CHECK(test::run_for(ctx, 2s));
+  REQUIRE(error);
+  CHECK(error->code == taps::errc::send_only);
+  CHECK(error->detail.find("send-only") != std::string::npos);
+  sender->close();
+}

@@ -65,6 +65,12 @@ void ConnectionImpl::receive(std::size_t min_incomplete, std::size_t max_length)
     });
     return;
   }
+  if (send_only_reason_) {
+    post_event([reason = *send_only_reason_](ConnectionHandlers& h) {
+      if (h.receive_error) h.receive_error(make_error(errc::send_only, reason));
+    });
+    return;
+  }
   receives_.push_back({std::max<std::size_t>(min_incomplete, 1), std::max<std::size_t>(max_length, 1)});
   deliver_received();
 }

@@ -52,6 +52,10 @@ class ConnectionImpl : public std::enable_shared_from_this<ConnectionImpl> {
   // The framers every transport this Connection gets will run (fresh instances each).
   void set_framers(std::vector<FramerSpec> framers) { framer_specs_ = std::move(framers); }
 
+  // A send-only Connection (multicast send) answers every receive() with this
+  // receive_error instead of waiting for data that will never come.
+  void set_send_only(std::string reason) { send_only_reason_ = std::move(reason); }
+
   // For Listeners: the transport arrived connected; events start now (ready is not
   // delivered: connection_received stands for it).
   void established_by_listener(ConnectionHandlers handlers);
@@ -147,6 +151,7 @@ class ConnectionImpl : public std::enable_shared_from_this<ConnectionImpl> {
   bool final_queued_ = false;
   bool final_sent_ = false;
   bool close_requested_ = false;
+  std::optional<std::string> send_only_reason_;
   std::deque<Inbound> inbound_;
   std::size_t inbound_bytes_ = 0;
   bool peer_ended_ = false;      // FIN read from the transport

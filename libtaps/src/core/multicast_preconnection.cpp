@@ -169,6 +169,7 @@ Result<Connection> initiate_multicast(Context& ctx, const Preconnection& p, Conn
   }
   auto connection = std::make_shared<UdpConnection>(ctx.io_context(), std::move(handlers));
   connection->set_framers(p.framers());
+  connection->set_send_only(fmt::format("receive on a send-only Connection to multicast group {}", endpoint_string(group)));
   auto socket = open_send_socket(ctx.io_context(), group, p.transport_properties().multicast_hop_limit, false, index,
                                  source);
   if (!socket) {
