@@ -58,7 +58,11 @@ class MessageContext {
 
   // Metadata namespaced by framer (e.g. set("lp", "length", "12")).
   void set(std::string_view framer, std::string_view name, std::string value) {
-    if (!metadata_) metadata_ = std::make_unique<Metadata>();
+    if (!metadata_) {
+      metadata_ = std::make_shared<Metadata>();
+    } else if (metadata_.use_count() > 1) {
+      metadata_ = std::make_shared<Metadata>(*metadata_);
+    }
     (*metadata_)[{std::string(framer), std::string(name)}] = std::move(value);
   }
   std::optional<std::string> get(std::string_view framer, std::string_view name) const {
@@ -68,30 +72,12 @@ class MessageContext {
     return it->second;
   }
 
-  MessageContext() = default;
-  MessageContext(MessageContext&&) noexcept = default;
-  MessageContext& operator=(MessageContext&&) noexcept = default;
-  MessageContext(const MessageContext& other) { *this = other; }
-  MessageContext& operator=(const MessageContext& other) {
-    if (this == &other) return *this;
-    id = other.id;
-    msg_lifetime = other.msg_lifetime;
-    msg_priority = other.msg_priority;
-    msg_ordered = other.msg_ordered;
-    safely_replayable = other.safely_replayable;
-    final = other.final;
-    remote_endpoint = other.remote_endpoint;
-    local_endpoint = other.local_endpoint;
-    metadata_ = other.metadata_ ? std::make_unique<Metadata>(*other.metadata_) : nullptr;
-    return *this;
-  }
-  ~MessageContext() = default;
-
  private:
-  // Allocated only when a framer sets metadata: a context travels with every message,
-  // and most carry none, so moving one must stay cheap.
+  // Allocated only when a framer sets metadata, and shared by copies until one of them
+  // sets more: a context travels with every message, most carry none, and a receiver
+  // that stamps the same metadata on every datagram copies one prototype.
   using Metadata = std::map<std::pair<std::string, std::string>, std::string>;
-  std::unique_ptr<Metadata> metadata_;
+  std::shared_ptr<Metadata> metadata_;
 };
 
 }  // namespace taps

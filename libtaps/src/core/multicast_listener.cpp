@@ -111,10 +111,9 @@ bool MulticastListener::on_datagram(const Datagram& d) {
     last_sender_ = d.sender;
     last_connection_ = connection;
   }
-  MessageContext ctx;
+  MessageContext ctx = context_for(d.interface_index);
   ctx.remote_endpoint = connection->remote_endpoint();
   ctx.local_endpoint = local_string(d.destination);
-  ctx.set("_taps.multicast", "interface", interface_string(d.interface_index));
   return connection->deliver(Message(std::vector<std::uint8_t>(d.data, d.data + d.size)), std::move(ctx));
 }
 
@@ -150,9 +149,12 @@ const std::string& MulticastListener::local_string(const asio::ip::address& dest
   return other_local_;
 }
 
-const std::string& MulticastListener::interface_string(unsigned index) {
-  auto it = interface_names_.find(index);
-  if (it == interface_names_.end()) it = interface_names_.emplace(index, interface_name(index)).first;
+const MessageContext& MulticastListener::context_for(unsigned interface_index) {
+  auto it = contexts_.find(interface_index);
+  if (it == contexts_.end()) {
+    it = contexts_.emplace(interface_index, MessageContext()).first;
+    it->second.set("_taps.multicast", "interface", interface_name(interface_index));
+  }
   return it->second;
 }
 

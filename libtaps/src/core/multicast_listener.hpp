@@ -51,7 +51,7 @@ class MulticastListener : public std::enable_shared_from_this<MulticastListener>
   bool on_datagram(const Datagram& d);
   std::shared_ptr<MulticastConnection> new_sender(const asio::ip::udp::endpoint& sender);
   const std::string& local_string(const asio::ip::address& destination);
-  const std::string& interface_string(unsigned index);
+  const MessageContext& context_for(unsigned interface_index);
   void forget(const asio::ip::udp::endpoint& sender);
   void maybe_close();
   void fail(Error error);
@@ -65,7 +65,8 @@ class MulticastListener : public std::enable_shared_from_this<MulticastListener>
   asio::ip::udp::endpoint last_sender_;
   std::weak_ptr<MulticastConnection> last_connection_;
   std::string local_;                       // GROUP:PORT
-  std::map<unsigned, std::string> interface_names_;
+  // Per arrival interface, the metadata every datagram's context carries: copies share it.
+  std::map<unsigned, MessageContext> contexts_;
   std::string other_local_;                 // a destination other than the group (rare)
   std::optional<std::size_t> limit_;
   std::uint64_t truncated_ = 0;
