@@ -3,7 +3,10 @@
 #include <asio/post.hpp>
 #include <netinet/in.h>
 
+#include <unistd.h>
+
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 
 #include "transport/socket_error.hpp"
@@ -16,6 +19,11 @@ constexpr std::size_t batch_size = 32;
 constexpr std::size_t slot_size = 65536;
 // Batches read per readiness before other work of the loop gets a turn.
 constexpr int batches_per_wakeup = 16;
+// How long datagrams may gather in the socket buffer while a stream is flowing. At
+// 100k pps a readiness wakeup per datagram costs two system calls per datagram; a
+// 250 us pause turns that into a few calls per 25 datagrams. The default 4 MiB
+// buffer holds over 3 ms at 500k pps of 1200-byte datagrams, so nothing is lost.
+constexpr auto coalesce_delay = std::chrono::microseconds(250);
 constexpr std::size_t control_words = (CMSG_SPACE(sizeof(in6_pktinfo)) + 7) / 8;
 
 struct Arrival {
@@ -48,9 +56,13 @@ Arrival parse_control(msghdr& h) {
 }  // namespace
 
 MulticastReceiver::MulticastReceiver(asio::ip::udp::socket socket, std::vector<Membership> memberships)
-    : socket_(std::move(socket)), memberships_(std::move(memberships)), headers_(batch_size), iovecs_(batch_size),
-      senders_(batch_size), control_(batch_size * control_words), payload_(new std::uint8_t[batch_size * slot_size]) {
+    : executor_(socket.get_executor()), memberships_(std::move(memberships)), headers_(batch_size), iovecs_(batch_size),
+      senders_(batch_size), control_(batch_size * control_words), payload_(new std::uint8_t[batch_size * slot_size]),
+      coalesce_timer_(executor_) {
   for (std::size_t i = 0; i < batch_size; ++i) prepare_header(i);
+  fd_ = socket.release(setup_error_);
+  if (setup_error_) return;
+  readiness_ = std::make_unique<OneShotReadiness>(executor_, fd_, setup_error_);
 }
 
 MulticastReceiver::~MulticastReceiver() { close(); }
@@ -60,11 +72,14 @@ void MulticastReceiver::start(Sink sink, std::function<void(const asio::ip::udp:
   sink_ = std::move(sink);
   on_truncated_ = std::move(on_truncated);
   on_error_ = std::move(on_error);
+  if (setup_error_) {
+    fail(setup_error_);
+    return;
+  }
   wait();
 }
 
-// The reactor is edge-triggered: a socket left unread sees no new edge (a full buffer
-// takes no more datagrams), so reading resumes by trying at once, not by waiting.
+// The datagrams that filled the queue are waiting in the socket: read them at once.
 void MulticastReceiver::resume() {
   if (!paused_) return;
   paused_ = false;
@@ -72,31 +87,58 @@ void MulticastReceiver::resume() {
 }
 
 void MulticastReceiver::read_soon() {
-  if (waiting_ || !socket_.is_open()) return;
+  if (waiting_ || !is_open()) return;
   waiting_ = true;
-  asio::post(socket_.get_executor(), [self = shared_from_this()] {
+  asio::post(executor_, [self = shared_from_this()] {
     self->waiting_ = false;
-    if (self->socket_.is_open() && !self->paused_) self->read_batches();
+    if (self->is_open() && !self->paused_) self->read_batches();
   });
 }
 
 void MulticastReceiver::close() {
   memberships_.clear();  // each leaves its group while the socket is still open
-  std::error_code ignored;
-  socket_.close(ignored);
+  coalesce_timer_.cancel();
+  if (readiness_) readiness_->close();
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
   sink_ = nullptr;
   on_truncated_ = nullptr;
   on_error_ = nullptr;
 }
 
-void MulticastReceiver::wait() {
-  if (waiting_ || paused_ || !socket_.is_open()) return;
+// A stream is flowing: look again after coalesce_delay without asking the reactor. If
+// nothing came meanwhile, read_batches() finds the queue empty and goes back to waiting
+// for readiness, so an idle socket costs nothing.
+void MulticastReceiver::read_later() {
+  if (waiting_ || !is_open()) return;
   waiting_ = true;
-  socket_.async_wait(asio::socket_base::wait_read, [self = shared_from_this()](std::error_code ec) {
+  coalesce_timer_.expires_after(coalesce_delay);
+  coalesce_timer_.async_wait([self = shared_from_this()](std::error_code ec) {
     self->waiting_ = false;
-    if (ec || !self->socket_.is_open()) return;
+    if (ec || !self->is_open() || self->paused_) return;
     self->read_batches();
   });
+}
+
+void MulticastReceiver::wait() {
+  if (waiting_ || paused_ || !is_open()) return;
+  waiting_ = true;
+  readiness_->async_wait([self = shared_from_this()](std::error_code ec) {
+    self->waiting_ = false;
+    if (!self->is_open()) return;
+    if (ec) {
+      self->fail(ec);
+      return;
+    }
+    self->read_batches();
+  });
+}
+
+void MulticastReceiver::fail(std::error_code ec) {
+  auto error = socket_error(ec, "receive");
+  auto report = std::move(on_error_);
+  close();
+  if (report) report(std::move(error));
 }
 
 // msg_namelen and msg_controllen are outputs too: a slot that received a datagram
@@ -114,20 +156,16 @@ void MulticastReceiver::prepare_header(std::size_t i) {
 }
 
 void MulticastReceiver::read_batches() {
-  int fd = socket_.native_handle();
   for (int round = 0; round < batches_per_wakeup; ++round) {
     if (paused_ || !sink_) return;
-    int n = ::recvmmsg(fd, headers_.data(), batch_size, MSG_DONTWAIT, nullptr);
+    int n = ::recvmmsg(fd_, headers_.data(), batch_size, MSG_DONTWAIT, nullptr);
     if (n < 0) {
       if (errno == EINTR) continue;
       if (errno == EAGAIN || errno == EWOULDBLOCK) {
         wait();
         return;
       }
-      auto error = socket_error(std::error_code(errno, std::system_category()), "receive");
-      auto report = std::move(on_error_);
-      close();
-      if (report) report(std::move(error));
+      fail(std::error_code(errno, std::system_category()));
       return;
     }
     for (int i = 0; i < n && sink_; ++i) {
@@ -144,10 +182,10 @@ void MulticastReceiver::read_batches() {
       if (!sink_(d)) paused_ = true;
     }
     for (int i = 0; i < n; ++i) prepare_header(static_cast<std::size_t>(i));
-    // Fewer than asked: the queue was empty a moment ago, and whatever arrives
-    // since is a new edge for the reactor. Saves a system call per wakeup.
+    // Fewer than asked: the queue was empty a moment ago. Whatever arrives since is
+    // a new edge for the reactor, but while datagrams flow, gathering them is cheaper.
     if (static_cast<std::size_t>(n) < batch_size) {
-      if (!paused_ && sink_) wait();
+      if (!paused_ && sink_) read_later();
       return;
     }
   }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <asio/ip/udp.hpp>
+#include <asio/steady_timer.hpp>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <cstdint>
@@ -13,6 +14,7 @@
 
 #include "taps/error.hpp"
 #include "transport/multicast_socket.hpp"
+#include "transport/oneshot_readiness.hpp"
 
 namespace taps::detail {
 
@@ -47,10 +49,16 @@ class MulticastReceiver : public std::enable_shared_from_this<MulticastReceiver>
  private:
   void wait();
   void read_soon();
+  void read_later();
   void read_batches();
   void prepare_header(std::size_t slot);
+  void fail(std::error_code ec);
 
-  asio::ip::udp::socket socket_;
+  bool is_open() const noexcept { return fd_ >= 0; }
+
+  asio::any_io_executor executor_;
+  // The socket, taken from asio so that its readiness comes through readiness_ only.
+  int fd_ = -1;
   std::vector<Membership> memberships_;
   Sink sink_;
   std::function<void(const asio::ip::udp::endpoint&)> on_truncated_;
@@ -62,6 +70,11 @@ class MulticastReceiver : public std::enable_shared_from_this<MulticastReceiver>
   std::vector<asio::ip::udp::endpoint> senders_;
   std::vector<std::uint64_t> control_;  // aligned for cmsghdr
   std::unique_ptr<std::uint8_t[]> payload_;
+  // While datagrams keep coming, reading runs on this timer instead of a readiness
+  // wakeup per datagram (see read_later).
+  asio::steady_timer coalesce_timer_;
+  std::unique_ptr<OneShotReadiness> readiness_;
+  std::error_code setup_error_;
   bool waiting_ = false;
   bool paused_ = false;
 };
