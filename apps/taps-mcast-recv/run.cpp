@@ -19,6 +19,8 @@ namespace {
 
 using namespace taps::apps;
 
+// receive() calls kept open per sender.
+constexpr int receive_window = 32;
 // At most this much output waits for stdout before receiving pauses.
 constexpr std::size_t output_limit = 1 << 20;
 constexpr std::size_t max_datagram = 65536;
@@ -79,7 +81,7 @@ class Receiver {
   struct Sender {
     taps::Connection connection;
     SenderStats stats;
-    bool receiving = false;
+    int receives_open = 0;  // receive() calls not yet answered
   };
 
   bool listen() {
@@ -141,11 +143,11 @@ class Receiver {
     log_.emit("sender", {{"sender", c.remote_endpoint()}, {"t_first_ms", t_first}}, now);
     taps::ConnectionHandlers h;
     h.received = [this, &s](taps::Message m, taps::MessageContext) {
-      s.receiving = false;
+      --s.receives_open;
       on_message(s, std::move(m));
     };
     h.received_partial = [this, &s](taps::Message m, taps::MessageContext, bool) {
-      s.receiving = false;
+      --s.receives_open;
       on_message(s, std::move(m));
     };
     h.connection_error = [this](const taps::Error& e) { log_.warning(e.message()); };
@@ -168,11 +170,14 @@ class Receiver {
     request(s);
   }
 
-  // One receive at a time per sender; none while stdout is behind.
+  // Several receives open per sender, so that a burst of datagrams is delivered as a
+  // burst (one turn of the event loop) rather than one loop turn each; none while
+  // stdout is behind.
   void request(Sender& s) {
-    if (s.receiving || exit_code_ || out_->queued_bytes() >= output_limit) return;
-    s.receiving = true;
-    s.connection.receive(1, max_datagram);
+    while (s.receives_open < receive_window && !exit_code_ && out_->queued_bytes() < output_limit) {
+      ++s.receives_open;
+      s.connection.receive(1, max_datagram);
+    }
   }
 
   void resume_all() {
