@@ -69,6 +69,7 @@ run() {
 echo "mcast-recv: $(build_type) build, 1200-byte datagrams over veth, ${DURATION} s per step, net.core.rmem_max=$(cat /proc/sys/net/core/rmem_max)"
 printf '%-7s %8s %8s %8s %7s %7s %9s %8s %s\n' tool rate sent read lost% rcvbuf us/pkt rss_kib own_count
 declare -A best=( [taps]=0 [iperf2]=0 [socat]=0 ) cpu_at_best=( [taps]=- [iperf2]=- [socat]=- )
+max_sent=0
 run taps 20000 >/dev/null  # warm-up: the first run after idle is slow
 for rate in $RATES; do
   for tool in taps iperf2 socat; do
@@ -76,6 +77,7 @@ for rate in $RATES; do
     loss=$(awk -v s="$sent" -v g="$got" 'BEGIN { printf "%.3f", s ? 100 * (s - g) / s : 100 }')
     us=$(awk -v c="$cpu" -v g="$got" 'BEGIN { printf "%.2f", g ? c * 1e6 / g : 0 }')
     printf '%-7s %8s %8s %8s %7s %7s %9s %8s %s\n' "$tool" "$rate" "$sent" "$got" "$loss" "$rcvbuf" "$us" "$rss" "$own"
+    ((sent > max_sent)) && max_sent=$sent
     if [[ $tool == taps && $own != "$got" ]]; then
       echo "  taps-mcast-recv counted $own, the kernel says $got were read" >&2
     fi
@@ -88,5 +90,7 @@ done
 echo
 echo "highest received rate with < 0.1 % loss (pps, us CPU/packet there):"
 for tool in taps iperf2 socat; do printf '  %-7s %8s  %s\n' "$tool" "${best[$tool]}" "${cpu_at_best[$tool]}"; done
-awk -v t="${best[taps]}" -v i="${best[iperf2]}" -v s="${best[socat]}" \
-  'BEGIN { printf "ratio taps/iperf2 %.2f   taps/socat %.2f\n", i ? t / i : 0, s ? t / s : 0 }'
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b) printf "%.2f", a / b; else printf "n/a (never under 0.1 %% loss)" }'; }
+echo "ratio taps/iperf2 $(ratio "${best[taps]}" "${best[iperf2]}")   taps/socat $(ratio "${best[taps]}" "${best[socat]}")"
+max_pps=$(awk -v s="$max_sent" -v d="$DURATION" 'BEGIN { printf "%d", s / d }')
+echo "the iperf2 sender reached at most $max_pps pps: a tool without loss there is limited by the sender"
