@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "common/exit_codes.hpp"
+#include "common/help_formatter.hpp"
 #include "taps/config.hpp"
 #include "taps/framer.hpp"
 #include "taps/version.hpp"
@@ -79,11 +80,11 @@ std::vector<std::string> split_stats_interval(const std::vector<std::string>& ar
 ParseResult parse(const std::vector<std::string>& raw_args) {
   CLI::App app{"taps-mcast-recv: receive multicast (ASM or SSM, IPv4 or IPv6) on the IETF TAPS API\n\n"
                "  taps-mcast-recv [options] GROUP PORT\n"
-               "  taps-mcast-recv [options] SOURCE@GROUP PORT\n",
+               "  taps-mcast-recv [options] SOURCE@GROUP PORT",
                "taps-mcast-recv"};
   app.footer(footer);
   app.set_help_flag("-h,--help", "Print this help and exit");
-  app.get_formatter()->column_width(30);
+  taps::apps::use_help_formatter(app, 30);
 
   Options o;
   std::vector<std::string> positionals, framers;
@@ -93,22 +94,29 @@ ParseResult parse(const std::vector<std::string>& raw_args) {
   bool json = false, verbose = false, version = false;
   app.add_option("args", positionals, "GROUP PORT (GROUP may be SOURCE@GROUP)")->expected(0, 2);
   app.add_option("-s,--source", o.sources, "SSM source address (repeatable); none: any source (ASM)")
+      ->type_name("ADDR")
       ->expected(1)
       ->allow_extra_args(false)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
-  app.add_option("-i,--interface", o.interface_name, "Interface to join on (default: the route toward the source)");
-  auto* count_option = app.add_option("-c,--count", count, "Exit 0 after N datagrams");
-  app.add_option("-t,--duration", duration, "Exit after SEC seconds (exit 4 if nothing arrived)");
-  app.add_option("-o,--output", output, "Payload on stdout: raw, lines (a newline after each), hex, none");
-  app.add_option("--seq", seq, "Payloads start with a sequence number: u32, u64 (network order) or iperf2");
+  app.add_option("-i,--interface", o.interface_name, "Interface to join on (default: the route toward the source)")
+      ->type_name("NAME");
+  auto* count_option = app.add_option("-c,--count", count, "Exit 0 after N datagrams")->type_name("N");
+  app.add_option("-t,--duration", duration, "Exit after SEC seconds (exit 4 if nothing arrived)")
+      ->type_name("SEC");
+  app.add_option("-o,--output", output, "Payload on stdout: raw, lines (a newline after each), hex, none")
+      ->type_name("MODE");
+  app.add_option("--seq", seq, "Payloads start with a sequence number: u32, u64 (network order) or iperf2")
+      ->type_name("KIND");
   app.add_flag("--stats", o.stats, "Statistics per sender on stderr at exit (--stats=SEC: also every SEC s)");
   app.add_option("--stats-interval", stats_interval)->group("");
-  app.add_option("--rcvbuf", receive_buffer, "Socket receive buffer in bytes (default 4194304)");
+  app.add_option("--rcvbuf", receive_buffer, "Socket receive buffer in bytes (default 4194304)")->type_name("BYTES");
   app.add_option("--framer", framers, "Deframe datagrams: line or lp (each message is then a datagram's part)")
+      ->type_name("NAME")
       ->expected(1)
       ->allow_extra_args(false)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
-  app.add_option("--config", config_file, "Read the Preconnection from a JSON file; options override it");
+  app.add_option("--config", config_file, "Read the Preconnection from a JSON file; options override it")
+      ->type_name("FILE");
   auto* json_flag = app.add_flag("--json", json, "Events as JSON Lines on stderr");
   app.add_flag("-v,--verbose", verbose, "Events as text on stderr")->excludes(json_flag);
   app.add_flag("--version", version, "Print the version and exit");
