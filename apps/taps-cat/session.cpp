@@ -17,6 +17,8 @@ using namespace taps::apps;
 constexpr std::size_t stream_chunk = 256 * 1024;
 constexpr std::size_t max_udp_payload = 65507;
 constexpr std::size_t buffered_limit = 1024 * 1024;
+// receive() calls kept open for messages.
+constexpr int message_receive_window = 32;
 
 }  // namespace
 
@@ -74,7 +76,7 @@ taps::ConnectionHandlers Session::handlers() {
     self->finish(exit_connection);
   };
   h.received = [self](taps::Message m, taps::MessageContext ctx) {
-    self->receive_pending_ = false;
+    --self->receives_open_;
     if (self->log_.enabled()) {
       self->log_.emit("received", {{"bytes", static_cast<std::int64_t>(m.size())}, {"remote", ctx.remote_endpoint}});
     }
@@ -82,7 +84,7 @@ taps::ConnectionHandlers Session::handlers() {
     self->request_receive();
   };
   h.received_partial = [self](taps::Message m, taps::MessageContext, bool end_of_message) {
-    self->receive_pending_ = false;
+    --self->receives_open_;
     self->write_output(std::move(m));
     if (end_of_message) {
       self->peer_ended();
@@ -180,9 +182,13 @@ void Session::send_lines(const std::vector<std::uint8_t>& bytes) {
 }
 
 void Session::request_receive() {
-  if (receive_pending_ || peer_ended_ || output_->queued_bytes() >= buffered_limit) return;
-  receive_pending_ = true;
-  connection_.receive(1, config_.datagrams ? max_udp_payload : stream_chunk);
+  // Messages (datagrams, framed) are small and many: with several receives open, a
+  // burst is delivered in one turn of the event loop. A byte stream needs only one.
+  int window = config_.datagrams || config_.lines ? message_receive_window : 1;
+  while (receives_open_ < window && !peer_ended_ && output_->queued_bytes() < buffered_limit) {
+    ++receives_open_;
+    connection_.receive(1, config_.datagrams ? max_udp_payload : stream_chunk);
+  }
 }
 
 void Session::write_output(taps::Message message, bool line) {

@@ -66,7 +66,7 @@ class Session : public std::enable_shared_from_this<Session> {
   bool reading_input_ = false;
   bool input_ended_ = false;
   bool final_queued_ = false;
-  bool receive_pending_ = false;
+  int receives_open_ = 0;  // receive() calls not yet answered
   bool peer_ended_ = false;
   std::optional<int> exit_code_;
   bool reported_ = false;
