@@ -1,0 +1,189 @@
+// The verifier's state (draft-ietf-mboned-ambi-05 section 3.2; DESIGN.md 6.3): digests
+// from manifests, keyed by packet sequence number, and packets that arrived before
+// their digest. It decides, for each packet, deliver now, hold, or drop.
+//
+//  - A packet whose digest is held and not yet consumed is delivered at once and
+//    consumes that digest's slot (its packet sequence number). Each slot authenticates
+//    at most one packet: identical payloads under two slots deliver twice, a third copy
+//    is a replay. A consumed slot stays, so repeats (and re-sent manifests) are ignored,
+//    until the digest expires.
+//  - A packet with no held digest waits up to data_hold_time for it, then is dropped as
+//    timeout. A digest that arrives in time delivers the oldest such packet.
+//  - Digests expire digest_hold_time after they arrived.
+//  - Bounds: pending packets (count and bytes: a full buffer drops the new packet as
+//    overflow, so a flood never touches held digests nor delays a packet whose digest is
+//    known) and held digests (the oldest go first; their sequence numbers stay refused
+//    for digest_hold_time so that a re-sent manifest cannot re-arm them).
+//
+// Time is a parameter of every call: the store reads no clock and does no I/O, so tests
+// drive it with simulated time. Not thread-safe.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <list>
+#include <optional>
+#include <span>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
+#include <variant>
+#include <vector>
+
+#include "ambi/digest.hpp"
+
+namespace ambi {
+
+using Clock = std::chrono::steady_clock;
+using TimePoint = Clock::time_point;
+
+enum class DropReason {
+  timeout,    // no digest arrived within data_hold_time
+  no_digest,  // no digest held and the store holds no packets (data_hold_time 0)
+  replay,     // every slot with this digest is already consumed
+  overflow,   // the pending buffer is full
+  truncated,  // the datagram was cut (reported by the receiver; the store never sees it)
+};
+// "timeout", "no-digest", "replay", "overflow", "truncated": the names in events.
+std::string_view drop_reason_name(DropReason reason);
+
+struct DigestStoreLimits {
+  std::chrono::milliseconds data_hold_time{2000};
+  std::chrono::milliseconds digest_hold_time{10000};
+  std::size_t max_pending_packets = 4096;
+  // Payload bytes of pending packets; each also counts pending_overhead bytes.
+  std::size_t max_pending_bytes = 8u << 20;
+  // Each held digest (consumed or not) costs about 150 bytes: 19 MiB at this bound,
+  // which holds digest_hold_time of a 13000 packets/s stream.
+  std::size_t max_held_digests = 1u << 17;
+};
+
+// The bookkeeping bytes each pending packet is charged besides its payload (its list
+// node, index node, buckets and allocation headers measured 270 bytes), so that a flood
+// of tiny datagrams is bounded in memory too.
+inline constexpr std::size_t pending_overhead = 320;
+
+struct Delivered {
+  std::uint32_t packet_seq = 0;  // the slot the packet consumed
+};
+struct Held {};
+struct Dropped {
+  DropReason reason;
+};
+using Verdict = std::variant<Delivered, Held, Dropped>;
+
+// A packet that waited for its digest, handed back when it is delivered or dropped.
+struct PendingPacket {
+  Digest digest;
+  std::vector<std::uint8_t> payload;
+  TimePoint arrived;
+  std::uint64_t tag = 0;  // the caller's, from on_packet(): whose packet this is
+};
+
+// A pending packet that a new digest made deliverable.
+struct DeliveredPacket {
+  std::uint32_t packet_seq = 0;
+  PendingPacket packet;
+};
+
+class DigestStore {
+ public:
+  explicit DigestStore(DigestStoreLimits limits = {});
+  // Its index points into its own containers: movable, not copyable.
+  DigestStore(const DigestStore&) = delete;
+  DigestStore& operator=(const DigestStore&) = delete;
+  DigestStore(DigestStore&&) = default;
+  DigestStore& operator=(DigestStore&&) = default;
+
+  // A packet arrived whose digest (see PacketHasher) is `digest`. Delivered: the caller
+  // delivers its own payload now. Held: the store copied the payload; it comes back,
+  // with `tag` (say, which connection it arrived on), from on_digest() or expire().
+  // Dropped: replay, overflow or no_digest.
+  Verdict on_packet(const Digest& digest, std::span<const std::uint8_t> payload, TimePoint now,
+                    std::uint64_t tag = 0);
+
+  // A digest from a manifest, for packet sequence number `packet_seq`. Returns the
+  // pending packet it delivers, if one waits for it (within data_hold_time). A digest
+  // for a slot already held, or refused as too old, changes nothing.
+  std::optional<DeliveredPacket> on_digest(std::uint32_t packet_seq, const Digest& digest, TimePoint now);
+
+  // Drops pending packets that waited data_hold_time (reason timeout: each one returned)
+  // and forgets expired digests. Call it at next_deadline(): only here do pending
+  // packets time out, so that every drop is reported, and until then they still count
+  // against the pending bounds.
+  std::vector<PendingPacket> expire(TimePoint now);
+
+  // When expire() next has work: the earliest pending timeout or digest expiry.
+  std::optional<TimePoint> next_deadline() const;
+
+  std::size_t held_digests() const { return held_seqs_.size(); }
+  std::size_t pending_packets() const { return pending_.size(); }
+  // Charged bytes: payloads plus pending_overhead each.
+  std::size_t pending_bytes() const { return pending_bytes_; }
+  const DigestStoreLimits& limits() const { return limits_; }
+
+ private:
+  // Digests are outputs of a cryptographic hash, but pending ones come from an
+  // attacker's packets: a secret key keeps the attacker from filling one bucket.
+  struct KeyedDigestHash {
+    std::uint64_t key;
+    std::size_t operator()(const Digest& d) const noexcept;
+  };
+  struct Arrival {
+    Digest digest;
+    std::uint32_t seq;
+    TimePoint expires;
+    bool consumed = false;
+  };
+  // Held digests by digest, open addressing with linear probing: a packet's lookup reads
+  // one line of the table and the digest it points to (a node-based map chased four
+  // pointers, a third of the time per packet). Points into arrival_order_, whose
+  // push_back and pop_front leave other elements in place.
+  class Index {
+   public:
+    explicit Index(KeyedDigestHash hash) : hash_(hash) {}
+    void insert(Arrival* held);
+    void erase(const Arrival* held);
+    // A held digest equal to `digest` and not consumed; `known` tells whether any is held.
+    Arrival* find_unconsumed(const Digest& digest, bool& known) const;
+    const KeyedDigestHash& hash_function() const { return hash_; }
+
+   private:
+    struct Entry {
+      std::size_t hash = 0;
+      Arrival* held = nullptr;  // null: free
+    };
+    std::size_t home(std::size_t hash) const { return hash & (table_.size() - 1); }
+    void grow();
+
+    KeyedDigestHash hash_;
+    std::vector<Entry> table_;  // a power of two, at most half full
+    std::size_t size_ = 0;
+  };
+  // Evicted before they expired: sequence numbers at or before `seq` (serial order)
+  // stay refused until `until`.
+  struct Refused {
+    std::uint32_t seq;
+    TimePoint until;
+  };
+  using PendingList = std::list<PendingPacket>;
+
+  void expire_digests(TimePoint now);
+  void forget_oldest_digest();
+  bool refused(std::uint32_t seq, TimePoint now) const;
+  PendingPacket take_pending(PendingList::iterator it);
+
+  DigestStoreLimits limits_;
+  std::deque<Arrival> arrival_order_;  // the held digests, oldest first
+  Index index_;
+  std::unordered_set<std::uint32_t> held_seqs_;
+  std::optional<Refused> evicted_up_to_;
+
+  PendingList pending_;  // oldest first
+  std::unordered_multimap<Digest, PendingList::iterator, KeyedDigestHash> pending_index_;
+  std::size_t pending_bytes_ = 0;
+};
+
+}  // namespace ambi
