@@ -21,26 +21,13 @@ bool is_multicast_literal(const std::string& host) {
 
 void add_multicast_options(CLI::App& app, MulticastFlags& flags) {
   app.add_option("--ttl", flags.ttl, "Hop limit when HOST is a multicast group (default 1: this link only)");
-  app.add_option("-i,--interface", flags.interface,
-                 "Interface NAME[:LEVEL] (LEVEL require|prefer|avoid|prohibit, default require); "
-                 "for a multicast group HOST, the one to send on");
 }
+
+bool is_multicast_group(const Options& o) { return o.mode == Mode::connect && is_multicast_literal(o.host); }
 
 std::optional<std::string> apply_multicast_options(const MulticastFlags& flags, Options& o) {
   auto& props = o.preconnection.transport_properties();
-  if (!flags.interface.empty()) {
-    auto colon = flags.interface.rfind(':');
-    std::string name = flags.interface.substr(0, colon);
-    auto level = taps::Preference::require;
-    if (colon != std::string::npos) {
-      auto parsed = taps::preference_from_string(flags.interface.substr(colon + 1));
-      if (!parsed) return fmt::format("-i '{}': LEVEL is require, prefer, avoid or prohibit", flags.interface);
-      level = *parsed;
-    }
-    if (name.empty()) return "-i needs an interface name";
-    props.set_interface(name, level);
-  }
-  bool group = o.mode == Mode::connect && is_multicast_literal(o.host);
+  bool group = is_multicast_group(o);
   if (flags.ttl != -1) {
     if (!group) return "--ttl is for sending to a multicast group: HOST must be one";
     if (flags.ttl < 0 || flags.ttl > 255) return fmt::format("--ttl {} is not a hop limit (0-255)", flags.ttl);

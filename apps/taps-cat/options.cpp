@@ -13,6 +13,7 @@
 #include "taps/framer.hpp"
 #include "taps/version.hpp"
 #include "taps-cat/multicast_options.hpp"
+#include "taps-cat/race_options.hpp"
 
 namespace taps_cat {
 namespace {
@@ -37,6 +38,9 @@ Examples:
   taps-cat --tls example.net 443               TLS 1.3, verified with the system CAs
   taps-cat -l --tls --cert s.pem --key s.key 4433   a TLS server
   taps-cat --config pre.json --print-config    the effective Preconnection
+  taps-cat --json -r 192.0.2.2:80 192.0.2.1 80 race two servers, 250 ms apart
+  taps-cat --protocols tls,tcp host 443        TLS, else plain TCP (with a warning)
+  taps-cat -i eth1 host 80                     only via eth1 (-i wlan0:avoid: last)
 
 Exit codes:
   0 success   1 usage or configuration error   2 establishment failed
@@ -171,6 +175,8 @@ ParseResult parse(const std::vector<std::string>& args) {
   app.add_option("-s,--source", source, "Local address to send from (connect) ");
   MulticastFlags multicast_flags;
   add_multicast_options(app, multicast_flags);
+  RaceFlags race_flags;
+  add_race_options(app, race_flags);
   auto* timeout_option = app.add_option("--timeout", timeout, "Establishment timeout in seconds (resolution and every attempt)");
   app.add_option("-w,--wait", wait, "UDP: after stdin EOF, keep receiving replies for SEC seconds");
   auto* attempt_delay_option = app.add_option("--attempt-delay", attempt_delay, "Connection Attempt Delay between racing attempts, ms (10-2000, default 250)");
@@ -258,6 +264,7 @@ ParseResult parse(const std::vector<std::string>& args) {
       o.preconnection.add_framer(std::move(*framer));
     }
   }
+  if (auto error = apply_protocols(race_flags, tls_flags.tls, tcp, udp)) return usage_error("taps-cat: " + *error);
   if (auto error = apply_tls_options(tls_flags, o)) return usage_error("taps-cat: " + *error);
   if (udp) {
     props.set("reliability", taps::Preference::prohibit);
@@ -283,6 +290,7 @@ ParseResult parse(const std::vector<std::string>& args) {
     props.connection_attempt_delay = std::chrono::milliseconds(clamped);
   }
   if (auto error = apply_multicast_options(multicast_flags, o)) return usage_error("taps-cat: " + *error);
+  if (auto error = apply_race_options(race_flags, o, is_multicast_group(o))) return usage_error("taps-cat: " + *error);
   return {std::move(o), 0, {}, {}};
 }
 

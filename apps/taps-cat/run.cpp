@@ -51,6 +51,7 @@ class Runner {
     config.lines = o_.framed();
     config.close_after_input = true;
     config.wait = o_.wait;
+    config.warn_if_plaintext = o_.preconnection.security_parameters().opportunistic_security;
     auto session = add_session(config, stdin_reader(), stdout_writer());
     auto connection = o_.preconnection.initiate(ctx_, session->handlers());
     if (!connection) {

@@ -36,7 +36,7 @@ taps::ConnectionHandlers Session::handlers() {
     EventFields fields;
     switch (e.kind) {
       case taps::RaceEvent::Kind::resolve:
-        fields = {{"name", e.remote}, {"addresses", e.detail}};
+        fields = {{"name", e.remote}, {"query", e.query}, {"addresses", e.detail}};
         break;
       case taps::RaceEvent::Kind::attempt:
       case taps::RaceEvent::Kind::cancelled:
@@ -47,6 +47,11 @@ taps::ConnectionHandlers Session::handlers() {
         break;
       case taps::RaceEvent::Kind::ready:
         fields = {{"id", std::int64_t{e.attempt_id}}, {"stack", e.stack}, {"remote", e.remote}, {"local", e.local}};
+        if (self->config_.warn_if_plaintext && e.stack == "tcp") {
+          self->log_.warning(fmt::format("TLS could not be established; connected to {} over plain TCP "
+                                         "(--protocols tls,tcp allows it): nothing is encrypted",
+                                         e.remote));
+        }
         break;
     }
     if (!e.interface_name.empty()) fields.emplace_back("interface", e.interface_name);

@@ -22,6 +22,8 @@ struct SessionConfig {
   // UDP client: close `wait` after our last datagram. A UDP listener runs until stopped.
   bool close_after_input = false;
   std::chrono::milliseconds wait{0};
+  // Opportunistic security (--protocols tls,tcp): say so when plain TCP won.
+  bool warn_if_plaintext = false;
 };
 
 class Session : public std::enable_shared_from_this<Session> {

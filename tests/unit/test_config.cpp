@@ -334,12 +334,14 @@ TEST_CASE("config: the default Preconnection prints every effective setting") {
     "alpn": [],
     "_taps.serverName": "",
     "maxCachedSessions": 64,
-    "_taps.insecureSkipVerify": false
+    "_taps.insecureSkipVerify": false,
+    "_taps.opportunistic": false
   },
   "framers": [],
   "racing": {
     "connectionAttemptDelayMs": 250,
-    "resolutionDelayMs": 50
+    "resolutionDelayMs": 50,
+    "firstAddressFamilyCount": 1
   }
 })");
 }

@@ -28,6 +28,7 @@ struct RaceEvent {
   std::string local;                         // "ADDR:PORT" once bound
   std::string interface_name;                // only when bound to an interface
   std::string detail;                        // error text, or the resolved addresses
+  std::string query;                         // resolve: "A" or "AAAA"
 };
 std::string_view to_string(RaceEvent::Kind k) noexcept;  // "resolve", "attempt_failed", ...
 

@@ -76,6 +76,8 @@ class TransportProperties {
   // Racing timers (RFC 8305): Connection Attempt Delay and Resolution Delay.
   std::chrono::milliseconds connection_attempt_delay{250};
   std::chrono::milliseconds resolution_delay{50};
+  // RFC 8305 section 4 First Address Family Count: IPv6 addresses tried before the first IPv4.
+  int first_address_family_count = 1;
 
   friend bool operator==(const TransportProperties&, const TransportProperties&) = default;
 
@@ -101,8 +103,9 @@ struct StackSelection {
 // `framed`: a message framer runs on top, so every stack preserves message boundaries.
 StackSelection select_stacks(const TransportProperties& props, bool framed = false);
 // The same with the security layer: when `security` allows TLS, TCP becomes tls/tcp
-// and stacks that cannot carry TLS drop out (never a plaintext fall-back); when that
-// leaves none, the error says so.
+// and stacks that cannot carry TLS drop out (never a plaintext fall-back, unless the
+// security is opportunistic: then tcp follows tls/tcp); when that leaves none, the
+// error says so.
 StackSelection select_stacks(const TransportProperties& props, const SecurityParameters& security,
                              bool framed = false);
 

@@ -36,6 +36,13 @@ class SecurityParameters {
     return s;
   }
 
+  // NewOpportunisticSecurityParameters(): TLS 1.3 first, and plain TCP when TLS cannot
+  // be established (the race tries both; ready names the stack that won).
+  static SecurityParameters opportunistic() {
+    SecurityParameters s = tls();
+    s.opportunistic_security = true;
+    return s;
+  }
   // allowedSecurityProtocols: {"tls1.3"} is the one protocol this engine has; empty =
   // disabled. Anything else is rejected by Initiate and Listen.
   std::vector<std::string> allowed_security_protocols;
@@ -71,6 +78,8 @@ class SecurityParameters {
   // _taps.insecureSkipVerify: accept any certificate and name. Only for tests and
   // debugging; pins are still checked.
   bool insecure_skip_verify = false;
+  // _taps.opportunistic: plain TCP may win the race when TLS fails (see opportunistic()).
+  bool opportunistic_security = false;
 
   bool is_disabled() const noexcept { return allowed_security_protocols.empty(); }
 

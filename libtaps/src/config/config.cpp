@@ -224,7 +224,7 @@ CertificateFiles read_certificate(const Json& v, const std::string& path) {
 SecurityParameters read_security(const Json& v, const std::string& path) {
   static const Keys keys{"allowedSecurityProtocols", "trustedCertificates", "serverCertificate", "clientCertificate",
                          "pinnedServerCertificate",  "alpn",                "_taps.serverName",  "maxCachedSessions",
-                         "_taps.insecureSkipVerify"};
+                         "_taps.insecureSkipVerify", "_taps.opportunistic"};
   expect(v.is_object(), v, path, "an object");
   check_keys(v, path, keys);
   SecurityParameters security;
@@ -267,6 +267,10 @@ SecurityParameters read_security(const Json& v, const std::string& path) {
     expect(m.is_boolean(), m, p, "true or false");
     security.insecure_skip_verify = m.get<bool>();
   });
+  with_member(v, path, "_taps.opportunistic", [&](const Json& m, const std::string& p) {
+    expect(m.is_boolean(), m, p, "true or false");
+    security.opportunistic_security = m.get<bool>();
+  });
   return security;
 }
 
@@ -284,7 +288,7 @@ std::vector<FramerSpec> read_framers(const Json& v, const std::string& path) {
 }
 
 void read_racing(const Json& v, const std::string& path, TransportProperties& props) {
-  static const Keys keys{"connectionAttemptDelayMs", "resolutionDelayMs"};
+  static const Keys keys{"connectionAttemptDelayMs", "resolutionDelayMs", "firstAddressFamilyCount"};
   expect(v.is_object(), v, path, "an object");
   check_keys(v, path, keys);
   with_member(v, path, "connectionAttemptDelayMs", [&](const Json& m, const std::string& p) {
@@ -292,6 +296,9 @@ void read_racing(const Json& v, const std::string& path, TransportProperties& pr
   });
   with_member(v, path, "resolutionDelayMs", [&](const Json& m, const std::string& p) {
     props.resolution_delay = std::chrono::milliseconds(get_integer(m, p, 0, 2000, "is out of range (0-2000)"));
+  });
+  with_member(v, path, "firstAddressFamilyCount", [&](const Json& m, const std::string& p) {
+    props.first_address_family_count = static_cast<int>(get_integer(m, p, 1, 16, "is out of range (1-16)"));
   });
 }
 
@@ -433,11 +440,13 @@ std::string preconnection_to_json(const Preconnection& p) {
                                {"alpn", security.alpn},
                                {"_taps.serverName", security.server_name},
                                {"maxCachedSessions", security.max_cached_sessions},
-                               {"_taps.insecureSkipVerify", security.insecure_skip_verify}};
+                               {"_taps.insecureSkipVerify", security.insecure_skip_verify},
+                               {"_taps.opportunistic", security.opportunistic_security}};
   doc["framers"] = Json::array();
   for (const auto& framer : p.framers()) doc["framers"].push_back(framer.name);
   doc["racing"] = {{"connectionAttemptDelayMs", props.connection_attempt_delay.count()},
-                   {"resolutionDelayMs", props.resolution_delay.count()}};
+                   {"resolutionDelayMs", props.resolution_delay.count()},
+                   {"firstAddressFamilyCount", props.first_address_family_count}};
   // Strings set through the API need not be UTF-8; printing must not throw.
   return doc.dump(2, ' ', false, Json::error_handler_t::replace);
 }

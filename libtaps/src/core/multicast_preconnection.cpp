@@ -177,7 +177,7 @@ Result<Connection> initiate_multicast(Context& ctx, const Preconnection& p, Conn
   } else {
     std::error_code ec;
     RaceEvent ready{RaceEvent::Kind::ready, std::chrono::steady_clock::now(), 1, "udp", endpoint_string(group),
-                    endpoint_string(socket->local_endpoint(ec)), interface_name(index), {}};
+                    endpoint_string(socket->local_endpoint(ec)), interface_name(index), {}, {}};
     connection->adopt(std::move(*socket));
     connection->post_race_event(std::move(ready));
     connection->establishment_succeeded();

@@ -8,6 +8,7 @@
 #include "racing/racer.hpp"
 #include "security/tls_context_cache.hpp"
 #include "transport/address.hpp"
+#include "transport/interface_binding.hpp"
 #include "transport/tcp_connection.hpp"
 #include "transport/tls_connection.hpp"
 #include "transport/udp_connection.hpp"
@@ -53,7 +54,6 @@ std::optional<Error> check_common(const Preconnection& p) {
   }
   for (const auto& l : p.local_endpoints()) {
     if (auto e = check_address(l, "local")) return e;
-    if (l.interface_name()) return make_error(errc::not_supported, "local endpoint: binding to an interface");
   }
   return std::nullopt;
 }
@@ -80,6 +80,9 @@ std::optional<Error> Preconnection::validate_for_initiate() const {
 
 std::optional<Error> Preconnection::validate_for_listen() const {
   if (detail::is_multicast(*this)) return detail::validate_multicast_listen(*this);
+  for (const auto& l : local_) {
+    if (l.interface_name()) return make_error(errc::not_supported, "local endpoint: listening on an interface");
+  }
   return check_common(*this);
 }
 
@@ -88,8 +91,9 @@ Result<Connection> Preconnection::initiate(Context& ctx, ConnectionHandlers hand
   if (auto e = validate_for_initiate()) return *e;
   auto& io = ctx.io_context();
   detail::RaceSpec spec;
-  spec.stack = select_stacks(properties_, security_, !framers_.empty()).stacks.front();
-  if (spec.stack == Stack::tls) {
+  spec.stacks = detail::racing_stacks(select_stacks(properties_, security_, !framers_.empty()).stacks);
+  bool secure = spec.stacks.front() == Stack::tls;
+  if (secure) {
     auto tls = asio::use_service<detail::TlsContextCache>(io).client_context(security_);
     if (!tls) return tls.error();
     spec.tls = *tls;
@@ -102,26 +106,38 @@ Result<Connection> Preconnection::initiate(Context& ctx, ConnectionHandlers hand
                                                                                : asio::ip::address(asio::ip::address_v6::any());
     spec.local_port = l.port().value_or(0);
   }
+  spec.interfaces = properties_.interfaces();
+  // A local endpoint on an interface is that interface required.
+  if (!local_.empty() && local_.front().interface_name()) {
+    spec.interfaces[*local_.front().interface_name()] = Preference::require;
+  }
+  spec.paths = detail::order_paths(spec.interfaces, detail::up_interfaces());
   spec.family = properties_.address_family;
-  spec.attempt_delay = properties_.connection_attempt_delay;
-  spec.timeout = properties_.conn_timeout;
+  spec.first_family_count = properties_.first_address_family_count;
+  spec.timers = {properties_.connection_attempt_delay, properties_.resolution_delay, properties_.conn_timeout};
 
   std::shared_ptr<detail::ConnectionImpl> impl;
   detail::RaceCallbacks callbacks;
-  if (spec.stack == Stack::tcp) {
+  if (secure) {
+    // Also when plain TCP races after TLS (opportunistic security): the Connection
+    // exists before the race is decided, so one type carries both.
+    auto tls = std::make_shared<detail::TlsConnection>(io, std::move(handlers));
+    callbacks.tls_won = [tls](asio::ip::tcp::socket s, std::unique_ptr<detail::TlsSession> session) {
+      tls->adopt(std::move(s), std::move(session));
+      tls->establishment_succeeded();
+    };
+    callbacks.tcp_won = [tls](asio::ip::tcp::socket s) {
+      tls->adopt(std::move(s), nullptr);
+      tls->establishment_succeeded();
+    };
+    impl = tls;
+  } else if (spec.stacks.front() == Stack::tcp) {
     auto tcp = std::make_shared<detail::TcpConnection>(io, std::move(handlers));
     callbacks.tcp_won = [tcp](asio::ip::tcp::socket s) {
       tcp->adopt(std::move(s));
       tcp->establishment_succeeded();
     };
     impl = tcp;
-  } else if (spec.stack == Stack::tls) {
-    auto tls = std::make_shared<detail::TlsConnection>(io, std::move(handlers));
-    callbacks.tls_won = [tls](asio::ip::tcp::socket s, std::unique_ptr<detail::TlsSession> session) {
-      tls->adopt(std::move(s), std::move(session));
-      tls->establishment_succeeded();
-    };
-    impl = tls;
   } else {
     auto udp = std::make_shared<detail::UdpConnection>(io, std::move(handlers));
     callbacks.udp_won = [udp](asio::ip::udp::socket s) {

@@ -216,6 +216,8 @@ StackSelection select_stacks(const TransportProperties& props, const SecurityPar
   for (auto s : selection.stacks) {
     if (s == Stack::tcp) secure.push_back(Stack::tls);
   }
+  // The user consented to plaintext: it races after TLS, never before it.
+  if (security.opportunistic_security && !secure.empty()) secure.push_back(Stack::tcp);
   if (secure.empty()) {
     std::string selected;
     for (auto s : selection.stacks) selected += (selected.empty() ? "" : ", ") + std::string(to_string(s));

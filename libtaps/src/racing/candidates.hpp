@@ -14,7 +14,8 @@ struct Candidate {
   Stack stack;
   asio::ip::address address;
   std::uint16_t port;
-  std::string host_name = {};  // the name it was resolved from; empty for an address literal
+  std::string host_name = {};       // the name it was resolved from; empty for an address literal
+  std::string interface_name = {};  // the path: bound to this interface; empty = the kernel's route
 
   friend bool operator==(const Candidate&, const Candidate&) = default;
 };

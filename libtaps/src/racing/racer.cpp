@@ -1,39 +1,50 @@
 #include "racing/racer.hpp"
 
 #include <fmt/format.h>
+#include <net/if.h>
 
 #include "transport/address.hpp"
-#include "transport/socket_error.hpp"
+#include "transport/interface_binding.hpp"
 
 namespace taps::detail {
+namespace {
 
-Racer::Racer(asio::io_context& io, RaceSpec spec, RaceCallbacks callbacks)
-    : io_(io), spec_(std::move(spec)), callbacks_(std::move(callbacks)), stagger_(io), deadline_(io) {}
-
-void Racer::start() {
-  if (spec_.timeout) {
-    deadline_at_ = std::chrono::steady_clock::now() + *spec_.timeout;
-    arm_deadline();
-  }
-  resolved_.resize(spec_.remotes.size());
-  pending_resolutions_ = spec_.remotes.size();
-  for (std::size_t i = 0; i < spec_.remotes.size(); ++i) resolve(i);
+std::string describe(const Candidate& c) {
+  auto where = to_string(c.address, c.port);
+  if (c.interface_name.empty()) return fmt::format("{} ({})", where, to_string(c.stack));
+  return fmt::format("{} ({} via {})", where, to_string(c.stack), c.interface_name);
 }
 
-// The whole establishment has one deadline, also across a resumed race.
-void Racer::arm_deadline() {
-  deadline_.expires_at(deadline_at_);
-  deadline_.async_wait([self = shared_from_this()](std::error_code ec) {
-    if (ec || self->done_) return;
-    self->fail(make_error(errc::establishment_timeout,
-                          fmt::format("no candidate was ready within {} ms", self->spec_.timeout->count())));
-  });
+std::string scope_name(const asio::ip::address& a) {
+  if (!a.is_v6() || a.to_v6().scope_id() == 0) return {};
+  char name[IF_NAMESIZE] = {};
+  if (!::if_indextoname(static_cast<unsigned>(a.to_v6().scope_id()), name)) return {};
+  return name;
+}
+
+}  // namespace
+
+Racer::Racer(asio::io_context& io, RaceSpec spec, RaceCallbacks callbacks)
+    : io_(io), spec_(std::move(spec)), callbacks_(std::move(callbacks)), timer_(io) {}
+
+// A literal is one answer; a name is one query per address family (RFC 8305 section
+// 3: A and AAAA apart, so that neither waits for the other).
+void Racer::start() {
+  std::size_t queries = 0;
+  for (const auto& r : spec_.remotes) {
+    bool literal = r.ip_address() || parse_ip_literal(r.host_name().value_or(""));
+    queries += literal || spec_.family != 0 ? 1 : 2;
+  }
+  schedule_.emplace(spec_.timers, queries, std::chrono::steady_clock::now());
+  resolved_.resize(spec_.remotes.size());
+  for (std::size_t i = 0; i < spec_.remotes.size(); ++i) resolve(i);
+  asio::post(io_, [self = shared_from_this()] { self->step(); });
 }
 
 void Racer::cancel() {
   if (done_) return;
   done_ = true;
-  stop_timers();
+  timer_.cancel();
   for (auto& r : resolvers_) r->cancel();
   for (auto& a : attempts_) close(*a);
 }
@@ -51,90 +62,115 @@ void Racer::resolve(std::size_t index) {
   std::uint16_t port = remote.port().value_or(0);
   std::string host = remote.ip_address() ? *remote.ip_address() : remote.host_name().value_or("");
   if (auto literal = parse_ip_literal(host)) {
-    resolved_[index].push_back({spec_.stack, *literal, port});
-    asio::post(io_, [self = shared_from_this()] {
-      if (--self->pending_resolutions_ == 0 && !self->done_) self->resolved();
+    auto query = literal->is_v6() ? RaceSchedule::Query::aaaa : RaceSchedule::Query::a;
+    asio::post(io_, [self = shared_from_this(), index, query, a = *literal] {
+      if (!self->done_) self->answered(index, query, {a}, {});
     });
     return;
   }
-  auto& resolver = resolvers_.emplace_back(std::make_unique<asio::ip::tcp::resolver>(io_));
-  auto protocol = spec_.family == 4 ? asio::ip::tcp::v4() : asio::ip::tcp::v6();
-  auto on_resolved = [self = shared_from_this(), index, host, port](std::error_code ec,
-                                                                     asio::ip::tcp::resolver::results_type results) {
-    if (self->done_) return;
-    std::string addresses;
-    for (const auto& entry : results) {
-      auto address = unmapped(entry.endpoint().address());
-      self->resolved_[index].push_back({self->spec_.stack, address, port, host});
-      addresses += (addresses.empty() ? "" : " ") + address.to_string();
-    }
-    if (ec) {
-      self->resolve_errors_.push_back(fmt::format("cannot resolve {}: {}", host, ec.message()));
-    }
-    self->emit(RaceEvent::Kind::resolve, 0, nullptr, ec ? ec.message() : addresses, host);
-    if (--self->pending_resolutions_ == 0) self->resolved();
-  };
-  if (spec_.family == 0) {
-    resolver->async_resolve(host, std::to_string(port), asio::ip::resolver_base::numeric_service, on_resolved);
-  } else {
-    resolver->async_resolve(protocol, host, std::to_string(port), asio::ip::resolver_base::numeric_service,
-                            on_resolved);
+  for (auto query : {RaceSchedule::Query::aaaa, RaceSchedule::Query::a}) {
+    bool v6 = query == RaceSchedule::Query::aaaa;
+    if ((spec_.family == 4 && v6) || (spec_.family == 6 && !v6)) continue;
+    auto& resolver = resolvers_.emplace_back(std::make_unique<asio::ip::tcp::resolver>(io_));
+    resolver->async_resolve(v6 ? asio::ip::tcp::v6() : asio::ip::tcp::v4(), host, std::to_string(port),
+                            asio::ip::resolver_base::numeric_service,
+                            [self = shared_from_this(), index, query, host](
+                                std::error_code ec, asio::ip::tcp::resolver::results_type results) {
+                              if (self->done_) return;
+                              std::vector<asio::ip::address> addresses;
+                              for (const auto& entry : results) addresses.push_back(unmapped(entry.endpoint().address()));
+                              if (ec) {
+                                self->resolve_errors_.push_back(fmt::format(
+                                    "cannot resolve {} ({}): {}", host,
+                                    query == RaceSchedule::Query::aaaa ? "AAAA" : "A", ec.message()));
+                              }
+                              self->answered(index, query, std::move(addresses), host);
+                            });
   }
 }
 
-void Racer::resolved() {
-  std::vector<Candidate> given;
-  for (const auto& list : resolved_) given.insert(given.end(), list.begin(), list.end());
-  candidates_ = order_candidates(given, spec_.family);
-  if (candidates_.empty()) {
-    std::string why;
-    for (const auto& e : resolve_errors_) why += (why.empty() ? "" : "; ") + e;
-    if (why.empty()) why = fmt::format("no IPv{} address for the remote endpoint", spec_.family);
-    fail(make_error(errc::name_resolution_failed, why));
-    return;
+void Racer::answered(std::size_t index, RaceSchedule::Query query, std::vector<asio::ip::address> addresses,
+                     const std::string& name) {
+  const auto& remote = spec_.remotes[index];
+  auto& list = query == RaceSchedule::Query::aaaa ? resolved_[index].v6 : resolved_[index].v4;
+  std::string text;
+  for (const auto& a : addresses) {
+    auto interface_name = scope_name(a);
+    if (interface_name.empty()) interface_name = remote.interface_name().value_or("");
+    list.push_back({a, remote.port().value_or(0), name, interface_name});
+    text += (text.empty() ? "" : " ") + a.to_string();
   }
-  start_next();
+  auto now = std::chrono::steady_clock::now();
+  if (!name.empty() && callbacks_.event) {
+    RaceEvent e{RaceEvent::Kind::resolve, now, 0, {}, name, {}, {}, std::move(text),
+                query == RaceSchedule::Query::aaaa ? "AAAA" : "A"};
+    callbacks_.event(std::move(e));
+  }
+  schedule_->answered(query, !addresses.empty(), leaves(), now);
+  step();
 }
 
-void Racer::start_next() {
-  if (done_ || next_ >= candidates_.size()) return;
-  int id = static_cast<int>(next_) + 1;
-  const auto& c = candidates_[next_++];
-  emit(RaceEvent::Kind::attempt, id, &c);
-  switch (c.stack) {
-    case Stack::tcp:
-    case Stack::tls: {
-      auto& attempt = attempts_.emplace_back(std::make_unique<Attempt>(Attempt{id, c, asio::ip::tcp::socket(io_)}));
-      start_tcp(*attempt);
-      break;
-    }
-    case Stack::udp:
-      connect_udp(c, id);
+std::vector<Candidate> Racer::leaves() const {
+  std::vector<RemoteAddress> addresses;
+  for (const auto& r : resolved_) {
+    addresses.insert(addresses.end(), r.v6.begin(), r.v6.end());
+    addresses.insert(addresses.end(), r.v4.begin(), r.v4.end());
+  }
+  return build_candidate_tree(spec_.paths, spec_.stacks, addresses, spec_.interfaces, spec_.family,
+                              spec_.first_family_count);
+}
+
+// Starts what is due, then sleeps until the schedule's next deadline.
+void Racer::step() {
+  if (done_) return;
+  auto now = std::chrono::steady_clock::now();
+  while (auto start = schedule_->next(now)) launch(*start, now);
+  switch (schedule_->state()) {
+    case RaceSchedule::State::failed:
+      fail_all();
       return;
+    case RaceSchedule::State::timed_out:
+      fail(make_error(errc::establishment_timeout,
+                      fmt::format("no candidate was ready within {} ms", spec_.timers.timeout->count())));
+      return;
+    case RaceSchedule::State::won:
+      return;
+    case RaceSchedule::State::resolving:
+    case RaceSchedule::State::racing:
+      break;
   }
-  if (next_ < candidates_.size()) {
-    stagger_.expires_after(spec_.attempt_delay);
-    stagger_.async_wait([self = shared_from_this()](std::error_code ec) {
-      if (!ec) self->start_next();
-    });
+  auto wake = schedule_->wake_at();
+  if (!wake) {
+    timer_.cancel();
+    return;
   }
+  timer_.expires_at(*wake);
+  timer_.async_wait([self = shared_from_this()](std::error_code ec) {
+    if (!ec) self->step();
+  });
 }
 
-void Racer::start_tcp(Attempt& attempt) {
+void Racer::launch(const RaceSchedule::Start& start, TimePoint now) {
+  const auto& c = start.candidate;
+  emit(RaceEvent::Kind::attempt, start.id, &c, {}, {}, now);
+  if (c.stack == Stack::udp) {
+    connect_udp(c, start.id);
+    return;
+  }
+  auto& attempt = attempts_.emplace_back(std::make_unique<Attempt>(Attempt{start.id, c, asio::ip::tcp::socket(io_)}));
+  asio::ip::tcp::endpoint remote(c.address, c.port);
   std::error_code ec;
-  asio::ip::tcp::endpoint remote(attempt.candidate.address, attempt.candidate.port);
-  attempt.socket.open(remote.protocol(), ec);
+  attempt->socket.open(remote.protocol(), ec);
+  if (!ec) ec = bind_path(c, attempt->socket.native_handle(), remote.protocol().family());
   if (!ec && spec_.local_address) {
-    attempt.socket.set_option(asio::socket_base::reuse_address(true), ec);
-    attempt.socket.bind({*spec_.local_address, spec_.local_port}, ec);
+    attempt->socket.set_option(asio::socket_base::reuse_address(true), ec);
+    attempt->socket.bind({*spec_.local_address, spec_.local_port}, ec);
   }
   if (ec) {
-    asio::post(io_, [self = shared_from_this(), id = attempt.id, why = ec.message()] {
-      self->attempt_failed(id, why);
-    });
+    asio::post(io_, [self = shared_from_this(), id = start.id, why = ec.message()] { self->attempt_failed(id, why); });
     return;
   }
-  attempt.socket.async_connect(remote, [self = shared_from_this(), id = attempt.id](std::error_code ec) {
+  attempt->socket.async_connect(remote, [self = shared_from_this(), id = start.id](std::error_code ec) {
     if (ec == asio::error::operation_aborted || self->done_) return;
     if (ec) {
       self->attempt_failed(id, ec.message());
@@ -144,6 +180,11 @@ void Racer::start_tcp(Attempt& attempt) {
   });
 }
 
+std::error_code Racer::bind_path(const Candidate& c, int fd, int family) {
+  if (c.interface_name.empty()) return {};
+  return bind_to_interface(fd, family, c.interface_name);
+}
+
 // UDP has no handshake: connect() only fixes the peer, so the first candidate that
 // can be connected wins at once.
 void Racer::connect_udp(const Candidate& c, int id) {
@@ -151,6 +192,7 @@ void Racer::connect_udp(const Candidate& c, int id) {
   auto socket = std::make_shared<asio::ip::udp::socket>(io_);
   std::error_code ec;
   socket->open(remote.protocol(), ec);
+  if (!ec) ec = bind_path(c, socket->native_handle(), remote.protocol().family());
   if (!ec && spec_.local_address) socket->bind({*spec_.local_address, spec_.local_port}, ec);
   if (!ec) socket->connect(remote, ec);
   asio::post(io_, [self = shared_from_this(), socket, c, id, ec] {
@@ -164,58 +206,66 @@ void Racer::connect_udp(const Candidate& c, int id) {
     self->emit(RaceEvent::Kind::ready, id, &c, {}, endpoint_string(local));
     self->done_ = true;
     self->winner_ = id;
-    self->stop_timers();
+    self->schedule_->attempt_won(id);
+    self->timer_.cancel();
     self->callbacks_.udp_won(std::move(*socket));
   });
 }
 
+Racer::Attempt* Racer::find(int id) {
+  for (auto& a : attempts_) {
+    if (a && a->id == id) return a.get();
+  }
+  return nullptr;
+}
+
 void Racer::attempt_failed(int id, const std::string& why) {
   if (done_) return;
-  const Candidate* c = &candidates_[static_cast<std::size_t>(id - 1)];
-  emit(RaceEvent::Kind::attempt_failed, id, c, why);
-  failures_.push_back(fmt::format("{} ({}): {}", to_string(c->address, c->port), to_string(c->stack), why));
-  for (auto& a : attempts_) {
-    if (a->id == id) a->running = false;
-  }
+  const auto& c = schedule_->candidate(id);
+  emit(RaceEvent::Kind::attempt_failed, id, &c, why);
+  failures_.push_back(fmt::format("{}: {}", describe(c), why));
+  if (auto* a = find(id)) close(*a);
   // A failure frees the slot at once (RFC 8305 section 5): no need to wait the delay.
-  if (next_ < candidates_.size()) {
-    stagger_.cancel();
-    start_next();
-    return;
-  }
-  for (const auto& a : attempts_) {
-    if (a->running) return;
-  }
-  fail_all();
+  schedule_->attempt_failed(id, std::chrono::steady_clock::now());
+  step();
 }
 
 void Racer::fail_all() {
+  if (failures_.empty()) {
+    std::string why;
+    for (const auto& e : resolve_errors_) why += (why.empty() ? "" : "; ") + e;
+    bool resolved_any = false;
+    for (const auto& r : resolved_) resolved_any = resolved_any || !r.v6.empty() || !r.v4.empty();
+    if (resolved_any) {
+      fail(make_error(errc::establishment_failed, "no candidate left: the interface preferences rule out every path"));
+      return;
+    }
+    if (why.empty()) why = fmt::format("no IPv{} address for the remote endpoint", spec_.family);
+    fail(make_error(errc::name_resolution_failed, why));
+    return;
+  }
   std::string detail = failures_.size() == 1
                            ? "connect to " + failures_.front()
-                           : fmt::format("all {} candidates failed: {}", failures_.size(), fmt::join(failures_, "; "));
+                           : fmt::format("all {} attempts failed: {}", failures_.size(), fmt::join(failures_, "; "));
   fail(make_error(errc::establishment_failed, detail));
 }
 
 void Racer::resume(const Error& why) {
-  if (!done_) return;
+  if (!done_ || winner_ == 0) return;
   done_ = false;
-  const Candidate& c = candidates_[static_cast<std::size_t>(winner_ - 1)];
+  const auto& c = schedule_->candidate(winner_);
   emit(RaceEvent::Kind::attempt_failed, winner_, &c, why.message());
-  failures_.push_back(fmt::format("{} ({}): {}", to_string(c.address, c.port), to_string(c.stack), why.message()));
-  if (next_ >= candidates_.size()) {
-    fail_all();
-    return;
-  }
-  if (spec_.timeout) arm_deadline();
-  start_next();
+  failures_.push_back(fmt::format("{}: {}", describe(c), why.message()));
+  schedule_->resume(winner_, std::chrono::steady_clock::now());
+  winner_ = 0;
+  step();
 }
 
 void Racer::tcp_connected(int id) {
-  for (auto& a : attempts_) {
-    if (a->id == id && a->candidate.stack == Stack::tls) {
-      start_tls(*a);
-      return;
-    }
+  auto* attempt = find(id);
+  if (attempt && attempt->candidate.stack == Stack::tls) {
+    start_tls(*attempt);
+    return;
   }
   won(id);
 }
@@ -241,17 +291,18 @@ void Racer::start_tls(Attempt& attempt) {
 void Racer::won(int id) {
   done_ = true;
   winner_ = id;
-  stop_timers();
+  timer_.cancel();
   std::unique_ptr<Attempt> winner;
   for (auto& a : attempts_) {
     if (a->id == id) {
       winner = std::move(a);
       continue;
     }
-    if (!a->running) continue;
+    if (!schedule_->running(a->id)) continue;
     close(*a);
     emit(RaceEvent::Kind::cancelled, a->id, &a->candidate);
   }
+  schedule_->attempt_won(id);
   attempts_.clear();
   auto socket = winner->handshake ? winner->handshake->take_socket() : std::move(winner->socket);
   std::error_code ignored;
@@ -267,30 +318,20 @@ void Racer::won(int id) {
 void Racer::fail(Error error) {
   if (done_) return;
   bool timed_out = error.code == make_error_code(errc::establishment_timeout);
-  cancel();
   if (timed_out) {
     for (auto& a : attempts_) {
-      if (a->running) emit(RaceEvent::Kind::cancelled, a->id, &a->candidate);
+      if (schedule_->running(a->id)) emit(RaceEvent::Kind::cancelled, a->id, &a->candidate);
     }
   }
+  cancel();
   callbacks_.failed(std::move(error));
 }
 
-void Racer::stop_timers() {
-  stagger_.cancel();
-  deadline_.cancel();
-}
-
-void Racer::emit(RaceEvent::Kind kind, int id, const Candidate* c, std::string detail, std::string local) {
+void Racer::emit(RaceEvent::Kind kind, int id, const Candidate* c, std::string detail, std::string local,
+                 TimePoint at) {
   if (!callbacks_.event) return;
-  RaceEvent e{kind, std::chrono::steady_clock::now(), id, {}, {}, {}, {}, std::move(detail)};
-  if (c) {
-    e.stack = std::string(to_string(c->stack));
-    e.remote = to_string(c->address, c->port);
-    e.local = std::move(local);
-  } else {
-    e.remote = std::move(local);  // resolve: the name that was resolved
-  }
+  RaceEvent e{kind, at, id, std::string(to_string(c->stack)), to_string(c->address, c->port), std::move(local),
+              c->interface_name, std::move(detail), {}};
   callbacks_.event(std::move(e));
 }
 

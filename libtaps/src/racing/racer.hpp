@@ -1,9 +1,9 @@
 // Establishment by racing (RFC 9623 section 4.3, RFC 8305): resolve every remote
-// endpoint, order the candidates, start one attempt after another with the
-// Connection Attempt Delay between them (or at once when one fails); the first
-// attempt that is fully established wins and every other is cancelled. For tls/tcp an
-// attempt is the TCP connect and then the TLS handshake (RFC 9623 section 4.3): a TCP
-// connection alone wins nothing.
+// endpoint (A and AAAA apart), build the candidate tree, start one leaf after another
+// as the RaceSchedule says (Resolution Delay, Connection Attempt Delay, at once after a
+// failure); the first attempt that is fully established wins and every other is
+// cancelled, its socket closed. For tls/tcp an attempt is the TCP connect and then the
+// TLS handshake (RFC 9623 section 4.3): a TCP connection alone wins nothing.
 #pragma once
 
 #include <asio/ip/tcp.hpp>
@@ -11,12 +11,14 @@
 #include <asio/steady_timer.hpp>
 #include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
-#include "racing/candidates.hpp"
+#include "racing/candidate_tree.hpp"
+#include "racing/race_schedule.hpp"
 #include "security/tls_context.hpp"
 #include "security/tls_handshake.hpp"
 #include "taps/connection.hpp"
@@ -25,13 +27,15 @@
 namespace taps::detail {
 
 struct RaceSpec {
-  Stack stack;
+  std::vector<Stack> stacks;                      // equivalent stacks, best first
   std::vector<RemoteEndpoint> remotes;
+  std::vector<std::string> paths;                 // from order_paths: "" = unbound
+  std::map<std::string, Preference> interfaces;  // the "interface" property
   std::optional<asio::ip::address> local_address;  // -s: bind before connecting
   std::uint16_t local_port = 0;
   int family = 0;  // 4, 6 or 0
-  std::chrono::milliseconds attempt_delay{250};
-  std::optional<std::chrono::milliseconds> timeout;
+  int first_family_count = 1;
+  RaceSchedule::Timers timers;
   std::shared_ptr<TlsContext> tls;  // tls/tcp: every attempt's session comes from it
 };
 
@@ -55,18 +59,26 @@ class Racer : public std::enable_shared_from_this<Racer> {
   void resume(const Error& why);
 
  private:
+  using TimePoint = std::chrono::steady_clock::time_point;
   struct Attempt {
     int id;
     Candidate candidate;
     asio::ip::tcp::socket socket;
-    bool running = true;
     std::shared_ptr<TlsHandshake> handshake = nullptr;  // tls/tcp: owns the socket once TCP is up
+  };
+  // The addresses of one remote endpoint, per family, in the resolver's order.
+  struct Resolved {
+    std::vector<RemoteAddress> v6, v4;
   };
 
   void resolve(std::size_t index);
-  void resolved();
-  void start_next();
-  void start_tcp(Attempt& attempt);
+  void answered(std::size_t index, RaceSchedule::Query query, std::vector<asio::ip::address> addresses,
+                const std::string& name);
+  std::vector<Candidate> leaves() const;
+  void step();
+  void launch(const RaceSchedule::Start& start, TimePoint now);
+  // Ties the socket to the candidate's path (its interface), if it has one.
+  std::error_code bind_path(const Candidate& c, int fd, int family);
   void connect_udp(const Candidate& c, int id);
   void attempt_failed(int id, const std::string& why);
   void tcp_connected(int id);
@@ -75,26 +87,22 @@ class Racer : public std::enable_shared_from_this<Racer> {
   void close(Attempt& attempt);
   void fail(Error error);
   void fail_all();
-  void arm_deadline();
-  void emit(RaceEvent::Kind kind, int id, const Candidate* c, std::string detail = {}, std::string local = {});
-  void stop_timers();
+  void emit(RaceEvent::Kind kind, int id, const Candidate* c, std::string detail = {}, std::string local = {},
+            TimePoint at = std::chrono::steady_clock::now());
+  Attempt* find(int id);
 
   asio::io_context& io_;
   RaceSpec spec_;
   RaceCallbacks callbacks_;
-  std::vector<std::vector<Candidate>> resolved_;  // per remote endpoint, in given order
+  std::optional<RaceSchedule> schedule_;
+  std::vector<Resolved> resolved_;  // per remote endpoint
   std::vector<std::string> resolve_errors_;
   std::vector<std::unique_ptr<asio::ip::tcp::resolver>> resolvers_;
-  std::size_t pending_resolutions_ = 0;
-  std::vector<Candidate> candidates_;
-  std::size_t next_ = 0;
   std::vector<std::unique_ptr<Attempt>> attempts_;
   std::vector<std::string> failures_;
-  asio::steady_timer stagger_;
-  asio::steady_timer deadline_;
-  std::chrono::steady_clock::time_point deadline_at_;
+  asio::steady_timer timer_;
   int winner_ = 0;
-  bool done_ = false;
+  bool done_ = false;  // won, failed or cancelled: no callback until resume()
 };
 
 }  // namespace taps::detail

@@ -27,6 +27,7 @@ void TlsConnection::adopt(asio::ip::tcp::socket socket, std::unique_ptr<TlsSessi
   in_flight_.clear();
   socket_ = std::move(socket);
   session_ = std::move(session);
+  stack_ = session_ ? "tls/tcp" : "tcp";
   std::error_code ec;
   auto remote = socket_.remote_endpoint(ec);
   if (!ec) remote_ = endpoint_string(remote);
@@ -36,6 +37,10 @@ void TlsConnection::adopt(asio::ip::tcp::socket socket, std::unique_ptr<TlsSessi
 }
 
 void TlsConnection::read() {
+  if (!session_) {
+    read_plain();
+    return;
+  }
   if (reading_ || decrypting_ || ended_ || !socket_.is_open()) return;
   decrypting_ = true;
   bool want_input = decrypt();
@@ -93,6 +98,10 @@ bool TlsConnection::decrypt() {
 void TlsConnection::resume_reading() { read(); }
 
 void TlsConnection::start_writing() {
+  if (!session_) {
+    write_plain();
+    return;
+  }
   if (writing_ || !socket_.is_open()) return;
   expire_outgoing();
   bool final = false;
@@ -135,13 +144,13 @@ void TlsConnection::written(std::error_code ec, bool final) {
   }
   for (auto& out : done) on_sent(std::move(out));
   if (final) {
-    // close_notify is out; the FIN tells peers that wait for the TCP end too.
+    // close_notify is out (with a session); the FIN tells peers that wait for the TCP end too.
     std::error_code ignored;
     socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
     on_final_sent();
     return;
   }
-  if (has_outgoing() || session_->has_output()) start_writing();
+  if (has_outgoing() || (session_ && session_->has_output())) start_writing();
 }
 
 void TlsConnection::shutdown_transport(bool graceful) {

@@ -20,7 +20,8 @@ class TlsConnection final : public ConnectionImpl {
 
   // Takes over a connected socket and its established session, and starts reading
   // (bytes the handshake already read are decrypted first). Called again when the race
-  // resumes after a framer refused the first winner.
+  // resumes after a framer refused the first winner. Without a session the bytes go
+  // in plaintext: plain TCP won a race the user allowed it to (opportunistic security).
   void adopt(asio::ip::tcp::socket socket, std::unique_ptr<TlsSession> session);
 
  private:
@@ -30,10 +31,14 @@ class TlsConnection final : public ConnectionImpl {
   void read();
   bool decrypt();
   void written(std::error_code ec, bool final);
+  // Without a session (tls_connection_plain.cpp).
+  void read_plain();
+  void write_plain();
 
   asio::ip::tcp::socket socket_;
   std::unique_ptr<TlsSession> session_;
   std::vector<std::uint8_t> write_buffer_;
+  std::vector<std::uint8_t> read_buffer_;  // without a session only
   std::vector<Outgoing> in_flight_;
   bool reading_ = false;
   bool decrypting_ = false;  // on_data may resume reading from inside decrypt()
