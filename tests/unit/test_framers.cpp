@@ -38,7 +38,7 @@ struct Harness {
               delivered.emplace_back(m.as_string_view());
               ends.push_back(end);
             },
-            [this] { ready = true; }, [this](taps::Error e) { errors.push_back(std::move(e)); }};
+            [this] { ready = true; }, [this](taps::Error e) { errors.push_back(std::move(e)); }, {}};
   }
 
   void feed(std::string_view bytes) { host.received(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()); }
@@ -203,4 +203,41 @@ TEST_CASE("framer_by_name knows the shipped framers") {
   CHECK(taps::framer_by_name("line")->name == "line");
   CHECK(taps::framer_by_name("lp")->name == "lp");
   CHECK(!taps::framer_by_name("zstd"));
+}
+
+TEST_CASE("received_context names each datagram's endpoints; later() delivers afterwards") {
+  // Holds every datagram, then delivers it later with its source as the message.
+  struct Holding final : taps::Framer {
+    taps::FramerContext::Later later;
+    std::string_view name() const override { return "holding"; }
+    void start(taps::FramerContext& ctx) override {
+      later = ctx.later();
+      ctx.make_ready();
+    }
+    void on_new_sent_message(taps::FramerContext&, Message, const MessageContext&) override {}
+    void on_received_data(taps::FramerContext& ctx) override {
+      std::string from = ctx.received_context().remote_endpoint + ">" + ctx.received_context().local_endpoint;
+      later([from](taps::FramerContext& c) { c.deliver(Message(from), {}, true); });
+    }
+  };
+  std::vector<std::string> delivered;
+  std::vector<std::function<void(FramerHost&)>> scheduled;
+  FramerHost::Callbacks callbacks{[](Message) {},
+                                  [&](Message&& m, MessageContext&&, bool) { delivered.emplace_back(m.as_string_view()); },
+                                  [] {}, [](taps::Error) {}, [&](std::function<void(FramerHost&)> fn) { scheduled.push_back(std::move(fn)); }};
+  std::vector<std::unique_ptr<taps::Framer>> framers;
+  framers.push_back(std::make_unique<Holding>());
+  FramerHost host(std::move(framers), callbacks, true);
+  host.start();
+  MessageContext a, b;
+  a.remote_endpoint = "192.0.2.1:40000";
+  a.local_endpoint = "232.1.1.1:5001";
+  b.remote_endpoint = "[2001:db8::1]:1";
+  b.local_endpoint = "[ff3e::1]:2";
+  host.received(reinterpret_cast<const std::uint8_t*>("x"), 1, a);
+  host.received(reinterpret_cast<const std::uint8_t*>("y"), 1, b);
+  CHECK(delivered.empty());
+  REQUIRE(scheduled.size() == 2);
+  for (auto& fn : scheduled) fn(host);
+  CHECK(delivered == std::vector<std::string>{"192.0.2.1:40000>232.1.1.1:5001", "[2001:db8::1]:1>[ff3e::1]:2"});
 }

@@ -57,6 +57,21 @@ class FramerContext {
   // True on a datagram transport: on_received_data sees one datagram at a time and
   // what the framer leaves of it is dropped.
   virtual bool datagram() const = 0;
+
+  // _taps extension: what the transport knows of the bytes being parsed. In a datagram,
+  // its source (remote_endpoint), destination (local_endpoint, "GROUP:PORT" for
+  // multicast) and, for multicast, set("_taps.multicast", "interface", NAME); on a
+  // stream, the Connection's endpoints. Valid during on_received_data.
+  virtual const MessageContext& received_context() const = 0;
+
+  // _taps extension (like nw_framer_async): a handle that runs `fn` later on the
+  // Context's thread with this framer's context, valid during `fn`, so that a framer
+  // can deliver messages whose cue came from elsewhere (another connection, a timer).
+  // What `fn` delivers reaches the application as if parsed from received data. Once
+  // the Connection has ended or its framers failed, `fn` is dropped without a call.
+  // The handle may be kept and called any number of times, on the Context's thread.
+  using Later = std::function<void(std::function<void(FramerContext&)> fn)>;
+  virtual Later later() = 0;
 };
 
 class Framer {

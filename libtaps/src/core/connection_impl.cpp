@@ -140,12 +140,20 @@ void ConnectionImpl::transport_up(bool deliver_ready) {
   callbacks.failed = [weak](Error e) {
     if (auto self = weak.lock()) self->framer_failed(std::move(e));
   };
+  callbacks.schedule = [weak, &io = io_](std::function<void(FramerHost&)> fn) {
+    asio::post(io, [weak, fn = std::move(fn)] {
+      auto self = weak.lock();
+      if (!self || !self->framers_ || self->state_ == ConnectionState::closed || self->close_requested_) return;
+      fn(*self->framers_);
+      self->deliver_received();
+    });
+  };
   framers_ = std::make_unique<FramerHost>(std::move(instances), std::move(callbacks), !is_stream_);
   framers_->start();
   auto early = std::move(early_data_);
   early_data_.clear();
-  for (auto& data : early) {
-    if (framers_ && !framers_->failed()) framers_->received(data.data(), data.size());
+  for (auto& [data, ctx] : early) {
+    if (framers_ && !framers_->failed()) framers_->received(data.data(), data.size(), ctx);
   }
   if (peer_ended_) {
     on_end_of_stream();
@@ -207,17 +215,17 @@ void ConnectionImpl::post_race_event(RaceEvent event) {
 
 void ConnectionImpl::on_data(Message data, MessageContext ctx) {
   if (close_requested_ || deferred_error_) return;
+  if (ctx.remote_endpoint.empty()) ctx.remote_endpoint = remote_;
+  if (ctx.local_endpoint.empty()) ctx.local_endpoint = local_;
   if (!framer_specs_.empty()) {
     if (!framers_) {
-      early_data_.push_back(std::move(data));
+      early_data_.emplace_back(std::move(data), std::move(ctx));
     } else {
-      framers_->received(data.data(), data.size());
+      framers_->received(data.data(), data.size(), ctx);
       deliver_received();
     }
     return;
   }
-  if (ctx.remote_endpoint.empty()) ctx.remote_endpoint = remote_;
-  if (ctx.local_endpoint.empty()) ctx.local_endpoint = local_;
   inbound_bytes_ += data.size();
   inbound_.push_back({std::move(data), std::move(ctx), true});
   deliver_received();

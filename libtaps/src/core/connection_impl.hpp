@@ -144,7 +144,7 @@ class ConnectionImpl : public std::enable_shared_from_this<ConnectionImpl> {
   bool ready_deliverable_ = false;  // ready goes to the application once framers are ready
   MessageId next_id_ = 1;
   std::deque<Outgoing> held_;         // sent before the Connection was ready
-  std::vector<Message> early_data_;  // arrived before the framers were started
+  std::vector<std::pair<Message, MessageContext>> early_data_;  // arrived before the framers were started
   bool submitting_ = false;          // framing one message: its pieces are not complete yet
   std::deque<Outgoing> outgoing_;
   std::size_t unsettled_ = 0;  // queued or in flight: not yet sent, expired or failed

@@ -110,6 +110,20 @@ class FramerHost::Level final : public FramerContext {
   void fail(Error error) override { host_.fail(std::move(error)); }
   bool datagram() const override { return host_.datagram_; }
 
+  const MessageContext& received_context() const override {
+    static const MessageContext none;
+    return host_.received_context_ ? *host_.received_context_ : none;
+  }
+
+  Later later() override {
+    return [schedule = host_.callbacks_.schedule, index = index_](std::function<void(FramerContext&)> fn) {
+      if (!schedule) return;
+      schedule([index, fn = std::move(fn)](FramerHost& host) {
+        if (!host.failed_) fn(*host.levels_[index]);
+      });
+    };
+  }
+
   // What one message became at this level: collected, then handed down as one.
   void new_message(Message message, const MessageContext& ctx) {
     collecting_ = true;
@@ -217,8 +231,11 @@ void FramerHost::deliver_above(std::size_t i, Message&& message, MessageContext&
   levels_[i + 1]->received(message.data(), message.size());
 }
 
-void FramerHost::received(const std::uint8_t* data, std::size_t size) {
-  if (!failed_ && !levels_.empty()) levels_.front()->received(data, size);
+void FramerHost::received(const std::uint8_t* data, std::size_t size, const MessageContext& ctx) {
+  if (failed_ || levels_.empty()) return;
+  received_context_ = &ctx;
+  levels_.front()->received(data, size);
+  received_context_ = nullptr;
 }
 
 std::size_t FramerHost::end_of_stream() const {

@@ -18,6 +18,9 @@ class FramerHost {
     std::function<void(Message&&, MessageContext&&, bool end)> deliver;  // a message for the application
     std::function<void()> ready;                                     // every framer is ready
     std::function<void(Error)> failed;                               // a framer failed the connection
+    // Runs `fn` later on the engine's thread while this host lives and has not failed
+    // (FramerContext::later); unset: later() handles do nothing.
+    std::function<void(std::function<void(FramerHost&)> fn)> schedule;
   };
 
   // `framers[0]` is the first added: nearest the transport. In datagram mode every
@@ -31,8 +34,9 @@ class FramerHost {
   void start();
   // Gives an application message to the top framer; its bytes come out of `send`.
   void send(Message message, const MessageContext& ctx);
-  // Bytes from the transport.
-  void received(const std::uint8_t* data, std::size_t size);
+  // Bytes from the transport; `ctx` is what the transport knows of them (a datagram's
+  // source and destination), offered to framers as received_context().
+  void received(const std::uint8_t* data, std::size_t size, const MessageContext& ctx = MessageContext{});
   // The peer ended the stream. Returns the number of bytes that were left inside an
   // unfinished message at some level (0 when the stream ended cleanly).
   std::size_t end_of_stream() const;
@@ -53,6 +57,7 @@ class FramerHost {
   bool datagram_;
   std::size_t ready_count_ = 0;
   bool failed_ = false;
+  const MessageContext* received_context_ = nullptr;  // set during received()
 };
 
 }  // namespace taps::detail
