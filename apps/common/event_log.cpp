@@ -13,6 +13,7 @@ std::string json_value(const EventValue& v) {
       [](const auto& x) -> std::string {
         using T = std::decay_t<decltype(x)>;
         if constexpr (std::is_same_v<T, std::string>) return nlohmann::json(x).dump();
+        else if constexpr (std::is_same_v<T, JsonText>) return x.text;
         else if constexpr (std::is_same_v<T, bool>) return x ? "true" : "false";
         else if constexpr (std::is_same_v<T, double>) return fmt::format("{:.6f}", x);
         else return std::to_string(x);
@@ -25,6 +26,7 @@ std::string text_value(const EventValue& v) {
       [](const auto& x) -> std::string {
         using T = std::decay_t<decltype(x)>;
         if constexpr (std::is_same_v<T, std::string>) return x;
+        else if constexpr (std::is_same_v<T, JsonText>) return x.text;
         else if constexpr (std::is_same_v<T, bool>) return x ? "true" : "false";
         else if constexpr (std::is_same_v<T, double>) return fmt::format("{:.3f}", x);
         else return std::to_string(x);

@@ -14,7 +14,11 @@ namespace taps::apps {
 
 enum class Verbosity { quiet, verbose, json };
 
-using EventValue = std::variant<std::string, std::int64_t, double, bool>;
+// A value that is already JSON (an object of counters, say), written as it is.
+struct JsonText {
+  std::string text;
+};
+using EventValue = std::variant<std::string, std::int64_t, double, bool, JsonText>;
 using EventFields = std::vector<std::pair<std::string_view, EventValue>>;
 
 class EventLog {

@@ -1,0 +1,165 @@
+#include "ambi-manifest-send/run.hpp"
+
+#include <asio/io_context.hpp>
+#include <asio/post.hpp>
+#include <asio/signal_set.hpp>
+#include <fmt/format.h>
+
+#include <csignal>
+#include <cstdio>
+#include <fstream>
+#include <memory>
+
+#include "ambi-manifest-send/manifest_server.hpp"
+#include "ambi-manifest-send/originator.hpp"
+#include "ambi-manifest-send/witness.hpp"
+#include "common/exit_codes.hpp"
+#include "common/fd_stream.hpp"
+#include "verifier/packet_endpoints.hpp"
+
+namespace ambi_manifest_send {
+namespace {
+
+using namespace taps::apps;
+
+// At stdin EOF, verifiers get at most this long to take the last manifest.
+constexpr auto flush_limit = std::chrono::seconds(2);
+
+// Written to a temporary name first, so that a reader never sees half a file.
+bool write_file(const std::string& path, const std::string& text) {
+  auto tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!(out << text) || !out.flush()) return false;
+  }
+  return std::rename(tmp.c_str(), path.c_str()) == 0;
+}
+
+class Sender {
+ public:
+  Sender(const Options& o, const EventLog& log)
+      : o_(o), log_(log), io_(ctx_.io_context()), signals_(io_, SIGINT, SIGTERM) {}
+
+  int run() {
+    signals_.async_wait([this](std::error_code ec, int signo) {
+      if (!ec) finish(o_.mode == Mode::witness ? exit_ok : 128 + signo);
+    });
+    ServerConfig sc;
+    sc.host = o_.listen_host;
+    sc.port = o_.listen_port;
+    sc.cert_file = o_.cert_file;
+    sc.key_file = o_.key_file;
+    sc.max_backlog = o_.max_backlog;
+    sc.history = o_.stream.digest_hold_time;
+    ServerHandlers sh;
+    sh.listening = [this](const std::string& local) { on_listening(local); };
+    sh.failed = [this](const taps::Error& e) {
+      log_.error(e.message());
+      finish(exit_code_for_establishment(e.code));
+    };
+    sh.verifier = [this](const std::string& state, const std::string& peer, const std::string& detail) {
+      EventFields f = {{"state", state}, {"peer", peer}};
+      if (!detail.empty()) f.emplace_back("detail", detail);
+      log_.emit("verifier", f);
+      if (state == "cut_off") log_.warning(fmt::format("verifier {} cut off: {}", peer, detail));
+    };
+    server_ = std::make_unique<ManifestServer>(ctx_, sc, sh);
+    if (auto error = server_->start()) {
+      log_.error(error->message());
+      return exit_usage;
+    }
+    io_.run();
+    return exit_code_.value_or(exit_ok);
+  }
+
+ private:
+  void on_listening(const std::string& local) {
+    log_.emit("listening", {{"local", local}});
+    auto bound = ambi_verifier::parse_address_port(local);
+    auto stream = o_.stream;
+    stream.manifest_uris = {{uri_host(o_), bound ? bound->second : o_.listen_port}};
+    if (!o_.metadata_out.empty() && !write_file(o_.metadata_out, ambi_metadata::to_json({stream}))) {
+      log_.error(fmt::format("cannot write --metadata-out '{}'", o_.metadata_out));
+      finish(exit_usage);
+      return;
+    }
+    auto publish = [this](std::vector<std::uint8_t> manifest, const ambi::ManifestHeader& h) {
+      ++manifests_;
+      log_.emit("manifest", {{"manifest_seq", std::int64_t{h.manifest_seq}},
+                             {"first_packet_seq", std::int64_t{h.first_packet_seq}},
+                             {"count", std::int64_t{h.digest_count}}});
+      server_->publish(std::move(manifest));
+    };
+    auto failed = [this](int code, const taps::Error& e) {
+      log_.error(e.message());
+      finish(code);
+    };
+    if (o_.mode == Mode::originate) {
+      Originator::Handlers h;
+      h.publish = publish;
+      h.failed = failed;
+      h.done = [this] { server_->when_flushed(flush_limit, [this] { finish(exit_ok); }); };
+      originator_ = std::make_unique<Originator>(ctx_, o_, std::move(h));
+      originator_->start();
+    } else {
+      Witness::Handlers h;
+      h.publish = publish;
+      h.failed = failed;
+      h.joined = [this](const taps::MulticastJoin& j) {
+        log_.emit("join", {{"group", j.group}, {"source", j.source}, {"interface", j.interface_name}});
+      };
+      witness_ = std::make_unique<Witness>(ctx_, o_, std::move(h));
+      witness_->start();
+    }
+  }
+
+  void finish(int code) {
+    if (exit_code_) return;
+    exit_code_ = code;
+    signals_.cancel();
+    std::uint64_t packets = 0, bytes = 0;
+    if (originator_) {
+      packets = originator_->packets();
+      bytes = originator_->bytes();
+      originator_->stop();
+    }
+    if (witness_) {
+      packets = witness_->packets();
+      bytes = witness_->bytes();
+      witness_->stop();
+    }
+    log_.emit("stats", {{"packets", static_cast<std::int64_t>(packets)},
+                        {"bytes", static_cast<std::int64_t>(bytes)},
+                        {"manifests", static_cast<std::int64_t>(manifests_)}});
+    if (server_) server_->stop();
+    // Lets the closes above reach the wire.
+    asio::post(io_, [this] { io_.stop(); });
+  }
+
+  const Options& o_;
+  const EventLog& log_;
+  taps::Context ctx_;
+  asio::io_context& io_;
+  asio::signal_set signals_;
+  std::unique_ptr<ManifestServer> server_;
+  std::unique_ptr<Originator> originator_;
+  std::unique_ptr<Witness> witness_;
+  std::uint64_t manifests_ = 0;
+  std::optional<int> exit_code_;
+};
+
+}  // namespace
+
+int run(const Options& o) {
+  EventLog log("ambi-manifest-send", o.verbosity);
+  std::signal(SIGPIPE, SIG_IGN);
+  StdioFlagsGuard guard;
+  int code = Sender(o, log).run();
+  // `timeout` sends its TERM to the child and to the process group: a second one that
+  // lands after the signal set is gone must not turn the exit code into 143.
+  std::signal(SIGINT, SIG_IGN);
+  std::signal(SIGTERM, SIG_IGN);
+  return code;
+}
+
+}  // namespace ambi_manifest_send

@@ -1,0 +1,11 @@
+// ambi-manifest-send's run: serve ambi+tls, write the metadata, then witness or originate.
+#pragma once
+
+#include "ambi-manifest-send/options.hpp"
+
+namespace ambi_manifest_send {
+
+// Returns the exit code (see --help and DESIGN.md section 5).
+int run(const Options& options);
+
+}  // namespace ambi_manifest_send

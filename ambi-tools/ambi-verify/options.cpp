@@ -1,0 +1,191 @@
+#include "ambi-verify/options.hpp"
+
+#include <CLI/CLI.hpp>
+#include <charconv>
+#include <cmath>
+#include <fmt/format.h>
+
+#include "common/exit_codes.hpp"
+#include "taps/version.hpp"
+
+namespace ambi_verify {
+namespace {
+
+using taps::apps::exit_usage;
+
+constexpr const char* footer = R"(Joins (S,G), connects to the stream's manifest server over ambi+tls (TLS 1.3,
+certificate verified against --ca), and writes to stdout only the payloads whose
+digest (draft-ietf-mboned-ambi-05: hash of a pseudoheader with source, group,
+ports and stream identifier, and the payload) arrived in a manifest. A packet
+that arrives before its digest waits up to data-hold-time; each digest
+authenticates one packet; digests expire after digest-hold-time.
+
+Examples:
+  ambi-verify --metadata stream.json --ca ca.pem
+        verify the stream that ambi-manifest-send --metadata-out described
+  ambi-verify --metadata stream.json --ca ca.pem -c 100 -o lines --json
+        100 authenticated payloads, one per line; events as JSON on stderr
+  ambi-verify -s 10.99.0.1 -g 232.1.1.1 -p 5001 \
+      --manifest ambi+tls://10.99.0.1:4433 --ca ca.pem -t 10 --stats --strict
+        without metadata; 10 s; exit 5 at the first forged or replayed packet
+  ambi-verify --metadata v6.json --ca ca.pem -o hex       IPv6 works the same
+
+Exit codes:
+  0 -c N payloads verified (or -t ended after at least one)   1 usage error
+  2 join failed   4 nothing (or fewer than -c N) verified within -t
+  5 --strict: a packet failed authentication (timeout, no-digest, replay) or
+    the manifest server sent a broken stream
+
+Drops are counted by reason: timeout (no digest within data-hold-time; a forged,
+altered or misaddressed packet), replay (its digest was already used), overflow
+(pending buffer full), truncated (larger than the receive buffer), no-digest.
+Events (--json, JSON Lines on stderr): join, manifest_channel {state, uri,
+error, retry_ms}, manifest {manifest_seq, first_packet_seq, count}, verified
+{seq, size, sender}, dropped {reason, size, sender}, stats {verified, dropped
+{reason: n}, held (arrived before their digest), manifests, digests}, leave. A broken manifest stream (wrong
+stream id, bad TLVs) is disconnected and retried after 1 s, doubling to 60 s.)";
+
+ParseResult usage_error(std::string message) {
+  return {std::nullopt, exit_usage, {}, "ambi-verify: " + message + "\nTry 'ambi-verify --help' for more information."};
+}
+
+std::optional<std::chrono::milliseconds> parse_seconds(const std::string& text) {
+  double seconds = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), seconds);
+  if (ec != std::errc() || end != text.data() + text.size() || !std::isfinite(seconds) || seconds <= 0 ||
+      seconds > 86400.0 * 365) {
+    return std::nullopt;
+  }
+  return std::chrono::milliseconds(std::max<std::int64_t>(1, std::llround(seconds * 1000)));
+}
+
+}  // namespace
+
+std::variant<ambi_metadata::StreamMetadata, std::string> choose_stream(const std::vector<ambi_metadata::StreamMetadata>& streams,
+                                                                       const StreamChoice& choice) {
+  std::vector<const ambi_metadata::StreamMetadata*> matches;
+  for (const auto& s : streams) {
+    if ((!choice.source || *choice.source == s.source) && (!choice.group || *choice.group == s.group) &&
+        (!choice.port || *choice.port == s.port) && (!choice.stream_id || *choice.stream_id == s.stream_id)) {
+      matches.push_back(&s);
+    }
+  }
+  if (matches.size() == 1) return *matches.front();
+  if (matches.empty()) return std::string("no stream in the metadata matches --source/--group/--port/--stream-id");
+  return fmt::format("the metadata describes {} streams: choose one with --source, --group, --port or --stream-id",
+                     matches.size());
+}
+
+ParseResult parse(const std::vector<std::string>& args) {
+  CLI::App app{"ambi-verify: receive an AMBI-authenticated multicast stream (draft-ietf-mboned-ambi-05)\n\n"
+               "  ambi-verify [options] --metadata FILE\n"
+               "  ambi-verify [options] -s S -g G -p PORT --manifest ambi+tls://HOST:PORT\n",
+               "ambi-verify"};
+  app.footer(footer);
+  app.set_help_flag("-h,--help", "Print this help and exit");
+  app.get_formatter()->column_width(32);
+
+  Options o;
+  std::string source, group, manifest, hash = "sha-256", output = "raw", duration;
+  std::uint16_t port = 0;
+  std::uint32_t stream_id = 1;
+  std::uint64_t count = 0;
+  std::int64_t data_hold = 0, digest_hold = 0;
+  std::size_t max_pending = o.limits.max_pending_packets, max_pending_bytes = o.limits.max_pending_bytes;
+  bool json = false, verbose = false, version = false;
+  app.add_option("--metadata", o.metadata_file, "The stream's metadata JSON (ietf-dorms + ietf-ambi)");
+  auto* source_opt = app.add_option("-s,--source", source, "The sender's address S");
+  auto* group_opt = app.add_option("-g,--group", group, "The multicast group G");
+  auto* port_opt = app.add_option("-p,--port", port, "The UDP destination port");
+  auto* manifest_opt = app.add_option("--manifest", manifest, "The manifest server, ambi+tls://HOST:PORT");
+  auto* stream_opt = app.add_option("--stream-id", stream_id, "Manifest Stream Identifier (default 1)");
+  auto* hash_opt = app.add_option("--hash", hash, "sha-256 (default), sha-384 or sha-512");
+  app.add_option("--ca", o.ca_file, "CA file for the manifest server's certificate (default: system store)");
+  app.add_option("-i,--interface", o.interface_name, "Interface to join on (default: the route toward S)");
+  auto* count_opt = app.add_option("-c,--count", count, "Exit 0 after N verified payloads");
+  app.add_option("-t,--duration", duration, "Exit after SEC seconds (exit 4 if nothing was verified)");
+  app.add_option("-o,--output", output, "Payloads on stdout: raw, lines (a newline after each), hex, none");
+  app.add_flag("--stats", o.stats, "Counters (verified, dropped by reason) on stderr at exit");
+  app.add_flag("--strict", o.strict, "Exit 5 at the first integrity failure");
+  auto* data_hold_opt = app.add_option("--data-hold-time", data_hold, "MS a packet waits for its digest (metadata, else 2000)");
+  auto* digest_hold_opt = app.add_option("--digest-hold-time", digest_hold, "MS a digest is held (metadata, else 10000)");
+  app.add_option("--max-pending", max_pending, "Packets waiting for a digest, at most (default 4096)");
+  app.add_option("--max-pending-bytes", max_pending_bytes, "Bytes waiting for a digest, at most (default 8 MiB)");
+  auto* json_flag = app.add_flag("--json", json, "Events as JSON Lines on stderr");
+  app.add_flag("-v,--verbose", verbose, "Events as text on stderr")->excludes(json_flag);
+  app.add_flag("--version", version, "Print the version and exit");
+
+  std::vector<std::string> argv(args.rbegin(), args.rend() - 1);
+  try {
+    app.parse(argv);
+  } catch (const CLI::CallForHelp&) {
+    return {std::nullopt, 0, app.help(), {}};
+  } catch (const CLI::ParseError& e) {
+    return usage_error(e.what());
+  }
+  if (version) return {std::nullopt, 0, fmt::format("ambi-verify {}\n", taps::version), {}};
+
+  if (!o.metadata_file.empty()) {
+    if (*manifest_opt || *hash_opt) return usage_error("--manifest and --hash come from the metadata: drop them or --metadata");
+    auto parsed = ambi_metadata::read_metadata_file(o.metadata_file);
+    if (auto* error = std::get_if<ambi_metadata::MetadataError>(&parsed)) return usage_error(error->message());
+    StreamChoice choice;
+    if (*source_opt) choice.source = source;
+    if (*group_opt) choice.group = group;
+    if (*port_opt) choice.port = port;
+    if (*stream_opt) choice.stream_id = stream_id;
+    auto chosen = choose_stream(std::get<0>(parsed), choice);
+    if (auto* error = std::get_if<std::string>(&chosen)) return usage_error(*error);
+    o.stream = std::get<0>(chosen);
+  } else {
+    if (!*source_opt || !*group_opt || !*port_opt || !*manifest_opt) {
+      return usage_error("needs --metadata FILE, or --source, --group, --port and --manifest");
+    }
+    // The same checks as a metadata file, so that both spellings mean the same.
+    ambi_metadata::StreamMetadata s;
+    s.source = source;
+    s.group = group;
+    s.port = port;
+    s.stream_id = stream_id;
+    auto uri = ambi_metadata::parse_manifest_uri(manifest);
+    if (!uri) return usage_error(fmt::format("--manifest '{}' is not ambi+tls://HOST:PORT", manifest));
+    s.manifest_uris = {*uri};
+    if (ambi::parse_hash_algorithm(hash, s.hash)) return usage_error(fmt::format("--hash '{}' (sha-256, sha-384 or sha-512)", hash));
+    auto checked = ambi_metadata::parse_metadata(ambi_metadata::to_json({s}));
+    if (auto* error = std::get_if<ambi_metadata::MetadataError>(&checked)) {
+      return usage_error(fmt::format("--source '{}' --group '{}' --port {}: {}", source, group, port, error->what));
+    }
+    o.stream = std::move(s);
+  }
+  if (port_opt->count() > 0 && port == 0) return usage_error("--port 0 is not a port");
+  if (*data_hold_opt) {
+    if (data_hold < 0 || data_hold > 86'400'000) return usage_error(fmt::format("--data-hold-time {} (0..86400000 ms)", data_hold));
+    o.stream.data_hold_time = std::chrono::milliseconds(data_hold);
+  }
+  if (*digest_hold_opt) {
+    if (digest_hold <= 0 || digest_hold > 86'400'000) return usage_error(fmt::format("--digest-hold-time {} (1..86400000 ms)", digest_hold));
+    o.stream.digest_hold_time = std::chrono::milliseconds(digest_hold);
+  }
+  o.limits.data_hold_time = o.stream.data_hold_time;
+  o.limits.digest_hold_time = o.stream.digest_hold_time;
+  if (max_pending == 0 || max_pending_bytes == 0) return usage_error("--max-pending and --max-pending-bytes must be positive");
+  o.limits.max_pending_packets = max_pending;
+  o.limits.max_pending_bytes = max_pending_bytes;
+  if (count_opt->count() > 0) {
+    if (count == 0) return usage_error("-c needs a count of at least 1");
+    o.count = count;
+  }
+  if (!duration.empty()) {
+    o.duration = parse_seconds(duration);
+    if (!o.duration) return usage_error(fmt::format("-t '{}' is not a duration in seconds", duration));
+  }
+  static const std::pair<const char*, Output> outputs[] = {
+      {"raw", Output::raw}, {"lines", Output::lines}, {"hex", Output::hex}, {"none", Output::none}};
+  auto out = std::find_if(std::begin(outputs), std::end(outputs), [&](const auto& p) { return output == p.first; });
+  if (out == std::end(outputs)) return usage_error(fmt::format("-o '{}' (raw, lines, hex or none)", output));
+  o.output = out->second;
+  o.verbosity = json ? Verbosity::json : verbose ? Verbosity::verbose : Verbosity::quiet;
+  return {std::move(o), 0, {}, {}};
+}
+
+}  // namespace ambi_verify

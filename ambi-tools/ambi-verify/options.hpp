@@ -1,0 +1,58 @@
+// ambi-verify's command line (DESIGN.md 5.5): what the user asked for, before any I/O.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "common/event_log.hpp"
+#include "metadata/metadata.hpp"
+#include "verifier/verifier_session.hpp"
+
+namespace ambi_verify {
+
+enum class Output { raw, lines, hex, none };
+using taps::apps::Verbosity;
+
+struct Options {
+  // The stream to verify: from --metadata, or from --source --group --port --manifest.
+  ambi_metadata::StreamMetadata stream;
+  std::string metadata_file;  // empty when the stream came from options; re-read on Refresh Deadline
+  std::string ca_file;        // --ca; empty: the system trust store
+  std::string interface_name;
+  std::optional<std::uint64_t> count;                 // -c N
+  std::optional<std::chrono::milliseconds> duration;  // -t SEC
+  Output output = Output::raw;
+  bool stats = false;
+  bool strict = false;
+  ambi::DigestStoreLimits limits;  // hold times from the stream, bounds from options
+  Verbosity verbosity = Verbosity::quiet;
+};
+
+// What parse() decided: run with the options, or exit now with `exit_code` after
+// printing `output` (help, version) to stdout or `error` to stderr.
+struct ParseResult {
+  std::optional<Options> options;
+  int exit_code = 0;
+  std::string output;
+  std::string error;
+};
+
+// Parses argv (argv[0] included). Never exits the process, never throws. Reads the
+// --metadata file.
+ParseResult parse(const std::vector<std::string>& args);
+
+// The stream of `streams` that matches what the options pinned down (any of source,
+// group, port, stream id may be unset), or an error naming the choice.
+struct StreamChoice {
+  std::optional<std::string> source, group;
+  std::optional<std::uint16_t> port;
+  std::optional<std::uint32_t> stream_id;
+};
+std::variant<ambi_metadata::StreamMetadata, std::string> choose_stream(const std::vector<ambi_metadata::StreamMetadata>& streams,
+                                                                       const StreamChoice& choice);
+
+}  // namespace ambi_verify

@@ -1,0 +1,304 @@
+#include "ambi-verify/run.hpp"
+
+#include <asio/io_context.hpp>
+#include <asio/signal_set.hpp>
+#include <asio/steady_timer.hpp>
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <memory>
+
+#include "ambi-verify/output.hpp"
+#include "common/exit_codes.hpp"
+#include "common/fd_stream.hpp"
+#include "taps/preconnection.hpp"
+#include "verifier/verifier_framer.hpp"
+
+namespace ambi_verify {
+namespace {
+
+using namespace taps::apps;
+
+// At most this much output waits for stdout before receiving pauses.
+constexpr std::size_t output_limit = 1 << 20;
+constexpr std::size_t max_datagram = 65536;
+
+constexpr ambi::DropReason all_reasons[] = {ambi::DropReason::timeout, ambi::DropReason::no_digest,
+                                            ambi::DropReason::replay, ambi::DropReason::overflow,
+                                            ambi::DropReason::truncated};
+
+// An authentication failure, as opposed to a resource limit (overflow, truncated).
+bool integrity_failure(ambi::DropReason reason) {
+  switch (reason) {
+    case ambi::DropReason::timeout:
+    case ambi::DropReason::no_digest:
+    case ambi::DropReason::replay:
+      return true;
+    case ambi::DropReason::overflow:
+    case ambi::DropReason::truncated:
+      return false;
+  }
+  return false;
+}
+
+EventFields join_fields(const taps::MulticastJoin& j) {
+  EventFields f = {{"group", j.group}};
+  if (!j.source.empty()) f.emplace_back("source", j.source);
+  f.emplace_back("interface", j.interface_name);
+  return f;
+}
+
+class Verifier {
+ public:
+  Verifier(const Options& o, const EventLog& log)
+      : o_(o), log_(log), io_(ctx_.io_context()), signals_(io_, SIGINT, SIGTERM), duration_timer_(io_),
+        out_(std::make_shared<FdWriter>(io_, ::dup(STDOUT_FILENO))) {}
+
+  int run() {
+    out_->on_drained = [this] { resume_all(); };
+    out_->on_error = [this](std::error_code ec) {
+      log_.error(fmt::format("cannot write output: {}", ec.message()));
+      finish(exit_connection);
+    };
+    signals_.async_wait([this](std::error_code ec, int signo) {
+      if (!ec) finish(128 + signo);
+    });
+    session_ = std::make_shared<ambi_verifier::VerifierSession>(ctx_, config(), events());
+    if (auto error = session_->start()) {
+      log_.error(error->message());
+      return exit_usage;
+    }
+    if (!listen()) return *exit_code_;
+    if (o_.duration) {
+      duration_timer_.expires_after(*o_.duration);
+      duration_timer_.async_wait([this](std::error_code ec) {
+        if (ec) return;
+        bool enough = o_.count ? total_ >= *o_.count : total_ > 0;
+        finish(enough ? exit_ok : exit_timeout);
+      });
+    }
+    io_.run();
+    return exit_code_.value_or(exit_ok);
+  }
+
+ private:
+  struct Sender {
+    taps::Connection connection;
+    bool receiving = false;
+  };
+
+  ambi_verifier::VerifierConfig config() const {
+    ambi_verifier::VerifierConfig c;
+    c.stream_id = o_.stream.stream_id;
+    c.hash = o_.stream.hash;
+    c.manifest_uris = o_.stream.manifest_uris;
+    c.ca_file = o_.ca_file;
+    c.limits = o_.limits;
+    return c;
+  }
+
+  ambi_verifier::VerifierEvents events() {
+    ambi_verifier::VerifierEvents e;
+    e.manifest = [this](const ambi::ManifestHeader& h) {
+      EventFields f = {{"manifest_seq", std::int64_t{h.manifest_seq}},
+                       {"first_packet_seq", std::int64_t{h.first_packet_seq}},
+                       {"count", std::int64_t{h.digest_count}}};
+      if (h.tlvs.refresh_deadline_s) f.emplace_back("refresh_deadline_s", std::int64_t{*h.tlvs.refresh_deadline_s});
+      log_.emit("manifest", f);
+    };
+    if (log_.enabled()) {
+      e.verified = [this](std::uint32_t seq, std::size_t size, const std::string& sender) {
+        log_.emit("verified", {{"seq", std::int64_t{seq}}, {"size", static_cast<std::int64_t>(size)}, {"sender", sender}});
+      };
+    }
+    e.dropped = [this](ambi::DropReason reason, std::size_t size, const std::string& sender) {
+      log_.emit("dropped", {{"reason", std::string(ambi::drop_reason_name(reason))},
+                            {"size", static_cast<std::int64_t>(size)},
+                            {"sender", sender}});
+      if (o_.strict && integrity_failure(reason)) {
+        log_.error(fmt::format("integrity failure: a packet from {} dropped ({})", sender.empty() ? "?" : sender,
+                               ambi::drop_reason_name(reason)));
+        finish(exit_integrity);
+      }
+    };
+    e.channel = [this](const ambi_verifier::ChannelStatus& s) {
+      bool up = s.kind == ambi_verifier::ChannelStatus::Kind::connected;
+      EventFields f = {{"state", std::string(up ? "connected" : "disconnected")}, {"uri", s.uri}};
+      if (!up) {
+        f.emplace_back("error", s.error);
+        f.emplace_back("retry_ms", static_cast<std::int64_t>(s.retry_in.count()));
+        if (!log_.enabled()) log_.warning(fmt::format("manifest server {}: {} (retry in {} ms)", s.uri, s.error, s.retry_in.count()));
+      }
+      log_.emit("manifest_channel", f);
+      if (!up && s.protocol_error && o_.strict) {
+        log_.error(fmt::format("integrity failure: {} sent a broken manifest stream: {}", s.uri, s.error));
+        finish(exit_integrity);
+      }
+    };
+    e.refresh_metadata = [this] { refresh_metadata(); };
+    return e;
+  }
+
+  // Refresh Deadline: the metadata may name other manifest servers now.
+  void refresh_metadata() {
+    if (o_.metadata_file.empty()) return;
+    auto parsed = ambi_metadata::read_metadata_file(o_.metadata_file);
+    if (auto* error = std::get_if<ambi_metadata::MetadataError>(&parsed)) {
+      log_.warning("metadata refresh: " + error->message());
+      return;
+    }
+    StreamChoice same{o_.stream.source, o_.stream.group, o_.stream.port, o_.stream.stream_id};
+    auto chosen = choose_stream(std::get<0>(parsed), same);
+    if (auto* error = std::get_if<std::string>(&chosen)) {
+      log_.warning("metadata refresh: " + *error);
+      return;
+    }
+    const auto& stream = std::get<0>(chosen);
+    std::string uris;
+    for (const auto& uri : stream.manifest_uris) uris += (uris.empty() ? "" : " ") + uri.to_string();
+    log_.emit("metadata", {{"file", o_.metadata_file}, {"uris", uris}});
+    session_->set_manifest_uris(stream.manifest_uris);
+  }
+
+  bool listen() {
+    taps::LocalEndpoint local;
+    local.with_port(o_.stream.port);
+    local.with_single_source_multicast_group(o_.stream.group, o_.stream.source);
+    if (!o_.interface_name.empty()) local.with_interface(o_.interface_name);
+    taps::Preconnection p;
+    p.local_endpoints() = {local};
+    p.transport_properties().set("reliability", taps::Preference::prohibit);
+    p.transport_properties().set_direction(taps::Direction::unidirectional_receive);
+    p.add_framer(ambi_verifier::ambi_verifier_framer(session_));
+
+    taps::ListenerHandlers h;
+    h.joined = [this](const taps::MulticastJoin& j) {
+      joins_.push_back(j);
+      log_.emit("join", join_fields(j));
+    };
+    h.establishment_error = [this](const taps::Error& e) {
+      log_.error(e.message());
+      finish(exit_code_for_establishment(e.code));
+    };
+    h.soft_error = [this](const taps::Error& e) {
+      if (e.code == taps::errc::message_too_large) {
+        session_->on_truncated({});
+      } else {
+        log_.warning(e.message());
+      }
+    };
+    h.connection_received = [this](taps::Connection c) { return on_sender(std::move(c)); };
+    auto listener = p.listen(ctx_, std::move(h));
+    if (!listener) {
+      log_.error(listener.error().message());
+      exit_code_ = exit_code_for_establishment(listener.error().code);
+      return false;
+    }
+    listener_ = *listener;
+    return true;
+  }
+
+  taps::ConnectionHandlers on_sender(taps::Connection c) {
+    auto& s = *senders_.emplace_back(std::make_unique<Sender>(Sender{c}));
+    taps::ConnectionHandlers h;
+    h.received = [this, &s](taps::Message m, taps::MessageContext) {
+      s.receiving = false;
+      on_payload(s, std::move(m));
+    };
+    h.received_partial = [this, &s](taps::Message m, taps::MessageContext, bool) {
+      s.receiving = false;
+      on_payload(s, std::move(m));
+    };
+    h.connection_error = [this](const taps::Error& e) { log_.warning(e.message()); };
+    request(s);
+    return h;
+  }
+
+  void on_payload(Sender& s, taps::Message m) {
+    if (exit_code_) return;
+    ++total_;
+    if (o_.output != Output::none) out_->write(render(o_.output, std::move(m)));
+    if (o_.count && total_ >= *o_.count) {
+      finish(exit_ok);
+      return;
+    }
+    request(s);
+  }
+
+  // One receive at a time per sender; none while stdout is behind.
+  void request(Sender& s) {
+    if (s.receiving || exit_code_ || out_->queued_bytes() >= output_limit) return;
+    s.receiving = true;
+    s.connection.receive(1, max_datagram);
+  }
+
+  void resume_all() {
+    for (auto& s : senders_) request(*s);
+  }
+
+  void report_stats() {
+    const auto& st = session_->stats();
+    std::string dropped = "{";
+    std::string text;
+    for (auto reason : all_reasons) {
+      auto n = st.dropped[static_cast<std::size_t>(reason)];
+      dropped += fmt::format("{}\"{}\":{}", dropped.size() > 1 ? "," : "", ambi::drop_reason_name(reason), n);
+      text += fmt::format(" {}={}", ambi::drop_reason_name(reason), n);
+    }
+    dropped += "}";
+    if (log_.verbosity() == Verbosity::json) {
+      log_.emit("stats", {{"verified", static_cast<std::int64_t>(st.verified)},
+                          {"dropped", JsonText{dropped}},
+                          {"held", static_cast<std::int64_t>(st.held)},
+                          {"manifests", static_cast<std::int64_t>(st.manifests)},
+                          {"digests", static_cast<std::int64_t>(st.digests)}});
+    } else if (o_.stats) {
+      log_.error(fmt::format("stats: verified={} dropped:{} held={} manifests={} digests={}", st.verified, text, st.held,
+                             st.manifests, st.digests));
+    }
+  }
+
+  // Final statistics, Close on every sender, stop (which leaves the group), then exit
+  // once stdout has everything.
+  void finish(int code) {
+    if (exit_code_) return;
+    exit_code_ = code;
+    signals_.cancel();
+    duration_timer_.cancel();
+    report_stats();
+    session_->stop();
+    for (auto& s : senders_) s->connection.close();
+    if (listener_) listener_.stop();
+    for (const auto& j : joins_) log_.emit("leave", join_fields(j));
+    out_->on_drained = [this] { io_.stop(); };
+    out_->close_when_drained();
+  }
+
+  const Options& o_;
+  const EventLog& log_;
+  taps::Context ctx_;
+  asio::io_context& io_;
+  asio::signal_set signals_;
+  asio::steady_timer duration_timer_;
+  std::shared_ptr<FdWriter> out_;
+  std::shared_ptr<ambi_verifier::VerifierSession> session_;
+  taps::Listener listener_;
+  std::vector<std::unique_ptr<Sender>> senders_;
+  std::vector<taps::MulticastJoin> joins_;
+  std::uint64_t total_ = 0;
+  std::optional<int> exit_code_;
+};
+
+}  // namespace
+
+int run(const Options& o) {
+  EventLog log("ambi-verify", o.verbosity);
+  std::signal(SIGPIPE, SIG_IGN);
+  StdioFlagsGuard guard;
+  grow_pipe(STDOUT_FILENO, 1 << 20);
+  Verifier verifier(o, log);
+  return verifier.run();
+}
+
+}  // namespace ambi_verify

@@ -1,0 +1,11 @@
+// ambi-verify's run: Listen on (S,G) with the verifier framer, write what it delivers.
+#pragma once
+
+#include "ambi-verify/options.hpp"
+
+namespace ambi_verify {
+
+// Returns the exit code (see --help and DESIGN.md section 5).
+int run(const Options& options);
+
+}  // namespace ambi_verify

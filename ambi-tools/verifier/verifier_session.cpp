@@ -1,0 +1,191 @@
+#include "verifier/verifier_session.hpp"
+
+#include <asio/steady_timer.hpp>
+
+#include <random>
+
+namespace ambi_verifier {
+
+struct VerifierSession::Timers {
+  explicit Timers(asio::io_context& io) : expiry(io), refresh(io) {}
+  asio::steady_timer expiry;
+  asio::steady_timer refresh;
+};
+
+VerifierSession::VerifierSession(taps::Context& ctx, VerifierConfig config, VerifierEvents events)
+    : ctx_(ctx), config_(std::move(config)), events_(std::move(events)),
+      timers_(std::make_unique<Timers>(ctx.io_context())), hasher_(config_.hash), store_(config_.limits) {}
+
+VerifierSession::~VerifierSession() = default;
+
+std::optional<taps::Error> VerifierSession::start() {
+  if (started_) return std::nullopt;
+  started_ = true;
+  ChannelConfig channel{config_.manifest_uris, config_.ca_file, config_.stream_id, ambi::digest_length(config_.hash)};
+  std::weak_ptr<VerifierSession> weak = shared_from_this();
+  ChannelHandlers h;
+  h.header = [weak](const ambi::ManifestHeader& header) {
+    if (auto self = weak.lock()) self->on_header(header);
+  };
+  h.digest = [weak](const ambi::PacketDigest& digest) {
+    if (auto self = weak.lock()) self->on_digest(digest);
+  };
+  h.status = [weak](const ChannelStatus& status) {
+    auto self = weak.lock();
+    if (self && self->events_.channel) self->events_.channel(status);
+  };
+  channel_ = std::make_shared<ManifestChannel>(ctx_, std::move(channel), std::move(h));
+  return channel_->start();
+}
+
+void VerifierSession::stop() {
+  stopped_ = true;
+  if (channel_) channel_->stop();
+  timers_->expiry.cancel();
+  timers_->refresh.cancel();
+  owners_.clear();
+}
+
+void VerifierSession::set_manifest_uris(std::vector<ambi_metadata::ManifestUri> uris) {
+  config_.manifest_uris = uris;
+  if (channel_) channel_->set_uris(std::move(uris));
+}
+
+std::uint64_t VerifierSession::attach(taps::FramerContext::Later later) {
+  auto owner = next_owner_++;
+  owners_.emplace(owner, std::move(later));
+  return owner;
+}
+
+void VerifierSession::detach(std::uint64_t owner) {
+  owners_.erase(owner);
+  ready_.erase(owner);
+}
+
+bool VerifierSession::on_packet(std::uint64_t owner, const ambi::PacketEndpoints& endpoints,
+                                std::span<const std::uint8_t> payload, const taps::MessageContext& ctx) {
+  if (stopped_) return false;
+  ambi::Digest digest;
+  if (hasher_.digest(endpoints, config_.stream_id, payload, digest)) {
+    dropped(ambi::DropReason::no_digest, payload.size(), ctx.remote_endpoint);
+    return false;
+  }
+  auto now = ambi::Clock::now();
+  auto tag = next_tag_;
+  auto verdict = store_.on_packet(digest, payload, now, tag);
+  if (auto* delivered = std::get_if<ambi::Delivered>(&verdict)) {
+    ++stats_.verified;
+    if (events_.verified) events_.verified(delivered->packet_seq, payload.size(), ctx.remote_endpoint);
+    return true;
+  }
+  if (auto* drop = std::get_if<ambi::Dropped>(&verdict)) {
+    dropped(drop->reason, payload.size(), ctx.remote_endpoint);
+    return false;
+  }
+  ++next_tag_;
+  ++stats_.held;
+  waiters_.emplace(tag, Waiter{owner, ctx});
+  arm_expiry();
+  return false;
+}
+
+void VerifierSession::on_truncated(const std::string& sender) { dropped(ambi::DropReason::truncated, 0, sender); }
+
+void VerifierSession::on_header(const ambi::ManifestHeader& header) {
+  ++stats_.manifests;
+  if (events_.manifest) events_.manifest(header);
+  if (header.tlvs.refresh_deadline_s) schedule_refresh(*header.tlvs.refresh_deadline_s);
+}
+
+void VerifierSession::on_digest(const ambi::PacketDigest& digest) {
+  ++stats_.digests;
+  auto delivered = store_.on_digest(digest.packet_seq, digest.digest, ambi::Clock::now());
+  if (delivered) deliver_later(delivered->packet_seq, std::move(delivered->packet));
+  arm_expiry();
+}
+
+// One later() per owner for all its packets that a chunk of manifest made deliverable.
+void VerifierSession::deliver_later(std::uint32_t packet_seq, ambi::PendingPacket packet) {
+  auto waiter = take_waiter(packet.tag);
+  if (!waiter) return;
+  auto it = owners_.find(waiter->owner);
+  if (it == owners_.end()) return;  // its Connection has ended
+  auto& ready = ready_[waiter->owner];
+  ready.push_back({packet_seq, std::move(packet.payload), std::move(waiter->ctx)});
+  if (ready.size() > 1) return;
+  std::weak_ptr<VerifierSession> weak = shared_from_this();
+  it->second([weak, owner = waiter->owner](taps::FramerContext& framer) {
+    if (auto self = weak.lock()) self->flush(owner, framer);
+  });
+}
+
+void VerifierSession::flush(std::uint64_t owner, taps::FramerContext& framer) {
+  if (ready_.empty() || stopped_) return;
+  auto it = ready_.find(owner);
+  if (it == ready_.end()) return;
+  auto ready = std::move(it->second);
+  ready_.erase(it);
+  for (auto& r : ready) {
+    ++stats_.verified;
+    if (events_.verified) events_.verified(r.packet_seq, r.payload.size(), r.ctx.remote_endpoint);
+    framer.deliver(taps::Message(std::move(r.payload)), std::move(r.ctx), true);
+  }
+}
+
+std::optional<VerifierSession::Waiter> VerifierSession::take_waiter(std::uint64_t tag) {
+  auto it = waiters_.find(tag);
+  if (it == waiters_.end()) return std::nullopt;
+  Waiter waiter = std::move(it->second);
+  waiters_.erase(it);
+  return waiter;
+}
+
+void VerifierSession::dropped(ambi::DropReason reason, std::size_t size, const std::string& sender) {
+  ++stats_.dropped[static_cast<std::size_t>(reason)];
+  if (events_.dropped) events_.dropped(reason, size, sender);
+}
+
+// The timer is re-armed only when the store's next deadline is earlier than the one
+// it waits for: new pending packets expire after the ones already there, so on the
+// packet path this is one comparison.
+void VerifierSession::arm_expiry() {
+  if (stopped_) return;
+  auto next = store_.next_deadline();
+  if (!next || (expiry_armed_ && *expiry_armed_ <= *next)) return;
+  expiry_armed_ = *next;
+  timers_->expiry.expires_at(*next);
+  std::weak_ptr<VerifierSession> weak = shared_from_this();
+  timers_->expiry.async_wait([weak](std::error_code ec) {
+    auto self = weak.lock();
+    if (ec || !self) return;
+    self->expiry_armed_.reset();
+    self->expire();
+  });
+}
+
+void VerifierSession::expire() {
+  for (auto& packet : store_.expire(ambi::Clock::now())) {
+    auto waiter = take_waiter(packet.tag);
+    dropped(ambi::DropReason::timeout, packet.payload.size(), waiter ? waiter->ctx.remote_endpoint : std::string());
+  }
+  arm_expiry();
+}
+
+// draft-ietf-mboned-ambi-05 section 3.3.1: a random delay spreads the verifiers'
+// metadata requests over the first half of the deadline.
+void VerifierSession::schedule_refresh(std::uint16_t deadline_s) {
+  if (refresh_scheduled_ || stopped_) return;
+  refresh_scheduled_ = true;
+  std::uniform_int_distribution<std::int64_t> pick(0, std::int64_t{deadline_s} * 500);
+  std::random_device rd;
+  timers_->refresh.expires_after(std::chrono::milliseconds(pick(rd)));
+  std::weak_ptr<VerifierSession> weak = shared_from_this();
+  timers_->refresh.async_wait([weak](std::error_code ec) {
+    auto self = weak.lock();
+    if (ec || !self) return;
+    self->refresh_scheduled_ = false;
+    if (self->events_.refresh_metadata) self->events_.refresh_metadata();
+  });
+}
+
+}  // namespace ambi_verifier

@@ -1,0 +1,133 @@
+// The AMBI tools' pure parts: option parsing, the manifest builder, reconnect backoff,
+// and the endpoints of a received datagram.
+#include <doctest/doctest.h>
+
+#include "ambi-manifest-send/manifest_builder.hpp"
+#include "ambi-manifest-send/options.hpp"
+#include "ambi-verify/options.hpp"
+#include "ambi/manifest.hpp"
+#include "verifier/backoff.hpp"
+#include "verifier/packet_endpoints.hpp"
+
+namespace {
+
+ambi::Digest digest_of(std::uint8_t fill, std::size_t size = 32) {
+  std::vector<std::uint8_t> bytes(size, fill);
+  return ambi::Digest(bytes);
+}
+
+}  // namespace
+
+TEST_CASE("ambi-verify options: explicit stream, defaults and errors") {
+  auto r = ambi_verify::parse({"ambi-verify", "-s", "10.0.0.1", "-g", "232.1.1.1", "-p", "5001", "--manifest",
+                               "ambi+tls://10.0.0.1:4433", "--data-hold-time", "500", "-c", "3", "-o", "hex"});
+  REQUIRE(r.options);
+  CHECK(r.options->stream.port == 5001);
+  CHECK(r.options->stream.stream_id == 1);
+  CHECK(r.options->limits.data_hold_time == std::chrono::milliseconds(500));
+  CHECK(r.options->limits.digest_hold_time == std::chrono::milliseconds(10000));
+  CHECK(r.options->count == 3u);
+  CHECK(r.options->output == ambi_verify::Output::hex);
+
+  auto missing = ambi_verify::parse({"ambi-verify", "-s", "10.0.0.1"});
+  CHECK(missing.exit_code == 1);
+  CHECK(missing.error.starts_with("ambi-verify: needs --metadata FILE, or --source, --group, --port and --manifest"));
+  auto hash = ambi_verify::parse({"ambi-verify", "-s", "10.0.0.1", "-g", "232.1.1.1", "-p", "1", "--manifest",
+                                  "ambi+tls://h:1", "--hash", "SHA256"});
+  CHECK(hash.error.starts_with("ambi-verify: --hash 'SHA256' (sha-256, sha-384 or sha-512)"));
+  auto group = ambi_verify::parse({"ambi-verify", "-s", "10.0.0.1", "-g", "10.0.0.2", "-p", "1", "--manifest", "ambi+tls://h:1"});
+  CHECK(group.error.find("not a multicast group address") != std::string::npos);
+  auto help = ambi_verify::parse({"ambi-verify", "--help"});
+  CHECK(help.exit_code == 0);
+  CHECK(help.output.find("Examples:") != std::string::npos);
+}
+
+TEST_CASE("ambi-verify options: choosing one stream of several") {
+  ambi_metadata::StreamMetadata a{"10.0.0.1", "232.1.1.1", 5001, 1, {{"h", 1}}};
+  auto b = a;
+  b.stream_id = 2;
+  CHECK(std::get<0>(ambi_verify::choose_stream({a, b}, {{}, {}, {}, 2u})).stream_id == 2);
+  CHECK(std::get<1>(ambi_verify::choose_stream({a, b}, {})).find("2 streams") != std::string::npos);
+  CHECK(std::holds_alternative<std::string>(ambi_verify::choose_stream({a, b}, {{}, {}, 5002, {}})));
+}
+
+TEST_CASE("ambi-manifest-send options") {
+  auto r = ambi_manifest_send::parse({"ambi-manifest-send", "--originate", "-s", "10.0.0.1", "-g", "232.1.1.1", "-p",
+                                      "5001", "--listen", "0.0.0.0:4433", "--cert", "c", "--key", "k"});
+  REQUIRE(r.options);
+  CHECK(r.options->mode == ambi_manifest_send::Mode::originate);
+  CHECK(r.options->listen_port == 4433);
+  CHECK(ambi_manifest_send::uri_host(*r.options) == "10.0.0.1");  // wildcard: the source
+  auto v6 = ambi_manifest_send::parse({"ambi-manifest-send", "-s", "2001:db8::1", "-g", "ff3e::1", "-p", "1", "--listen",
+                                       "[2001:db8::2]:0", "--cert", "c", "--key", "k"});
+  REQUIRE(v6.options);
+  CHECK(v6.options->mode == ambi_manifest_send::Mode::witness);
+  CHECK(ambi_manifest_send::uri_host(*v6.options) == "2001:db8::2");
+  auto bad = ambi_manifest_send::parse({"ambi-manifest-send", "-s", "10.0.0.1", "-g", "232.1.1.1", "-p", "1", "--listen",
+                                        "x", "--cert", "c", "--key", "k"});
+  CHECK(bad.error.starts_with("ambi-manifest-send: --listen 'x' is not [HOST:]PORT"));
+}
+
+TEST_CASE("manifest builder: consecutive sequence numbers, cut when full, TLV") {
+  ambi_manifest_send::ManifestBuilder b(9, ambi::HashAlgorithm::sha256, 2, std::uint16_t{30});
+  CHECK(b.take().empty());
+  CHECK(b.add(digest_of(1)) == 0);
+  CHECK(!b.full());
+  CHECK(b.add(digest_of(2)) == 1);
+  CHECK(b.full());
+  ambi::ManifestHeader h;
+  auto wire = b.take(&h);
+  CHECK(h.manifest_seq == 0);
+  CHECK(h.digest_count == 2);
+  ambi::Manifest m;
+  REQUIRE(!ambi::decode(wire, 32, m));
+  CHECK(m.stream_id == 9);
+  CHECK(m.first_packet_seq == 0);
+  CHECK(m.tlvs.refresh_deadline_s == 30);
+  CHECK(m.digests == std::vector<ambi::Digest>{digest_of(1), digest_of(2)});
+  CHECK(b.add(digest_of(3)) == 2);
+  wire = b.take(&h);
+  REQUIRE(!ambi::decode(wire, 32, m));
+  CHECK(m.manifest_seq == 1);
+  CHECK(m.first_packet_seq == 2);
+}
+
+TEST_CASE("manifest builder: never more digests than fit in 1 MiB") {
+  ambi_manifest_send::ManifestBuilder b(1, ambi::HashAlgorithm::sha512, 32767);
+  std::size_t n = 0;
+  while (!b.full()) {
+    b.add(digest_of(7, 64));
+    ++n;
+  }
+  CHECK(n * 64 < ambi::max_manifest_size);
+  ambi::Manifest m;
+  CHECK(!ambi::decode(b.take(), 64, m));
+}
+
+TEST_CASE("backoff: 1 s doubling to 60 s, reset") {
+  ambi_verifier::Backoff b;
+  std::vector<long> seen;
+  for (int i = 0; i < 9; ++i) seen.push_back(b.next().count());
+  CHECK(seen == std::vector<long>{1000, 2000, 4000, 8000, 16000, 32000, 60000, 60000, 60000});
+  b.reset();
+  CHECK(b.next().count() == 1000);
+}
+
+TEST_CASE("packet endpoints from ADDR:PORT strings") {
+  auto v4 = ambi_verifier::parse_address_port("192.0.2.10:40000");
+  REQUIRE(v4);
+  CHECK(v4->second == 40000);
+  CHECK(v4->first == *ambi::IpAddress::parse("192.0.2.10"));
+  auto v6 = ambi_verifier::parse_address_port("[2001:db8::1]:5001");
+  REQUIRE(v6);
+  CHECK(v6->first.v6);
+  CHECK(!ambi_verifier::parse_address_port("host:1"));
+  CHECK(!ambi_verifier::parse_address_port("10.0.0.1"));
+  CHECK(!ambi_verifier::parse_address_port("10.0.0.1:65536"));
+  ambi_verifier::EndpointCache cache;
+  const auto* e = cache.get("192.0.2.10:40000", "232.1.1.1:5001");
+  REQUIRE(e);
+  CHECK(e->destination_port == 5001);
+  CHECK(cache.get("192.0.2.10:40000", "232.1.1.1:5001") == e);
+  CHECK(!cache.get("x", "232.1.1.1:5001"));
+}
