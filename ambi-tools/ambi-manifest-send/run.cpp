@@ -154,11 +154,9 @@ int run(const Options& o) {
   EventLog log("ambi-manifest-send", o.verbosity);
   std::signal(SIGPIPE, SIG_IGN);
   StdioFlagsGuard guard;
-  int code = Sender(o, log).run();
-  // `timeout` sends its TERM to the child and to the process group: a second one that
-  // lands after the signal set is gone must not turn the exit code into 143.
-  std::signal(SIGINT, SIG_IGN);
-  std::signal(SIGTERM, SIG_IGN);
+  Sender sender(o, log);
+  int code = sender.run();
+  hold_stop_signals();
   return code;
 }
 

@@ -298,7 +298,9 @@ int run(const Options& o) {
   StdioFlagsGuard guard;
   grow_pipe(STDOUT_FILENO, 1 << 20);
   Verifier verifier(o, log);
-  return verifier.run();
+  int code = verifier.run();
+  hold_stop_signals();
+  return code;
 }
 
 }  // namespace ambi_verify

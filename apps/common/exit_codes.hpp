@@ -20,4 +20,9 @@ int exit_code_for_establishment(const std::error_code& ec);
 // An error that ended an open connection: a timeout is 4, anything else 3.
 int exit_code_for_connection(const std::error_code& ec);
 
+// Call once the exit code is decided, before the tool's signal handlers go away: a
+// SIGINT or SIGTERM that arrives later (`timeout` signals the child and then its whole
+// process group) stays pending instead of turning the exit code into 128+N.
+void hold_stop_signals();
+
 }  // namespace taps::apps

@@ -197,7 +197,9 @@ int run(const Options& o) {
   grow_pipe(STDIN_FILENO, 1 << 20);
   grow_pipe(STDOUT_FILENO, 1 << 20);
   Runner runner(o, log);
-  return runner.run();
+  int code = runner.run();
+  hold_stop_signals();
+  return code;
 }
 
 }  // namespace taps_cat

@@ -242,7 +242,9 @@ int run(const Options& o) {
   StdioFlagsGuard guard;
   grow_pipe(STDOUT_FILENO, 1 << 20);
   Receiver receiver(o, log);
-  return receiver.run();
+  int code = receiver.run();
+  hold_stop_signals();
+  return code;
 }
 
 }  // namespace taps_mcast_recv
