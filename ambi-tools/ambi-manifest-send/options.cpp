@@ -5,6 +5,7 @@
 
 #include "ambi/manifest.hpp"
 #include "common/exit_codes.hpp"
+#include "common/help_formatter.hpp"
 #include "taps/version.hpp"
 
 namespace ambi_manifest_send {
@@ -81,7 +82,7 @@ ParseResult parse(const std::vector<std::string>& args) {
                "ambi-manifest-send"};
   app.footer(footer);
   app.set_help_flag("-h,--help", "Print this help and exit");
-  app.get_formatter()->column_width(34);
+  taps::apps::use_help_formatter(app, 34);
 
   Options o;
   std::string listen, hash = "sha-256";

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "common/exit_codes.hpp"
+#include "common/help_formatter.hpp"
 #include "taps/version.hpp"
 
 namespace ambi_verify {
@@ -83,7 +84,7 @@ ParseResult parse(const std::vector<std::string>& args) {
                "ambi-verify"};
   app.footer(footer);
   app.set_help_flag("-h,--help", "Print this help and exit");
-  app.get_formatter()->column_width(32);
+  taps::apps::use_help_formatter(app, 32);
 
   Options o;
   std::string source, group, manifest, hash = "sha-256", output = "raw", duration;

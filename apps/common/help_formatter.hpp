@@ -14,6 +14,12 @@ namespace taps::apps {
 class HelpFormatter : public CLI::Formatter {
  public:
   std::string make_usage(const CLI::App*, std::string) const override { return {}; }
+  // One newline after the description, whether or not its text ends with one.
+  std::string make_description(const CLI::App* app) const override {
+    auto text = CLI::Formatter::make_description(app);
+    while (text.size() >= 2 && text.ends_with("\n\n")) text.pop_back();
+    return text;
+  }
   std::string make_positionals(const CLI::App*) const override { return {}; }
   std::string make_option_opts(const CLI::Option* option) const override {
     auto name = option->get_type_name();

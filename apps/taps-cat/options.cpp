@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "common/exit_codes.hpp"
+#include "common/help_formatter.hpp"
 #include "taps/config.hpp"
 #include "taps/framer.hpp"
 #include "taps/version.hpp"
@@ -154,7 +155,7 @@ ParseResult parse(const std::vector<std::string>& args) {
                "taps-cat"};
   app.footer(footer);
   app.set_help_flag("-h,--help", "Print this help and exit");
-  app.get_formatter()->column_width(34);
+  taps::apps::use_help_formatter(app, 34);
 
   std::vector<std::string> positionals;
   bool listen = false, tcp = false, udp = false, v4 = false, v6 = false, verbose = false, json = false;
