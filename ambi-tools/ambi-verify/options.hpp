@@ -9,12 +9,13 @@
 #include <vector>
 
 #include "common/event_log.hpp"
+#include "common/payload_output.hpp"
 #include "metadata/metadata.hpp"
 #include "verifier/verifier_session.hpp"
 
 namespace ambi_verify {
 
-enum class Output { raw, lines, hex, none };
+using Output = taps::apps::PayloadOutput;
 using taps::apps::Verbosity;
 
 struct Options {

@@ -9,7 +9,6 @@
 #include <csignal>
 #include <memory>
 
-#include "ambi-verify/output.hpp"
 #include "common/exit_codes.hpp"
 #include "common/fd_stream.hpp"
 #include "taps/preconnection.hpp"
@@ -218,7 +217,7 @@ class Verifier {
   void on_payload(Sender& s, taps::Message m) {
     if (exit_code_) return;
     ++total_;
-    if (o_.output != Output::none) out_->write(render(o_.output, std::move(m)));
+    if (o_.output != Output::none) out_->write(render_payload(o_.output, std::move(m)));
     if (o_.count && total_ >= *o_.count) {
       finish(exit_ok);
       return;

@@ -8,12 +8,13 @@
 #include <vector>
 
 #include "common/event_log.hpp"
+#include "common/payload_output.hpp"
 #include "taps-mcast-recv/sequence.hpp"
 #include "taps/preconnection.hpp"
 
 namespace taps_mcast_recv {
 
-enum class Output { raw, lines, hex, none };
+using Output = taps::apps::PayloadOutput;
 using taps::apps::Verbosity;
 
 struct Options {

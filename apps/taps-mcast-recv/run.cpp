@@ -27,29 +27,6 @@ constexpr std::size_t max_datagram = 65536;
 // Without -t, hints about silence come after this long.
 constexpr auto silence_delay = std::chrono::seconds(5);
 
-taps::Message render(Output output, taps::Message m) {
-  switch (output) {
-    case Output::raw:
-    case Output::none:
-      return m;
-    case Output::lines:
-      m.bytes().push_back('\n');
-      return m;
-    case Output::hex: {
-      static constexpr char digits[] = "0123456789abcdef";
-      std::vector<std::uint8_t> text;
-      text.reserve(m.size() * 2 + 1);
-      for (auto b : m.bytes()) {
-        text.push_back(static_cast<std::uint8_t>(digits[b >> 4]));
-        text.push_back(static_cast<std::uint8_t>(digits[b & 15]));
-      }
-      text.push_back('\n');
-      return taps::Message(std::move(text));
-    }
-  }
-  return m;
-}
-
 EventFields join_fields(const taps::MulticastJoin& j) {
   EventFields f = {{"group", j.group}};
   if (!j.source.empty()) f.emplace_back("source", j.source);
@@ -162,7 +139,7 @@ class Receiver {
       return;
     }
     ++total_;
-    if (o_.output != Output::none) out_->write(render(o_.output, std::move(m)));
+    if (o_.output != Output::none) out_->write(render_payload(o_.output, std::move(m)));
     if (o_.count && total_ >= *o_.count) {
       finish(exit_ok);
       return;

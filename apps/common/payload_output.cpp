@@ -1,17 +1,20 @@
-#include "ambi-verify/output.hpp"
+#include "common/payload_output.hpp"
 
-namespace ambi_verify {
+#include <utility>
+#include <vector>
 
-taps::Message render(Output output, taps::Message payload) {
+namespace taps::apps {
+
+taps::Message render_payload(PayloadOutput output, taps::Message payload) {
   switch (output) {
-    case Output::raw:
+    case PayloadOutput::raw:
       return payload;
-    case Output::none:
+    case PayloadOutput::none:
       return {};
-    case Output::lines:
+    case PayloadOutput::lines:
       payload.bytes().push_back('\n');
       return payload;
-    case Output::hex: {
+    case PayloadOutput::hex: {
       static constexpr char digits[] = "0123456789abcdef";
       std::vector<std::uint8_t> text;
       text.reserve(payload.size() * 2 + 1);
@@ -26,4 +29,4 @@ taps::Message render(Output output, taps::Message payload) {
   return payload;
 }
 
-}  // namespace ambi_verify
+}  // namespace taps::apps
