@@ -301,3 +301,47 @@ TEST_CASE("a host name is resolved asynchronously and raced: localhost reaches a
   c->abort();
   test::run_for(ctx, 50ms);
 }
+
+TEST_CASE("close() on a peer that never finishes its side aborts after the linger bound, with a reason") {
+  taps::Context ctx;
+  std::vector<taps::Connection> held;  // the server reads nothing and never closes
+  taps::ListenerHandlers lh;
+  std::uint16_t port = 0;
+  lh.listening = [&](const std::vector<std::string>& l) {
+    port = test::port_of(l.front());
+    ctx.stop();
+  };
+  lh.connection_received = [&](taps::Connection c) {
+    held.push_back(c);
+    return taps::ConnectionHandlers{};
+  };
+  auto listener = tcp_server("127.0.0.1").listen(ctx, lh);
+  REQUIRE(listener);
+  REQUIRE(test::run_for(ctx, 5s));
+
+  std::optional<taps::Error> error;
+  bool closed = false;
+  taps::Connection client;
+  taps::ConnectionHandlers h;
+  h.ready = [&] { client.close(); };
+  h.closed = [&] {
+    closed = true;
+    ctx.stop();
+  };
+  h.connection_error = [&](const taps::Error& e) {
+    error = e;
+    ctx.stop();
+  };
+  auto started = std::chrono::steady_clock::now();
+  client = *tcp_client("127.0.0.1", port).initiate(ctx, h);
+  REQUIRE(test::run_for(ctx, 45s));
+  auto waited = std::chrono::steady_clock::now() - started;
+  CHECK(!closed);
+  REQUIRE(error);
+  CHECK(error->code == std::errc::timed_out);
+  CHECK(error->message().find("did not finish closing within 30 s") != std::string::npos);
+  CHECK(waited >= 29s);
+  for (auto& c : held) c.abort();
+  listener->stop();
+  test::run_for(ctx, 50ms);
+}

@@ -1,5 +1,7 @@
 #include "core/connection_impl.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 
 #include "framing/framer_host.hpp"
@@ -7,7 +9,7 @@
 namespace taps::detail {
 
 ConnectionImpl::ConnectionImpl(asio::io_context& io, ConnectionHandlers handlers, bool is_stream)
-    : io_(io), handlers_(std::move(handlers)), is_stream_(is_stream) {}
+    : io_(io), handlers_(std::move(handlers)), is_stream_(is_stream), linger_timer_(io) {}
 
 ConnectionImpl::~ConnectionImpl() = default;
 
@@ -99,6 +101,19 @@ void ConnectionImpl::close() {
   if (was_full) resume_reading();
   if (has_outgoing()) start_writing();
   maybe_finish();
+  if (state_ == ConnectionState::closed) return;
+  // A peer that never sends its FIN (or never reads our last bytes) would keep this
+  // Connection, its socket and its buffers for ever.
+  linger_timer_.expires_after(close_linger_limit);
+  linger_timer_.async_wait([weak = std::weak_ptr<ConnectionImpl>(shared_from_this())](std::error_code ec) {
+    auto self = weak.lock();
+    if (ec || !self || self->state_ == ConnectionState::closed) return;
+    self->outgoing_.clear();
+    self->shutdown_transport(false);
+    self->finish(Error{std::make_error_code(std::errc::timed_out),
+                       fmt::format("the peer did not finish closing within {} s; connection aborted",
+                                   close_linger_limit.count())});
+  });
 }
 
 void ConnectionImpl::abort() {
@@ -165,8 +180,10 @@ void ConnectionImpl::transport_up(bool deliver_ready) {
 void ConnectionImpl::application_ready(bool deliver_ready) {
   if (state_ != ConnectionState::establishing) return;
   state_ = ConnectionState::established;
+  if (confirm_race) confirm_race();
   cancel_establishment = nullptr;
   continue_race = nullptr;
+  confirm_race = nullptr;
   if (deliver_ready) {
     post_event([](ConnectionHandlers& h) {
       if (h.ready) h.ready();
@@ -195,6 +212,7 @@ void ConnectionImpl::application_ready(bool deliver_ready) {
 void ConnectionImpl::establishment_failed(Error error) {
   cancel_establishment = nullptr;
   continue_race = nullptr;
+  confirm_race = nullptr;
   if (terminal_posted_) return;
   terminal_posted_ = true;
   state_ = ConnectionState::closed;
@@ -455,7 +473,9 @@ void ConnectionImpl::finish(std::optional<Error> error) {
   terminal_posted_ = true;
   cancel_establishment = nullptr;
   continue_race = nullptr;  // it holds the racer, which holds this Connection
+  confirm_race = nullptr;
   state_ = ConnectionState::closed;
+  linger_timer_.cancel();
   asio::post(io_, [self = shared_from_this(), error = std::move(error)] {
     if (self->terminal_delivered_) return;
     self->terminal_delivered_ = true;

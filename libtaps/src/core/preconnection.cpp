@@ -3,6 +3,8 @@
 #include <asio/io_context.hpp>
 #include <fmt/format.h>
 
+#include <cctype>
+
 #include "core/listener_impl.hpp"
 #include "core/multicast_preconnection.hpp"
 #include "racing/racer.hpp"
@@ -18,14 +20,33 @@ namespace {
 
 using detail::parse_ip_literal;
 
+// A name for an error message: control bytes (a NUL, say) shown as \xNN.
+std::string printable(const std::string& s) {
+  std::string out;
+  for (unsigned char c : s) out += std::isprint(c) ? std::string(1, static_cast<char>(c)) : fmt::format("\\x{:02x}", c);
+  return out;
+}
+
 std::optional<Error> config_error(std::string detail) {
   return make_error(errc::invalid_configuration, std::move(detail));
 }
 
 template <class Endpoint>
 std::optional<Error> check_address(const Endpoint& e, const char* which) {
+  for (const auto& text : {e.ip_address(), e.host_name()}) {
+    if (!text) continue;
+    if (auto problem = detail::scope_problem(*text)) {
+      return config_error(fmt::format("{} endpoint '{}': {}", which, *text, *problem));
+    }
+  }
   if (e.ip_address() && !parse_ip_literal(*e.ip_address())) {
     return config_error(fmt::format("{} endpoint: '{}' is not an IP address", which, *e.ip_address()));
+  }
+  if (e.host_name() && !parse_ip_literal(*e.host_name())) {
+    if (auto problem = detail::host_name_problem(*e.host_name())) {
+      return config_error(fmt::format("{} endpoint: '{}' is not a host name: {}", which,
+                                      printable(*e.host_name()), *problem));
+    }
   }
   return std::nullopt;
 }
@@ -35,6 +56,11 @@ std::optional<Error> check_security(const SecurityParameters& security) {
     if (protocol != "tls1.3") {
       return make_error(errc::not_supported,
                         fmt::format("allowedSecurityProtocols: '{}' is not supported (only tls1.3)", protocol));
+    }
+  }
+  if (!security.server_name.empty()) {
+    if (auto problem = detail::host_name_problem(security.server_name)) {
+      return config_error(fmt::format("serverName '{}' is not a host name: {}", printable(security.server_name), *problem));
     }
   }
   for (const auto& pin : security.pinned_server_certificate) {
@@ -155,6 +181,9 @@ Result<Connection> Preconnection::initiate(Context& ctx, ConnectionHandlers hand
   // The racer lives while it has work; after a win only the Connection holds it, in
   // case a framer refuses the winner and the race must go on.
   impl->continue_race = [racer](const Error& why) { racer->resume(why); };
+  impl->confirm_race = [weak = std::weak_ptr<detail::Racer>(racer)] {
+    if (auto r = weak.lock()) r->confirm_ready();
+  };
   impl->set_framers(framers_);
   racer->start();
   return Connection(impl);

@@ -57,6 +57,9 @@ class Racer : public std::enable_shared_from_this<Racer> {
   // The winner failed after all (its framer refused it): go on with the candidates
   // not tried yet, or report every failure.
   void resume(const Error& why);
+  // The winner is ready for the application too (its framers are): only now is the
+  // race's `ready` event true, so only now is it emitted.
+  void confirm_ready();
 
  private:
   using TimePoint = std::chrono::steady_clock::time_point;
@@ -102,6 +105,8 @@ class Racer : public std::enable_shared_from_this<Racer> {
   std::vector<std::string> failures_;
   asio::steady_timer timer_;
   int winner_ = 0;
+  std::optional<Candidate> winner_candidate_;  // until confirm_ready() or resume()
+  std::string winner_local_;
   bool done_ = false;  // won, failed or cancelled: no callback until resume()
 };
 

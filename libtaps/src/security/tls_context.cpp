@@ -1,12 +1,18 @@
 #include "security/tls_context.hpp"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
+#include <fmt/format.h>
 #include <netinet/in.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/x509v3.h>
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <new>
 
@@ -33,8 +39,22 @@ std::string joined(const std::vector<std::string>& names) {
   return out;
 }
 
+// OpenSSL names a missing file "system lib" and a file that is not PEM "no start line";
+// the user needs the path and the cause in words.
 Error bad(const std::string& what) {
-  return make_error(errc::invalid_configuration, what + ": " + take_openssl_error("rejected by OpenSSL"));
+  std::string reason = take_openssl_error("rejected by OpenSSL");
+  if (reason == "no start line") reason = "not a PEM file (no -----BEGIN line)";
+  if (reason == "no certificate or crl found") reason = "not a PEM file (no certificate in it)";
+  return make_error(errc::invalid_configuration, what + ": " + reason);
+}
+
+std::optional<Error> unreadable(const std::string& what, const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd != -1) {
+    ::close(fd);
+    return std::nullopt;
+  }
+  return make_error(errc::invalid_configuration, fmt::format("{}: cannot read {}: {}", what, path, std::strerror(errno)));
 }
 
 std::optional<Error> load_trust(SSL_CTX* ctx, const std::string& path, TlsContext::Role role) {
@@ -46,6 +66,7 @@ std::optional<Error> load_trust(SSL_CTX* ctx, const std::string& path, TlsContex
   }
   std::error_code ec;
   bool directory = std::filesystem::is_directory(path, ec);
+  if (auto e = unreadable("trustedCertificates", path)) return e;
   int ok = directory ? SSL_CTX_load_verify_dir(ctx, path.c_str()) : SSL_CTX_load_verify_file(ctx, path.c_str());
   if (ok != 1) return bad("trustedCertificates: cannot load " + path);
   if (role == TlsContext::Role::server && !directory) {
@@ -57,6 +78,10 @@ std::optional<Error> load_trust(SSL_CTX* ctx, const std::string& path, TlsContex
 
 std::optional<Error> load_identity(SSL_CTX* ctx, const CertificateFiles& files, const char* which) {
   std::string name = which;
+  if (auto e = unreadable(name, files.chain)) return e;
+  if (!files.private_key.empty()) {
+    if (auto e = unreadable(name, files.private_key)) return e;
+  }
   if (SSL_CTX_use_certificate_chain_file(ctx, files.chain.c_str()) != 1) {
     return bad(name + ": cannot load the certificate chain " + files.chain);
   }

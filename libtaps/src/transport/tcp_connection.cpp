@@ -51,7 +51,7 @@ void TcpConnection::read() {
           return;
         }
         if (ec) {
-          self->on_transport_error(socket_error(ec, "receive from " + self->remote_));
+          self->on_transport_error(socket_error(ec, "receive from " + self->peer_name()));
           return;
         }
         const auto* begin = self->read_buffer_.data();
@@ -87,7 +87,7 @@ void TcpConnection::start_writing() {
         self->in_flight_.clear();
         if (ec == asio::error::operation_aborted) return;
         if (ec) {
-          auto error = socket_error(ec, "send to " + self->remote_);
+          auto error = socket_error(ec, "send to " + self->peer_name());
           for (auto& out : done) self->on_send_failed(std::move(out), error);
           self->on_transport_error(error);
           return;
