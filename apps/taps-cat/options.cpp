@@ -45,18 +45,31 @@ Examples:
 
 Exit codes:
   0 success   1 usage or configuration error   2 establishment failed
-  3 connection lost or protocol error   4 timeout   128+N killed by signal N
+  3 connection lost or protocol error (with -e: the command failed)   4 timeout
+  128+N killed by signal N (a second signal stops at once)
+
+Limits: 1 MiB waiting per direction and connection; --max-message per message;
+--max-clients connections with -k; 10 s per TLS handshake; 30 s for the peer
+to finish after close(). localhost is ::1 and 127.0.0.1 without DNS.
 
 Events (--json): one JSON object per line on stderr with "t" (seconds since
 start) and "event": listening, resolve, attempt, attempt_failed, ready,
 cancelled, connection_received, sent, received, closed, connection_error,
-establishment_error. Payload goes to stdout only.)";
+establishment_error, soft_error, client_limit, exec_exit. Payload goes to stdout only.)";
 
 std::optional<std::uint16_t> parse_port(const std::string& text) {
   unsigned value = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (ec != std::errc() || end != text.data() + text.size() || value > 65535) return std::nullopt;
   return static_cast<std::uint16_t>(value);
+}
+
+// A count given as text: CLI11 would read "-1" into an unsigned as 2^64-1.
+std::optional<std::uint64_t> parse_count(const std::string& text, std::uint64_t min, std::uint64_t max) {
+  std::uint64_t value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size() || value < min || value > max) return std::nullopt;
+  return value;
 }
 
 std::optional<std::chrono::milliseconds> parse_seconds(double seconds) {
@@ -168,6 +181,10 @@ ParseResult parse(const std::vector<std::string>& args) {
   app.add_option("args", positionals, "HOST PORT, or with -l: [HOST] PORT")->expected(0, 2);
   app.add_flag("-l,--listen", listen, "Listen (Listen) instead of connecting");
   app.add_flag("-k,--keep-open", o.keep_open, "With -l: keep accepting; serve every connection");
+  std::string max_clients_text;
+  auto* max_clients_option =
+      app.add_option("--max-clients", max_clients_text, "With -k: connections served at once (default 256); more wait")
+          ->type_name("N");
   app.add_option("-e,--exec", o.exec, "With -l: run /bin/sh -c CMD per connection, its stdin and stdout on the connection");
   auto* tcp_flag = app.add_flag("--tcp", tcp, "TCP (default): reliability required");
   app.add_flag("--udp", udp, "UDP: reliability prohibited, one datagram per read")->excludes(tcp_flag);
@@ -179,17 +196,24 @@ ParseResult parse(const std::vector<std::string>& args) {
   RaceFlags race_flags;
   add_race_options(app, race_flags);
   auto* timeout_option = app.add_option("--timeout", timeout, "Establishment timeout in seconds (resolution and every attempt)");
-  app.add_option("-w,--wait", wait, "UDP: after stdin EOF, keep receiving replies for SEC seconds");
+  app.add_option("-w,--wait", wait,
+                 "UDP: after stdin EOF, keep receiving replies for SEC seconds; TCP/TLS: give up (exit 4) "
+                 "after SEC seconds without data either way")
+      ->type_name("SEC");
+  app.add_flag("--lines", o.datagram_lines, "With --udp: each stdin line (newline kept) is one datagram, not each read");
   auto* attempt_delay_option = app.add_option("--attempt-delay", attempt_delay, "Connection Attempt Delay between racing attempts, ms (10-2000, default 250)");
   std::vector<std::string> framers;
-  std::size_t max_message = taps::default_max_message_size;
+  std::string max_message_text;
   auto* framer_option = app.add_option("--framer", framers,
                  "Message framing: line or lp (4-byte length); repeat to stack, the last runs first on output. "
                  "Each stdin line is then one message and each message one line of stdout")
                            ->expected(1)
                            ->allow_extra_args(false)
                            ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
-  app.add_option("--max-message", max_message, "Largest message a framer accepts, bytes (default 16777216)");
+  auto* max_message_option = app.add_option("--max-message", max_message_text,
+                                            "Largest message a framer sends or accepts, bytes (1-4294967295, "
+                                            "default 16777216)")
+                                 ->type_name("BYTES");
   TlsFlags tls_flags;
   add_tls_options(app, tls_flags);
   app.add_option("--config", o.config_file, "Read the Preconnection from a JSON file; options override it");
@@ -257,10 +281,21 @@ ParseResult parse(const std::vector<std::string>& args) {
     if (o.mode == Mode::listen) return usage_error("taps-cat: -s is for connecting; with -l give the address as HOST");
     o.preconnection.local_endpoints() = {taps::LocalEndpoint().with_ip_address(source)};
   }
+  if (max_message_option->count() > 0) {
+    auto max = parse_count(max_message_text, 1, 0xffffffffu);
+    if (!max) return usage_error(fmt::format("taps-cat: --max-message '{}' is not a size in bytes from 1 to 4294967295", max_message_text));
+    o.max_message = *max;
+  }
+  if (max_clients_option->count() > 0) {
+    auto max = parse_count(max_clients_text, 1, 1000000);
+    if (!max) return usage_error(fmt::format("taps-cat: --max-clients '{}' is not a number from 1 to 1000000", max_clients_text));
+    if (!o.keep_open) return usage_error("taps-cat: --max-clients works only with -l -k");
+    o.max_clients = *max;
+  }
   if (framer_option->count() > 0) {
     o.preconnection.framers().clear();
     for (const auto& name : framers) {
-      auto framer = taps::framer_by_name(name, max_message);
+      auto framer = taps::framer_by_name(name, o.max_message);
       if (!framer) return usage_error(fmt::format("taps-cat: unknown framer '{}' (available: line, lp)", name));
       o.preconnection.add_framer(std::move(*framer));
     }
@@ -272,6 +307,9 @@ ParseResult parse(const std::vector<std::string>& args) {
     props.set("preserveMsgBoundaries", taps::Preference::require);
   } else if (tcp) {
     props.set("reliability", taps::Preference::require);
+  }
+  if (o.datagram_lines && (!udp || framer_option->count() > 0)) {
+    return usage_error("taps-cat: --lines is for --udp without --framer (a framer already makes each line a message)");
   }
   if (v4) props.address_family = 4;
   if (v6) props.address_family = 6;
