@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <atomic>
 
 #include "framing/framer_host.hpp"
 
@@ -11,7 +12,12 @@ namespace taps::detail {
 ConnectionImpl::ConnectionImpl(asio::io_context& io, ConnectionHandlers handlers, bool is_stream)
     : io_(io), handlers_(std::move(handlers)), is_stream_(is_stream), linger_timer_(io) {}
 
-ConnectionImpl::~ConnectionImpl() = default;
+namespace {
+// One budget for every Connection of the process (Contexts may run on several threads).
+std::atomic<std::size_t> unfinished_charged{0};
+}  // namespace
+
+ConnectionImpl::~ConnectionImpl() { unfinished_charged -= charged_; }
 
 MessageId ConnectionImpl::send(Message message, MessageContext ctx) {
   ctx.id = next_id_++;
@@ -240,6 +246,13 @@ void ConnectionImpl::on_data(Message data, MessageContext ctx) {
       early_data_.emplace_back(std::move(data), std::move(ctx));
     } else {
       framers_->received(data.data(), data.size(), ctx);
+      if (framers_ && !framers_->failed() && !charge_unfinished()) {
+        framer_failed(make_error(errc::message_too_large,
+                                 fmt::format("unfinished messages of all connections would exceed the memory budget of "
+                                             "{} MiB; this one holds {} bytes",
+                                             unfinished_budget >> 20, framers_->buffered())));
+        return;
+      }
       deliver_received();
     }
     return;
@@ -468,7 +481,28 @@ void ConnectionImpl::maybe_finish() {
   finish(std::nullopt);
 }
 
+bool ConnectionImpl::charge_unfinished() {
+  std::size_t held = framers_ ? framers_->buffered() : 0;
+  std::size_t want = held > unfinished_free_per_connection ? held - unfinished_free_per_connection : 0;
+  if (want <= charged_) {
+    unfinished_charged -= charged_ - want;
+    charged_ = want;
+    return true;
+  }
+  std::size_t more = want - charged_;
+  if (unfinished_charged.fetch_add(more) + more > unfinished_budget) {
+    unfinished_charged -= more;
+    return false;
+  }
+  charged_ = want;
+  return true;
+}
+
 void ConnectionImpl::finish(std::optional<Error> error) {
+  if (charged_ > 0) {
+    unfinished_charged -= charged_;
+    charged_ = 0;
+  }
   if (terminal_posted_) return;
   terminal_posted_ = true;
   cancel_establishment = nullptr;

@@ -32,6 +32,11 @@ enum class ConnectionState { establishing, established, closing, closed };
 // messages (many tiny messages cost more than their bytes).
 inline constexpr std::size_t receive_buffer_limit = 1 << 20;
 inline constexpr std::size_t receive_message_limit = 16384;
+// Unfinished received messages (a framer waiting for the rest of a 16 MiB message, say)
+// may hold this much per Connection freely; beyond it, bytes count against one budget
+// for the whole process, and the Connection that would exceed it fails.
+inline constexpr std::size_t unfinished_free_per_connection = 1 << 20;
+inline constexpr std::size_t unfinished_budget = 256u << 20;
 // How long close() waits for the peer to finish its side before it aborts.
 inline constexpr std::chrono::seconds close_linger_limit{30};
 
@@ -146,6 +151,9 @@ class ConnectionImpl : public std::enable_shared_from_this<ConnectionImpl> {
   void deliver_byte_stream(const ReceiveRequest& req, MessageContext ctx);
   void maybe_finish();
   void finish(std::optional<Error> error);
+  // Charges what the framers hold beyond the free allowance to the process budget;
+  // false when the budget is used up.
+  bool charge_unfinished();
 
   const bool is_stream_;
   std::vector<FramerSpec> framer_specs_;
@@ -170,6 +178,7 @@ class ConnectionImpl : public std::enable_shared_from_this<ConnectionImpl> {
   bool terminal_posted_ = false;
   bool terminal_delivered_ = false;
   asio::steady_timer linger_timer_;
+  std::size_t charged_ = 0;  // bytes of the process budget this Connection holds
 };
 
 template <class Fn>
