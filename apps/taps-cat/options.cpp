@@ -8,11 +8,11 @@
 #include <string_view>
 #include <utility>
 
+#include "common/build_info.hpp"
 #include "common/exit_codes.hpp"
 #include "common/help_formatter.hpp"
 #include "taps/config.hpp"
 #include "taps/framer.hpp"
-#include "taps/version.hpp"
 #include "taps-cat/multicast_options.hpp"
 #include "taps-cat/race_options.hpp"
 
@@ -185,28 +185,32 @@ ParseResult parse(const std::vector<std::string>& args) {
   auto* max_clients_option =
       app.add_option("--max-clients", max_clients_text, "With -k: connections served at once (default 256); more wait")
           ->type_name("N");
-  app.add_option("-e,--exec", o.exec, "With -l: run /bin/sh -c CMD per connection, its stdin and stdout on the connection");
+  app.add_option("-e,--exec", o.exec, "With -l: run /bin/sh -c CMD per connection, its stdin and stdout on the connection")
+      ->type_name("CMD");
   auto* tcp_flag = app.add_flag("--tcp", tcp, "TCP (default): reliability required");
   app.add_flag("--udp", udp, "UDP: reliability prohibited, one datagram per read")->excludes(tcp_flag);
   auto* v4_flag = app.add_flag("-4", v4, "IPv4 only");
   app.add_flag("-6", v6, "IPv6 only")->excludes(v4_flag);
-  app.add_option("-s,--source", source, "Local address to send from (connect) ");
+  app.add_option("-s,--source", source, "Local address to send from (connect)")->type_name("ADDR");
   MulticastFlags multicast_flags;
   add_multicast_options(app, multicast_flags);
   RaceFlags race_flags;
   add_race_options(app, race_flags);
-  auto* timeout_option = app.add_option("--timeout", timeout, "Establishment timeout in seconds (resolution and every attempt)");
+  auto* timeout_option = app.add_option("--timeout", timeout, "Establishment timeout in seconds (resolution and every attempt)")
+                             ->type_name("SEC");
   app.add_option("-w,--wait", wait,
                  "UDP: after stdin EOF, keep receiving replies for SEC seconds; TCP/TLS: give up (exit 4) "
                  "after SEC seconds without data either way")
       ->type_name("SEC");
   app.add_flag("--lines", o.datagram_lines, "With --udp: each stdin line (newline kept) is one datagram, not each read");
-  auto* attempt_delay_option = app.add_option("--attempt-delay", attempt_delay, "Connection Attempt Delay between racing attempts, ms (10-2000, default 250)");
+  auto* attempt_delay_option = app.add_option("--attempt-delay", attempt_delay, "Connection Attempt Delay between racing attempts, ms (10-2000, default 250)")
+                                  ->type_name("MS");
   std::vector<std::string> framers;
   std::string max_message_text;
   auto* framer_option = app.add_option("--framer", framers,
                  "Message framing: line or lp (4-byte length); repeat to stack, the last runs first on output. "
                  "Each stdin line is then one message and each message one line of stdout")
+                           ->type_name("line|lp")
                            ->expected(1)
                            ->allow_extra_args(false)
                            ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
@@ -216,7 +220,8 @@ ParseResult parse(const std::vector<std::string>& args) {
                                  ->type_name("BYTES");
   TlsFlags tls_flags;
   add_tls_options(app, tls_flags);
-  app.add_option("--config", o.config_file, "Read the Preconnection from a JSON file; options override it");
+  app.add_option("--config", o.config_file, "Read the Preconnection from a JSON file; options override it")
+      ->type_name("FILE");
   app.add_flag("--print-config", o.print_config, "Print the effective Preconnection as JSON and exit");
   auto* json_flag = app.add_flag("--json", json, "Events as JSON Lines on stderr");
   app.add_flag("-v,--verbose", verbose, "Events as text on stderr")->excludes(json_flag);
@@ -230,7 +235,7 @@ ParseResult parse(const std::vector<std::string>& args) {
   } catch (const CLI::ParseError& e) {
     return usage_error(fmt::format("taps-cat: {}", e.what()));
   }
-  if (version) return {std::nullopt, 0, fmt::format("taps-cat {}\n", taps::version), {}};
+  if (version) return {std::nullopt, 0, taps::apps::version_text("taps-cat"), {}};
 
   o.mode = listen ? Mode::listen : Mode::connect;
   o.verbosity = json ? Verbosity::json : verbose ? Verbosity::verbose : Verbosity::quiet;
