@@ -2,6 +2,7 @@
 
 #include <CLI/CLI.hpp>
 #include <charconv>
+#include <cctype>
 #include <cmath>
 #include <fmt/format.h>
 #include <ranges>
@@ -42,6 +43,8 @@ Examples:
   taps-cat --json -r 192.0.2.2:80 192.0.2.1 80 race two servers, 250 ms apart
   taps-cat --protocols tls,tcp host 443        TLS, else plain TCP (with a warning)
   taps-cat -i eth1 host 80                     only via eth1 (-i wlan0:avoid: last)
+  taps-cat -z host 20-25                       scan: "host PORT open|closed: why"
+  taps-cat -p 40000 host https                 source port 40000, service name as PORT
 
 Exit codes:
   0 success   1 usage or configuration error   2 establishment failed
@@ -55,13 +58,19 @@ to finish after close(). localhost is ::1 and 127.0.0.1 without DNS.
 Events (--json): one JSON object per line on stderr with "t" (seconds since
 start) and "event": listening, resolve, attempt, attempt_failed, ready,
 cancelled, connection_received, sent, received, closed, connection_error,
-establishment_error, soft_error, client_limit, exec_exit. Payload goes to stdout only.)";
+establishment_error, soft_error, client_limit, exec_exit, scan. Payload goes to stdout only.)";
 
 std::optional<std::uint16_t> parse_port(const std::string& text) {
   unsigned value = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (ec != std::errc() || end != text.data() + text.size() || value > 65535) return std::nullopt;
   return static_cast<std::uint16_t>(value);
+}
+
+// A service name of /etc/services ("https"), as netcat accepts for PORT.
+bool is_service_name(const std::string& text) {
+  return !text.empty() && text.size() <= 32 && std::isalpha(static_cast<unsigned char>(text[0])) &&
+         text.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_+.") == std::string::npos;
 }
 
 // A count given as text: CLI11 would read "-1" into an unsigned as 2^64-1.
@@ -192,6 +201,14 @@ ParseResult parse(const std::vector<std::string>& args) {
   auto* v4_flag = app.add_flag("-4", v4, "IPv4 only");
   app.add_flag("-6", v6, "IPv6 only")->excludes(v4_flag);
   app.add_option("-s,--source", source, "Local address to send from (connect)")->type_name("ADDR");
+  std::string local_port_text;
+  auto* local_port_option =
+      app.add_option("-p,--local-port", local_port_text, "Local (source) port to connect from")->type_name("PORT");
+  app.add_flag("-z,--scan", o.scan, "Connect-only scan: one result line per port (PORT may be a range, 20-25); "
+                                    "exit 0 if any port is open");
+  auto* recv_only_flag = app.add_flag("--recv-only", o.recv_only, "Only receive: never read stdin, never send");
+  app.add_flag("--send-only", o.send_only, "Only send: what arrives is read and discarded, never written to stdout")
+      ->excludes(recv_only_flag);
   MulticastFlags multicast_flags;
   add_multicast_options(app, multicast_flags);
   RaceFlags race_flags;
@@ -260,31 +277,64 @@ ParseResult parse(const std::vector<std::string>& args) {
     if (positionals.size() == 2) host = positionals[0];
   }
   if (!port_text.empty()) {
-    auto port = parse_port(port_text);
-    if (!port) return usage_error(fmt::format("taps-cat: '{}' is not a port number (0-65535)", port_text));
-    if (o.mode == Mode::connect && *port == 0) return usage_error("taps-cat: cannot connect to port 0");
+    std::string first_text = port_text;
+    if (auto dash = port_text.find('-'); o.scan && dash != std::string::npos && std::isdigit(static_cast<unsigned char>(port_text[0]))) {
+      first_text = port_text.substr(0, dash);
+      auto last = parse_port(port_text.substr(dash + 1));
+      auto first = parse_port(first_text);
+      if (!first || !last || *first == 0 || *last < *first) {
+        return usage_error(fmt::format("taps-cat: '{}' is not a port range FIRST-LAST (1-65535, FIRST <= LAST)", port_text));
+      }
+      o.scan_last_port = *last;
+    }
+    auto port = parse_port(first_text);
+    bool service = !port && is_service_name(port_text);
+    if (!port && !service) {
+      return usage_error(fmt::format("taps-cat: '{}' is not a port number (0-65535) or a service name", port_text));
+    }
+    if (o.mode == Mode::connect && port && *port == 0) return usage_error("taps-cat: cannot connect to port 0");
     o.host = host;
-    o.port = *port;
+    o.port = port.value_or(0);
+    if (o.scan && o.scan_last_port == 0) o.scan_last_port = o.port;
     if (o.mode == Mode::connect) {
       taps::RemoteEndpoint remote;
       if (is_ip_literal(host)) remote.with_ip_address(host);
       else remote.with_host_name(host);
-      o.preconnection.remote_endpoints() = {remote.with_port(*port)};
+      if (service) remote.with_service(port_text);
+      else remote.with_port(*port);
+      o.preconnection.remote_endpoints() = {remote};
     } else {
       taps::LocalEndpoint local;
       if (!host.empty()) {
         if (is_ip_literal(host)) local.with_ip_address(host);
         else local.with_host_name(host);
       }
-      o.preconnection.local_endpoints() = {local.with_port(*port)};
+      if (service) local.with_service(port_text);
+      else local.with_port(*port);
+      o.preconnection.local_endpoints() = {local};
     }
+  }
+  if (o.scan && (o.mode != Mode::connect || o.port == 0)) {
+    return usage_error("taps-cat: -z scans ports of a HOST: give HOST and a PORT number or range, without -l");
+  }
+  if ((o.recv_only || o.send_only) && !o.exec.empty()) {
+    return usage_error("taps-cat: --recv-only and --send-only are for stdin and stdout, not -e");
   }
   if ((o.keep_open || !o.exec.empty()) && o.mode != Mode::listen) {
     return usage_error(fmt::format("taps-cat: {} works only with -l", o.keep_open ? "-k" : "-e"));
   }
-  if (!source.empty()) {
-    if (o.mode == Mode::listen) return usage_error("taps-cat: -s is for connecting; with -l give the address as HOST");
-    o.preconnection.local_endpoints() = {taps::LocalEndpoint().with_ip_address(source)};
+  if (!source.empty() || local_port_option->count() > 0) {
+    if (o.mode == Mode::listen) {
+      return usage_error("taps-cat: -s and -p are for connecting; with -l give the address as HOST and the port as PORT");
+    }
+    taps::LocalEndpoint local;
+    if (!source.empty()) local.with_ip_address(source);
+    if (local_port_option->count() > 0) {
+      auto port = parse_port(local_port_text);
+      if (!port || *port == 0) return usage_error(fmt::format("taps-cat: -p '{}' is not a port number (1-65535)", local_port_text));
+      local.with_port(*port);
+    }
+    o.preconnection.local_endpoints() = {local};
   }
   if (max_message_option->count() > 0) {
     auto max = parse_count(max_message_text, 1, 0xffffffffu);

@@ -27,6 +27,11 @@ struct Options {
   std::optional<std::chrono::milliseconds> timeout;  // --timeout SEC: establishment
   std::chrono::milliseconds wait{0};                  // --wait SEC: UDP replies after EOF; TCP idle bound
   bool datagram_lines = false;                        // --lines: with --udp, a datagram per stdin line
+  bool recv_only = false;                             // --recv-only: never read stdin, never send
+  bool send_only = false;                             // --send-only: discard what arrives, end at stdin EOF
+  // -z: connect to each port and report open/closed, nothing sent (PORT may be a range).
+  bool scan = false;
+  std::uint16_t scan_last_port = 0;
   Verbosity verbosity = Verbosity::quiet;
   bool print_config = false;
   std::string config_file;

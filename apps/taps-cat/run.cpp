@@ -9,6 +9,7 @@
 #include <csignal>
 #include <cstring>
 #include <cstdio>
+#include <map>
 #include <set>
 
 #include "common/exit_codes.hpp"
@@ -41,11 +42,13 @@ class Runner {
               interrupted_ = signo;
               finish_now();
             }),
-        children_(io_, SIGCHLD) {}
+        children_(io_, SIGCHLD),
+        next_scan_port_(o.port) {}
 
   int run() {
     reap();
-    if (o_.mode == Mode::connect) connect();
+    if (o_.scan) scan_next();
+    else if (o_.mode == Mode::connect) connect();
     else listen();
     if (!exit_code_) io_.run();
     return exit_code_.value_or(exit_ok);
@@ -94,6 +97,8 @@ class Runner {
     config.lines = o_.framed();
     config.max_line = o_.max_message;
     config.close_after_input = true;
+    config.read_input = !o_.recv_only;
+    config.discard_output = o_.send_only;
     apply_line_and_idle_options(config);
     config.wait = o_.wait;
     config.warn_if_plaintext = o_.preconnection.security_parameters().opportunistic_security;
@@ -189,7 +194,8 @@ class Runner {
       child_pid = child.pid;
     } else {
       // Several connections (-k) share stdout; only a single one reads stdin.
-      config.read_input = limit_to_one_;
+      config.read_input = limit_to_one_ && !o_.recv_only;
+      config.discard_output = o_.send_only;
       config.shared_output = !limit_to_one_;
       if (config.read_input) input = stdin_reader();
       output = config.shared_output ? shared_stdout() : stdout_writer();
@@ -206,6 +212,65 @@ class Runner {
     session->attach(c);
     session->start();
     return handlers;
+  }
+
+  // -z: ports are tried a window at a time and reported in port order: "HOST PORT open"
+  // or "HOST PORT closed: why" on stdout, and a `scan` event each.
+  static constexpr int scan_window = 16;
+  struct ScanResult {
+    bool done = false, open = false;
+    std::string detail;
+    taps::Connection connection;
+  };
+
+  void scan_next() {
+    while (scan_running_ < scan_window && next_scan_port_ <= o_.scan_last_port) {
+      auto port = static_cast<std::uint16_t>(next_scan_port_++);
+      ++scan_running_;
+      auto pre = o_.preconnection;
+      auto remote = pre.remote_endpoints().front();
+      pre.remote_endpoints() = {remote.with_port(port)};
+      auto& props = pre.transport_properties();
+      if (!props.conn_timeout) props.conn_timeout = o_.wait.count() > 0 ? o_.wait : std::chrono::milliseconds(5000);
+      taps::ConnectionHandlers h;
+      h.ready = [this, port] { scan_result(port, true, {}); };
+      h.establishment_error = [this, port](const taps::Error& e) { scan_result(port, false, e.message()); };
+      auto c = pre.initiate(ctx_, std::move(h));
+      if (!c) {
+        log_.error(c.error().message());
+        done(exit_code_for_establishment(c.error().code));
+        return;
+      }
+      scan_results_[port].connection = *c;
+    }
+  }
+
+  void scan_result(std::uint16_t port, bool open, std::string detail) {
+    auto& r = scan_results_[port];
+    r.done = true;
+    r.open = open;
+    r.detail = std::move(detail);
+    r.connection.abort();
+    r.connection = taps::Connection();
+    --scan_running_;
+    // Report in port order what is decided.
+    while (!scan_results_.empty() && scan_results_.begin()->second.done) {
+      auto [p, result] = std::move(*scan_results_.begin());
+      scan_results_.erase(scan_results_.begin());
+      any_open_ = any_open_ || result.open;
+      std::string line = fmt::format("{} {} {}", o_.host, p, result.open ? "open" : "closed");
+      if (!result.open) line += ": " + result.detail;
+      std::fputs((line + "\n").c_str(), stdout);
+      std::fflush(stdout);
+      EventFields fields{{"host", o_.host}, {"port", std::int64_t{p}}, {"result", result.open ? "open" : "closed"}};
+      if (!result.open) fields.emplace_back("error", result.detail);
+      log_.emit("scan", fields);
+    }
+    if (scan_running_ == 0 && next_scan_port_ > o_.scan_last_port) {
+      done(any_open_ ? exit_ok : exit_establishment);
+      return;
+    }
+    scan_next();
   }
 
   void apply_line_and_idle_options(SessionConfig& config) const {
@@ -275,6 +340,10 @@ class Runner {
   taps::Listener listener_;
   std::set<std::shared_ptr<Session>> sessions_;
   std::shared_ptr<FdWriter> shared_stdout_;
+  std::map<std::uint16_t, ScanResult> scan_results_;
+  unsigned next_scan_port_ = 0;
+  int scan_running_ = 0;
+  bool any_open_ = false;
   bool limit_to_one_ = false;
   bool limit_set_ = false;
   bool listener_stopped_ = false;

@@ -293,6 +293,7 @@ void Session::request_receive() {
 
 void Session::write_output(taps::Message message, bool line) {
   bytes_received_ += message.size();
+  if (config_.discard_output) return;
   if (line) {
     output_->write_line(std::move(message));
   } else {

@@ -23,6 +23,7 @@ struct SessionConfig {
   // A UDP peer of a -k listener: forgotten (closed, no error) after this long without a
   // datagram, so that its slot of --max-clients is free again.
   std::chrono::milliseconds peer_idle{0};
+  bool discard_output = false;  // --send-only: what arrives is read and dropped
   bool read_input = true;            // false: send nothing, just FIN when the peer ends
   bool close_output_at_end = false;  // -e: the child's stdin gets EOF after the peer's FIN
   // UDP client: close `wait` after our last datagram. A UDP listener runs until stopped.

@@ -3,7 +3,11 @@
 #include <asio/io_context.hpp>
 #include <fmt/format.h>
 
+#include <arpa/inet.h>
+#include <netdb.h>
+
 #include <cctype>
+#include <vector>
 
 #include "core/listener_impl.hpp"
 #include "core/multicast_preconnection.hpp"
@@ -29,6 +33,29 @@ std::string printable(const std::string& s) {
 
 std::optional<Error> config_error(std::string detail) {
   return make_error(errc::invalid_configuration, std::move(detail));
+}
+
+// RFC 9622 WithService: the port of a service name in /etc/services, for the transport
+// that will carry it (a name may differ between TCP and UDP).
+Result<std::uint16_t> service_port(const std::string& service, bool udp) {
+  servent entry{};
+  servent* found = nullptr;
+  std::vector<char> buffer(4096);
+  if (::getservbyname_r(service.c_str(), udp ? "udp" : "tcp", &entry, buffer.data(), buffer.size(), &found) != 0 ||
+      !found) {
+    return make_error(errc::invalid_configuration,
+                      fmt::format("unknown service '{}' for {} (not in /etc/services)", service, udp ? "UDP" : "TCP"));
+  }
+  return static_cast<std::uint16_t>(ntohs(static_cast<std::uint16_t>(found->s_port)));
+}
+
+template <class Endpoint>
+std::optional<Error> resolve_service(Endpoint& e, bool udp) {
+  if (e.port() || !e.service()) return std::nullopt;
+  auto port = service_port(*e.service(), udp);
+  if (!port) return port.error();
+  e.with_port(*port);
+  return std::nullopt;
 }
 
 template <class Endpoint>
@@ -95,7 +122,7 @@ std::optional<Error> Preconnection::validate_for_initiate() const {
   if (remote_.empty()) return config_error("Initiate needs a remote endpoint");
   for (const auto& r : remote_) {
     if (!r.host_name() && !r.ip_address()) return config_error("remote endpoint without a host name or address");
-    if (!r.port()) return config_error(fmt::format("remote endpoint {} has no port", r.to_string()));
+    if (!r.port() && !r.service()) return config_error(fmt::format("remote endpoint {} has no port", r.to_string()));
     if (auto e = check_address(r, "remote")) return e;
   }
   for (const auto& l : local_) {
@@ -125,8 +152,13 @@ Result<Connection> Preconnection::initiate(Context& ctx, ConnectionHandlers hand
     spec.tls = *tls;
   }
   spec.remotes = remote_;
+  bool udp = spec.stacks.front() == Stack::udp;
+  for (auto& r : spec.remotes) {
+    if (auto e = resolve_service(r, udp)) return *e;
+  }
   if (!local_.empty()) {
-    const auto& l = local_.front();
+    auto l = local_.front();
+    if (auto e = resolve_service(l, udp)) return *e;
     if (l.ip_address()) spec.local_address = parse_ip_literal(*l.ip_address());
     else if (l.port()) spec.local_address = properties_.address_family == 4 ? asio::ip::address(asio::ip::address_v4::any())
                                                                                : asio::ip::address(asio::ip::address_v6::any());
@@ -202,7 +234,8 @@ Result<Listener> Preconnection::listen(Context& ctx, ListenerHandlers handlers) 
   }
   spec.family = properties_.address_family;
   if (!local_.empty()) {
-    const auto& l = local_.front();
+    auto l = local_.front();
+    if (auto e = resolve_service(l, spec.stack == Stack::udp)) return *e;
     if (l.ip_address()) spec.address = parse_ip_literal(*l.ip_address());
     else if (l.host_name()) {
       if (auto literal = parse_ip_literal(*l.host_name())) spec.address = literal;

@@ -28,6 +28,13 @@ std::string scope_name(const asio::ip::address& a) {
 
 }  // namespace
 
+// A local port without an address (-p) binds the wildcard of the candidate's family.
+asio::ip::address Racer::local_for(const asio::ip::address& remote) const {
+  if (!spec_.local_address->is_unspecified()) return *spec_.local_address;
+  if (remote.is_v4()) return asio::ip::address_v4::any();
+  return asio::ip::address_v6::any();
+}
+
 Racer::Racer(asio::io_context& io, RaceSpec spec, RaceCallbacks callbacks)
     : io_(io), spec_(std::move(spec)), callbacks_(std::move(callbacks)), timer_(io) {}
 
@@ -174,7 +181,7 @@ void Racer::launch(const RaceSchedule::Start& start, TimePoint now) {
   if (!ec) ec = bind_path(c, attempt->socket.native_handle(), remote.protocol().family());
   if (!ec && spec_.local_address) {
     attempt->socket.set_option(asio::socket_base::reuse_address(true), ec);
-    attempt->socket.bind({*spec_.local_address, spec_.local_port}, ec);
+    attempt->socket.bind({local_for(c.address), spec_.local_port}, ec);
   }
   if (ec) {
     asio::post(io_, [self = shared_from_this(), id = start.id, why = ec.message()] { self->attempt_failed(id, why); });
@@ -203,7 +210,7 @@ void Racer::connect_udp(const Candidate& c, int id) {
   std::error_code ec;
   socket->open(remote.protocol(), ec);
   if (!ec) ec = bind_path(c, socket->native_handle(), remote.protocol().family());
-  if (!ec && spec_.local_address) socket->bind({*spec_.local_address, spec_.local_port}, ec);
+  if (!ec && spec_.local_address) socket->bind({local_for(c.address), spec_.local_port}, ec);
   if (!ec) socket->connect(remote, ec);
   asio::post(io_, [self = shared_from_this(), socket, c, id, ec] {
     if (self->done_) return;

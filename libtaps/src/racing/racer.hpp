@@ -93,6 +93,7 @@ class Racer : public std::enable_shared_from_this<Racer> {
   void emit(RaceEvent::Kind kind, int id, const Candidate* c, std::string detail = {}, std::string local = {},
             TimePoint at = std::chrono::steady_clock::now());
   Attempt* find(int id);
+  asio::ip::address local_for(const asio::ip::address& remote) const;
 
   asio::io_context& io_;
   RaceSpec spec_;
