@@ -210,6 +210,7 @@ class Runner {
     if (child_pid != -1) session->watch_child(child_pid, o_.exec);
     auto handlers = session->handlers();
     session->attach(c);
+    session->report_tls();
     session->start();
     return handlers;
   }

@@ -50,6 +50,7 @@ taps::ConnectionHandlers Session::handlers() {
   auto self = shared_from_this();
   taps::ConnectionHandlers h;
   h.ready = [self] {
+    self->report_tls();
     self->start();
   };
   h.race = [self](const taps::RaceEvent& e) {
@@ -173,6 +174,22 @@ void Session::activity() {
     self->connection_.abort();
     self->finish(exit_timeout);
   });
+}
+
+void Session::report_tls() {
+  if (!log_.enabled()) return;
+  auto info = connection_.tls_info();
+  if (!info) return;
+  EventFields fields{{"version", info->version}, {"cipher", info->cipher}, {"group", info->group},
+                     {"alpn", info->alpn}, {"resumed", info->resumed}};
+  if (!info->peer_subject.empty()) {
+    fields.insert(fields.end(), {{"peer_subject", info->peer_subject},
+                                 {"peer_issuer", info->peer_issuer},
+                                 {"peer_not_before", info->peer_not_before},
+                                 {"peer_not_after", info->peer_not_after},
+                                 {"peer_pin", info->peer_spki_pin}});
+  }
+  log_.emit("tls", fields);
 }
 
 void Session::output_drained() {

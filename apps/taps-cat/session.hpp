@@ -50,6 +50,8 @@ class Session : public std::enable_shared_from_this<Session> {
   void set_on_done(std::function<void(int)> on_done) { on_done_ = std::move(on_done); }
   // Start pumping: on ready (connect) or at once (a connection a Listener received).
   void start();
+  // A `tls` event with what TLS negotiated and the peer's certificate (-v, --json).
+  void report_tls();
   // Signal: abort the connection, stop reading input, flush what already arrived.
   void interrupt();
   // A shared output drained, or failed (`ec`): go on receiving, or end.

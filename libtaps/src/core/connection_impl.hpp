@@ -56,6 +56,7 @@ class ConnectionImpl : public std::enable_shared_from_this<ConnectionImpl> {
   const std::string& remote_endpoint() const noexcept { return remote_; }
   const std::string& local_endpoint() const noexcept { return local_; }
   const std::string& stack() const noexcept { return stack_; }
+  virtual std::optional<TlsInfo> tls_info() const { return std::nullopt; }
   // For error texts: the remote endpoint, or "the peer" when a reset came before we
   // could learn its address.
   std::string peer_name() const { return remote_.empty() ? std::string("the peer") : remote_; }

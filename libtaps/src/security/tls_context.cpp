@@ -1,5 +1,7 @@
 #include "security/tls_context.hpp"
 
+#include "security/certificate_info.hpp"
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <fmt/format.h>
@@ -22,15 +24,6 @@ namespace {
 bool is_ip_literal(const std::string& s) {
   unsigned char buffer[sizeof(in6_addr)];
   return inet_pton(AF_INET, s.c_str(), buffer) == 1 || inet_pton(AF_INET6, s.c_str(), buffer) == 1;
-}
-
-std::string hex(const unsigned char* data, unsigned int size) {
-  std::string out;
-  for (unsigned int i = 0; i < size; ++i) {
-    out += "0123456789abcdef"[data[i] >> 4];
-    out += "0123456789abcdef"[data[i] & 0xf];
-  }
-  return out;
 }
 
 std::string joined(const std::vector<std::string>& names) {
@@ -206,23 +199,17 @@ int TlsContext::verify_certificate(X509_STORE_CTX* store, void* context) {
   if (!client || self.params_.pinned_server_certificate.empty()) return 1;
   if (self.pin_matches(X509_STORE_CTX_get0_cert(store))) return 1;
   auto* ssl = static_cast<SSL*>(X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx()));
+  X509* leaf = X509_STORE_CTX_get0_cert(store);
   static_cast<TlsSession*>(SSL_get_app_data(ssl))
-      ->set_verify_detail("the server's public key matches no pinnedServerCertificate");
+      ->set_verify_detail("the server's public key matches no pinnedServerCertificate; its pin is " +
+                          spki_pin_base64_of(leaf) + " (hex " + spki_pin_of(leaf) + ")");
   X509_STORE_CTX_set_error(store, X509_V_ERR_APPLICATION_VERIFICATION);
   return 0;
 }
 
 bool TlsContext::pin_matches(X509* leaf) const {
-  unsigned char* der = nullptr;
-  int length = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(leaf), &der);
-  if (length <= 0) return false;
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int digest_length = 0;
-  bool hashed = EVP_Digest(der, static_cast<std::size_t>(length), digest, &digest_length, EVP_sha256(), nullptr) == 1;
-  OPENSSL_free(der);
-  if (!hashed) return false;
   const auto& pins = params_.pinned_server_certificate;
-  return std::find(pins.begin(), pins.end(), hex(digest, digest_length)) != pins.end();
+  return std::find(pins.begin(), pins.end(), spki_pin_of(leaf)) != pins.end();
 }
 
 // Our preference wins (RFC 7301 section 3.2); no overlap is a fatal

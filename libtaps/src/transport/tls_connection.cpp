@@ -21,6 +21,11 @@ TlsConnection::TlsConnection(asio::io_context& io, ConnectionHandlers handlers)
   stack_ = "tls/tcp";
 }
 
+std::optional<TlsInfo> TlsConnection::tls_info() const {
+  if (!session_) return std::nullopt;
+  return session_->info();
+}
+
 void TlsConnection::adopt(asio::ip::tcp::socket socket, std::unique_ptr<TlsSession> session) {
   ++generation_;
   reading_ = decrypting_ = writing_ = ended_ = false;
