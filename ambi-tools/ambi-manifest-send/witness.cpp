@@ -48,7 +48,8 @@ taps::ConnectionHandlers Witness::on_sender(taps::Connection c) {
 void Witness::on_datagram(Sender& s, const taps::Message& m, const taps::MessageContext& ctx) {
   const auto* endpoints = s.endpoints.get(ctx.remote_endpoint, ctx.local_endpoint);
   ambi::Digest digest;
-  if (!endpoints || hasher_.digest(*endpoints, o_.stream.stream_id, {m.data(), m.size()}, digest)) return;
+  if (!endpoints || (o_.source_port != 0 && endpoints->source_port != o_.source_port)) return;
+  if (hasher_.digest(*endpoints, o_.stream.stream_id, {m.data(), m.size()}, digest)) return;
   ++packets_;
   bytes_ += m.size();
   publisher_.add(digest);
