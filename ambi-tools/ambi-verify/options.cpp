@@ -59,9 +59,10 @@ disconnected and retried after 1 s, doubling to 60 s; silence longer than
 max(3 x the manifest interval, data-hold-time) while packets wait is a
 disconnect too; TCP keep-alive probes every 5 s.
 Limits: pending packets (--max-pending, --max-pending-bytes), 131072 held
-digests, --max-senders sender ports: when full, a sender that delivered nothing
-for data-hold-time makes room, else the new one is refused (counted);
-senders quiet for 60 s are forgotten.)";
+digests, --max-senders sender ports: when full, datagrams from other ports are
+dropped without state until a slot frees (every second, senders that delivered
+nothing for data-hold-time give theirs up: stats senders_evicted); senders quiet
+for 60 s are forgotten.)";
 
 ParseResult usage_error(std::string message) {
   return {std::nullopt, exit_usage, {}, "ambi-verify: " + message + "\nTry 'ambi-verify --help' for more information.", {}};

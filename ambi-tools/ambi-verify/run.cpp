@@ -265,21 +265,20 @@ class Verifier {
       return false;
     }
     listener_ = *listener;
+    listener_.set_new_connection_limit(o_.max_senders);
     return true;
   }
 
   // One Connection per sender port, at most --max-senders (a spoofer has 65,535 ports).
-  // When full, a sender that has delivered nothing for data-hold-time makes room (its
-  // packets were forged, or are still waiting and are counted when they time out);
-  // senders quiet for a minute are closed by reap(). Else the new one is refused.
+  // The Listener's connection limit (RFC 9622 SetNewConnectionLimit) is kept at the free
+  // slots, so that datagrams from further ports cost no state at all; every second,
+  // senders that have delivered nothing for data-hold-time (forged, or still waiting:
+  // those packets are counted when they time out) make room again, and senders quiet
+  // for a minute are closed.
   taps::ConnectionHandlers on_sender(taps::Connection c) {
     auto now = std::chrono::steady_clock::now();
-    if (senders_.size() >= o_.max_senders && !evict_one(now)) {
+    if (senders_.size() >= o_.max_senders) {
       ++senders_refused_;
-      if (senders_refused_ == 1) {
-        log_.warning(fmt::format("{} senders, the most --max-senders allows: {} refused (counted in stats)",
-                                 senders_.size(), c.remote_endpoint()));
-      }
       c.abort();
       return {};
     }
@@ -297,19 +296,14 @@ class Verifier {
       if (e.code != taps::errc::connection_aborted) log_.warning(e.message());
     };
     request(s);
+    if (senders_.size() == o_.max_senders && !table_full_warned_) {
+      table_full_warned_ = true;
+      log_.warning(fmt::format("{} sender ports, the most --max-senders allows: datagrams from others wait for a free "
+                               "slot (senders that deliver nothing give theirs up after data-hold-time)",
+                               senders_.size()));
+    }
     arm_reaper();
     return h;
-  }
-
-  bool evict_one(std::chrono::steady_clock::time_point now) {
-    for (auto it = senders_.begin(); it != senders_.end(); ++it) {
-      if ((*it)->delivered == 0 && now - (*it)->created >= o_.limits.data_hold_time) {
-        close_sender(it);
-        ++senders_evicted_;
-        return true;
-      }
-    }
-    return false;
   }
 
   void close_sender(std::vector<std::unique_ptr<Sender>>::iterator it) {
@@ -322,7 +316,7 @@ class Verifier {
   void arm_reaper() {
     if (reaper_armed_ || exit_code_) return;
     reaper_armed_ = true;
-    reaper_.expires_after(std::chrono::seconds(10));
+    reaper_.expires_after(std::chrono::seconds(1));
     reaper_.async_wait([this](std::error_code ec) {
       reaper_armed_ = false;
       if (ec || exit_code_) return;
@@ -333,16 +327,19 @@ class Verifier {
   void reap() {
     auto now = std::chrono::steady_clock::now();
     retired_.clear();
+    bool full = senders_.size() >= o_.max_senders;
     for (auto it = senders_.begin(); it != senders_.end();) {
       const auto& s = **it;
-      bool quiet = s.delivered > 0 ? now - s.last_delivery > idle_sender
-                                   : now - s.created > idle_sender + o_.limits.data_hold_time;
-      if (quiet) {
+      bool silent = s.delivered == 0 && now - s.created >= o_.limits.data_hold_time;
+      bool idle = s.delivered > 0 ? now - s.last_delivery > idle_sender : now - s.created > idle_sender;
+      if ((full && silent) || idle) {
+        if (full && silent) ++senders_evicted_;
         close_sender(it);
       } else {
         ++it;
       }
     }
+    if (listener_) listener_.set_new_connection_limit(o_.max_senders - senders_.size());
     if (!senders_.empty()) arm_reaper();
   }
 
@@ -430,6 +427,7 @@ class Verifier {
   std::vector<std::unique_ptr<Sender>> retired_;  // aborted, until the next reap
   asio::steady_timer reaper_;
   bool reaper_armed_ = false;
+  bool table_full_warned_ = false;
   std::uint64_t senders_refused_ = 0, senders_evicted_ = 0;
   asio::steady_timer summary_timer_;
   bool summary_armed_ = false;

@@ -13,8 +13,10 @@ manifest, send too large ones.
       {"verified": [hex payload, ...], "dropped": {"timeout": n, ...}, "disconnects": n}
 
   ambi_peer.py inject --source S --sport N --group G --port P --count N [--rate PPS]
+                      [--size N] [--sports K]
       Forges datagrams that claim to come from S:N (a raw IPv4 socket writes the IP
-      header itself; IPv6 binds S, which must then be local).
+      header itself; IPv6 binds S, which must then be local); with --sports K, from
+      the K ports N, N+1, ... in turn.
 
   ambi_peer.py replay --source S --sport N --group G --port P --file F [--size N]
       Forges FILE again, in N-byte datagrams, as from S:N: captured packets replayed.
@@ -442,7 +444,9 @@ def run_inject(args):
     peer = forger(args)
     start = time.monotonic()
     for i in range(args.count):
-        peer.forge(("FORGED packet %d from %s:%d " % (i, args.source, args.sport)).encode().ljust(args.size, b"!"))
+        # --sports N: each packet from the next of N source ports after --sport.
+        sport = args.sport + i % args.sports if args.sports > 1 else args.sport
+        peer.forge(("FORGED packet %d from %s:%d " % (i, args.source, sport)).encode().ljust(args.size, b"!"), sport)
         ahead = (i + 1) / args.rate - (time.monotonic() - start)
         if ahead > 0.002:
             time.sleep(ahead)
@@ -481,6 +485,7 @@ def main():
     inj.add_argument("--count", type=int, default=10)
     inj.add_argument("--rate", type=float, default=10)
     inj.add_argument("--size", type=int, default=64)
+    inj.add_argument("--sports", type=int, default=1)
     rp = sub.choices["replay"]
     rp.add_argument("--file", required=True)
     rp.add_argument("--size", type=int, default=1200)
