@@ -3,7 +3,8 @@
 # ambi-verify once kept one Connection per (S, source port) for ever. Now at most
 # --max-senders are tracked (the Listener creates no state beyond them; senders that
 # delivered nothing for data-hold-time give their slot up), so memory stays bounded,
-# and the authentic stream, whose sender delivers, is verified in full.
+# and the authentic stream, whose sender delivers, is verified in full. Its dropped
+# events are aggregated (at most 10 a second, then one dropped_summary a second).
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/tls_lib.sh"
 source "$(dirname "$0")/ambi_lib.sh"
@@ -47,6 +48,24 @@ s = [json.loads(l) for l in open(sys.argv[1]) if "\"event\":\"stats\"" in l][-1]
 print(s["senders"], s["senders_refused"], s["senders_evicted"])' "$TMP/verify.err")
 ((senders <= 64)) || fail "$senders senders tracked, more than --max-senders 64"
 ((evicted > 0)) || fail "no sender was evicted: the flood did not fill the table"
+# Under the flood, dropped events are aggregated: at most 10 a second one by one, the rest
+# in dropped_summary events, and together they account for every drop.
+python3 - "$TMP/verify.err" <<'PY' || fail "dropped events: not aggregated, or not every drop accounted for"
+import collections, json, sys
+events = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
+single = [e for e in events if e["event"] == "dropped"]
+summed = collections.Counter()
+for e in events:
+    if e["event"] == "dropped_summary":
+        summed.update(e["dropped"])
+stats = [e for e in events if e["event"] == "stats"][-1]
+total = sum(stats["dropped"].values())
+span = events[-1]["t"] - events[0]["t"]
+print("drops %d: %d dropped events, %d in summaries, over %.1f s" % (total, len(single), sum(summed.values()), span), file=sys.stderr)
+assert len(single) <= 10 * (span + 2), len(single)
+assert len(single) + sum(summed.values()) == total, (len(single), dict(summed), total)
+assert summed, "no dropped_summary under a flood"
+PY
 growth=$((peak_kib - base_kib))
 note "10,000 spoofed ports: $senders senders at the end, $evicted evicted, $refused refused; RSS +$growth KiB"
 ((growth <= 32768)) || fail "memory grew by $growth KiB under the spoofed-port flood"
