@@ -92,6 +92,28 @@ print(" ".join("%dx%d" % (k, v) for k, v in sorted(collections.Counter(sizes).it
   "exact: datagram sizes"
 note "--originate from random-sized reads: 100 datagrams of exactly 1000 bytes and the last of 500: ok"
 
+# --- the README's way: stdin a file, the verifier started after the sender -----------------
+# Without --wait-verifiers the file was sent before any verifier existed; --linger keeps
+# the last manifests served after EOF.
+head -c 50000 /dev/urandom >"$TMP/wait.bin"
+asend "$NS_A" --originate -s "$AMBI_S" -g 232.77.3.8 -p 5016 --listen "$AMBI_S:4441" --cert "$CERTS/server.pem" \
+  --key "$CERTS/server.key" --metadata-out "$TMP/wait.json" --wait-verifiers 1 --linger 1 --json \
+  <"$TMP/wait.bin" 2>"$TMP/wait.send.err" &
+sender=$!
+wait_for_file "$TMP/wait.json" || fail "wait: no metadata"
+sleep 1
+ip netns exec "$NS_B" timeout -k 3 "$TAPS_TIMEOUT" "$AMBI_VERIFY" --metadata "$TMP/wait.json" --ca "$CERTS/ca.pem" --json \
+  >"$TMP/wait.out" 2>"$TMP/wait.verify.err" &
+verifier=$!
+wait_rc "$sender"
+[[ $RC == 0 ]] || { show_file "sender" "$TMP/wait.send.err"; fail "wait: ambi-manifest-send exited $RC"; }
+wait_for_size "$TMP/wait.out" 50000 || true
+kill -TERM "$verifier"
+wait_rc "$verifier"
+assert_same_sha256 "$TMP/wait.bin" "$TMP/wait.out" "wait: a file sent once the verifier was connected"
+grep -q '"orderly":true' "$TMP/wait.verify.err" || { show_file "verifier" "$TMP/wait.verify.err"; fail "wait: the end of the stream was not orderly"; }
+note "--wait-verifiers 1 --linger 1 with stdin a file: all of it verified, the end orderly: ok"
+
 # --- --strict: a forged packet with the sender's address and port -> exit 5 ----------------
 fifo_from sh -c "while ! grep -q '\"join\"' '$TMP/strict.verify.err' 2>/dev/null; do sleep 0.05; done; seq 1 400; sleep 3"
 asend "$NS_A" --originate -s "$AMBI_S" -g 232.77.3.2 -p 5004 --source-port 40004 --listen "$AMBI_S:4434" \
