@@ -377,6 +377,19 @@ def sc_good_then_garbage(p):
     time.sleep(0.1)
 
 
+def sc_manifest_gap(p):
+    """Manifest sequence numbers 0, then 4 (three lost), then 5: one gap of three."""
+    ps = payloads("gap", 3)
+    p.publish(0, [p.d(ps[0])])
+    p.mseq += 3
+    p.publish(1, [p.d(ps[1])])
+    p.publish(2, [p.d(ps[2])])
+    time.sleep(0.1)
+    for x in ps:
+        p.send(x)
+    p.expect(ps)
+
+
 def sc_abusive(p):
     """Count 32767 with 64-byte digests (sha-512): 2 MiB, over the 1 MiB bound."""
     junk = os.urandom(64)

@@ -38,6 +38,12 @@ assert down == [1000, 2000, 4000, 8000], down
 PY
 note "one valid manifest then garbage, four times: retried after 1, 2, 4, 8 s: ok"
 
+# Lost manifests are reported (manifest_gap) and counted.
+ambi_scenario manifest_gap
+assert_eq 1 "$(count_events "$TMP/manifest_gap.err" manifest_gap expected=1 got=4 missed=3)" "manifest_gap events"
+assert_eq 3 "$(json_field "$TMP/manifest_gap.err" stats manifests_missed)" "manifests_missed in stats"
+note "manifest sequence 0, 4, 5: one manifest_gap of 3: ok"
+
 ambi_scenario abusive --hash sha-512
 grep -q '"error":"broken manifest stream: .*' "$TMP/abusive.err" || fail "abusive manifest: no broken-stream disconnect"
 note "abusive manifest refused: $(grep -m1 -o '"error":"broken[^"]*"' "$TMP/abusive.err")"
