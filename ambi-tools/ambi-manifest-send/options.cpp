@@ -6,6 +6,7 @@
 #include "ambi/manifest.hpp"
 #include "common/exit_codes.hpp"
 #include "common/help_formatter.hpp"
+#include "taps/config.hpp"
 #include "taps/version.hpp"
 
 namespace ambi_manifest_send {
@@ -100,7 +101,7 @@ ParseResult parse(const std::vector<std::string>& args) {
   taps::apps::use_help_formatter(app, 34);
 
   Options o;
-  std::string listen, hash = "sha-256";
+  std::string listen, hash = "sha-256", config_file;
   std::uint16_t port = 0;
   std::uint32_t stream_id = 1;
   std::int64_t interval_ms = 100, data_hold = 2000, digest_hold = 10000;
@@ -122,6 +123,7 @@ ParseResult parse(const std::vector<std::string>& args) {
   app.add_option("--refresh-deadline", refresh, "S: put a Refresh Deadline TLV in every manifest (0: the metadata is stable)");
   app.add_option("--data-hold-time", data_hold, "MS, for the metadata (default 2000)");
   app.add_option("--digest-hold-time", digest_hold, "MS, for the metadata and for late verifiers (default 10000)");
+  app.add_option("--config", config_file, "FILE: the multicast Preconnection's properties (JSON, DESIGN.md 4)");
   app.add_option("--metadata-out", o.metadata_out, "Write the stream's metadata JSON here before sending anything");
   app.add_option("--max-backlog", o.max_backlog, "BYTES a verifier may lag before it is cut off (default 4 MiB)");
   app.add_option("--max-verifiers", o.max_verifiers, "N verifiers served at once; more are refused (default 4096)");
@@ -132,7 +134,7 @@ ParseResult parse(const std::vector<std::string>& args) {
   app.add_option("--wait-verifiers", o.wait_verifiers, "--originate: N verifiers connected before stdin is read (default 0)");
   app.add_option("--linger", linger, "--originate: SEC to keep serving the final manifests after EOF (default 0)");
   app.add_option("--source-port", o.source_port, "PORT: --originate sends from it; --witness witnesses only it (default: any)");
-  app.add_option("--ttl", o.ttl, "--originate: hop limit (default 1)");
+  auto* ttl_opt = app.add_option("--ttl", o.ttl, "--originate: hop limit (default 1)");
   auto* json_flag = app.add_flag("--json", json, "Events as JSON Lines on stderr");
   app.add_flag("-v,--verbose", verbose, "Events as text on stderr")->excludes(json_flag);
   app.add_flag("--version", version, "Print the version and exit");
@@ -148,6 +150,12 @@ ParseResult parse(const std::vector<std::string>& args) {
   }
   if (version) return {std::nullopt, 0, fmt::format("ambi-manifest-send {}\n", taps::version), {}};
   o.mode = originate ? Mode::originate : Mode::witness;
+  if (!config_file.empty()) {
+    auto loaded = taps::preconnection_from_json_file(config_file);
+    if (!loaded) return usage_error("--config: " + loaded.error().message());
+    o.multicast_properties = loaded.value().transport_properties();
+    if (!ttl_opt->count()) o.ttl = o.multicast_properties.multicast_hop_limit;
+  }
   if (!originate && (o.wait_verifiers > 0 || linger != 0)) return usage_error("--wait-verifiers and --linger need --originate");
   if (!(linger >= 0 && linger <= 86400)) return usage_error(fmt::format("--linger {} (0..86400 s)", linger));
   o.linger = std::chrono::milliseconds(static_cast<std::int64_t>(linger * 1000));

@@ -9,6 +9,7 @@
 
 #include "common/event_log.hpp"
 #include "metadata/metadata.hpp"
+#include "taps/properties.hpp"
 
 namespace ambi_manifest_send {
 
@@ -31,6 +32,9 @@ struct Options {
   std::string metadata_out;
   std::size_t max_backlog = 4 << 20;
   std::size_t max_verifiers = 4096;
+  // The multicast side's properties (interface preferences, receive buffer, hop limit,
+  // ...) from --config; the options set the endpoints and override what they name.
+  taps::TransportProperties multicast_properties;
   // --originate
   std::size_t packet_size = 1200;
   bool lines = false;

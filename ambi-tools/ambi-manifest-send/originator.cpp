@@ -33,7 +33,7 @@ void Originator::start() {
   taps::LocalEndpoint source;
   source.with_ip_address(o_.stream.source);
   if (o_.source_port != 0) source.with_port(o_.source_port);
-  taps::Preconnection p({source}, {group});
+  taps::Preconnection p({source}, {group}, o_.multicast_properties);
   auto& props = p.transport_properties();
   props.set("reliability", taps::Preference::prohibit);
   props.set("preserveMsgBoundaries", taps::Preference::require);

@@ -18,6 +18,7 @@ void Witness::start() {
   if (!o_.interface_name.empty()) local.with_interface(o_.interface_name);
   taps::Preconnection p;
   p.local_endpoints() = {local};
+  p.transport_properties() = o_.multicast_properties;
   p.transport_properties().set("reliability", taps::Preference::prohibit);
   p.transport_properties().set_direction(taps::Direction::unidirectional_receive);
   taps::ListenerHandlers h;

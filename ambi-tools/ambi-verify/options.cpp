@@ -7,6 +7,7 @@
 
 #include "common/exit_codes.hpp"
 #include "common/help_formatter.hpp"
+#include "taps/config.hpp"
 #include "taps/version.hpp"
 
 namespace ambi_verify {
@@ -124,7 +125,7 @@ ParseResult parse(const std::vector<std::string>& args) {
 
   Options o;
   std::vector<std::string> warnings;
-  std::string source, group, manifest, hash = "sha-256", output = "raw", duration;
+  std::string source, group, manifest, hash = "sha-256", output = "raw", duration, config_file;
   std::uint16_t port = 0;
   std::uint32_t stream_id = 1;
   std::uint64_t count = 0;
@@ -132,6 +133,7 @@ ParseResult parse(const std::vector<std::string>& args) {
   std::size_t max_pending = o.limits.max_pending_packets, max_pending_bytes = o.limits.max_pending_bytes;
   bool json = false, verbose = false, version = false;
   app.add_option("--metadata", o.metadata_file, "The stream's metadata JSON (ietf-dorms + ietf-ambi)");
+  app.add_option("--config", config_file, "FILE: the multicast Preconnection's properties (JSON, DESIGN.md 4)");
   auto* source_opt = app.add_option("-s,--source", source, "The sender's address S");
   auto* group_opt = app.add_option("-g,--group", group, "The multicast group G");
   auto* port_opt = app.add_option("-p,--port", port, "The UDP destination port");
@@ -165,6 +167,11 @@ ParseResult parse(const std::vector<std::string>& args) {
     return usage_error(e.what());
   }
   if (version) return {std::nullopt, 0, fmt::format("ambi-verify {}\n", taps::version), {}, {}};
+  if (!config_file.empty()) {
+    auto loaded = taps::preconnection_from_json_file(config_file);
+    if (!loaded) return usage_error("--config: " + loaded.error().message());
+    o.multicast_properties = loaded.value().transport_properties();
+  }
 
   if (!o.metadata_file.empty()) {
     if (*manifest_opt || *hash_opt) return usage_error("--manifest and --hash come from the metadata: drop them or --metadata");

@@ -11,6 +11,7 @@
 #include "common/event_log.hpp"
 #include "common/payload_output.hpp"
 #include "metadata/metadata.hpp"
+#include "taps/properties.hpp"
 #include "verifier/verifier_session.hpp"
 
 namespace ambi_verify {
@@ -33,6 +34,9 @@ struct Options {
   // gives up with exit 2 (0: retry for ever).
   std::uint32_t manifest_attempts = 3;
   std::size_t max_senders = 256;  // Connections (sender ports) at once
+  // The multicast side's properties (interface preferences, receive buffer, ...) from
+  // --config; the endpoints and the receive-only properties come from the options.
+  taps::TransportProperties multicast_properties;
   ambi::DigestStoreLimits limits;  // hold times from the stream, bounds from options
   Verbosity verbosity = Verbosity::quiet;
 };

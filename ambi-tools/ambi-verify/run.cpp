@@ -237,6 +237,7 @@ class Verifier {
     if (!o_.interface_name.empty()) local.with_interface(o_.interface_name);
     taps::Preconnection p;
     p.local_endpoints() = {local};
+    p.transport_properties() = o_.multicast_properties;
     p.transport_properties().set("reliability", taps::Preference::prohibit);
     p.transport_properties().set_direction(taps::Direction::unidirectional_receive);
     p.add_framer(ambi_verifier::ambi_verifier_framer(session_));

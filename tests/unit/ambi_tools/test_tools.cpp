@@ -3,6 +3,8 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -219,4 +221,32 @@ TEST_CASE("metadata refresh: the stream of the same (S, G, port) without expirat
   no_uri.manifest_uris.clear();
   no_uri.other_uris = {"https://x/"};
   CHECK(refreshed_stream({no_uri, with(8, "2026-01-01T00:00:00Z")}, current)->stream_id == 8);
+}
+
+// --config FILE: the multicast Preconnection's properties; a bad file is a one-line usage
+// error naming it, never an exception (the number that overflows included).
+TEST_CASE("--config: the multicast side's properties, and bad files as usage errors") {
+  auto dir = std::filesystem::temp_directory_path();
+  auto good = (dir / "ambi-tools-test-config.json").string();
+  auto overflow = (dir / "ambi-tools-test-config-overflow.json").string();
+  std::ofstream(good) << R"({"transportProperties":{"interface":{"veth9":"prohibit"}}})";
+  std::ofstream(overflow) << R"({"transportProperties":{"connTimeout":1E444}})";
+  auto verify = ambi_verify::parse({"ambi-verify", "-s", "10.0.0.1", "-g", "232.1.1.1", "-p", "5001", "--manifest",
+                                    "ambi+tls://10.0.0.1:4433", "--config", good});
+  REQUIRE(verify.options);
+  CHECK(verify.options->multicast_properties.interfaces().at("veth9") == taps::Preference::prohibit);
+  auto send = ambi_manifest_send::parse({"ambi-manifest-send", "-s", "10.0.0.1", "-g", "232.1.1.1", "-p", "1", "--listen",
+                                         "4433", "--cert", "c", "--key", "k", "--config", good});
+  REQUIRE(send.options);
+  CHECK(send.options->multicast_properties.interfaces().at("veth9") == taps::Preference::prohibit);
+  for (const auto& file : {overflow, (dir / "no-such-ambi-config.json").string()}) {
+    auto bad = ambi_verify::parse({"ambi-verify", "-s", "10.0.0.1", "-g", "232.1.1.1", "-p", "5001", "--manifest",
+                                   "ambi+tls://10.0.0.1:4433", "--config", file});
+    CHECK_FALSE(bad.options);
+    CHECK(bad.exit_code == 1);
+    CHECK(bad.error.starts_with("ambi-verify: --config: "));
+    CHECK(std::count(bad.error.begin(), bad.error.end(), '\n') == 1);  // the error, then the hint
+  }
+  std::filesystem::remove(good);
+  std::filesystem::remove(overflow);
 }
