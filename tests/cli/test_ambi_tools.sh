@@ -152,6 +152,19 @@ wait_rc "$witness"
 assert_eq 0 "$RC" "ambi-manifest-send --witness after SIGTERM"
 note "--witness: 300 packets sent by python, 300 verified: ok"
 
+# --- --witness --source-port: only that port of S is vouched for ---------------------------
+ip netns exec "$NS_A" timeout -k 3 "$TAPS_TIMEOUT" "$AMBI_SEND" --witness -s "$AMBI_S" -g 232.77.3.9 -p 5017 --listen "$AMBI_S:4442" \
+  --cert "$CERTS/server.pem" --key "$CERTS/server.key" --source-port 41000 --json 2>"$TMP/wport.send.err" &
+witness=$!
+wait_for_event "$TMP/wport.send.err" join 1 "$witness"
+ns_exec "$NS_A" python3 "$AMBI_PEER" inject --source "$AMBI_S" --sport 41000 --group 232.77.3.9 --port 5017 --count 5 --rate 100
+ns_exec "$NS_A" python3 "$AMBI_PEER" inject --source "$AMBI_S" --sport 41001 --group 232.77.3.9 --port 5017 --count 7 --rate 100
+sleep 0.3
+kill -TERM "$witness"
+wait_rc "$witness"
+assert_eq 5 "$(json_field "$TMP/wport.send.err" stats packets)" "packets witnessed with --source-port 41000 (5 from it, 7 from 41001)"
+note "--witness --source-port: only the 5 datagrams from that port were witnessed: ok"
+
 # --- a verifier that never reads is cut off -------------------------------------------------
 fifo_from sh -c "while ! [ -s '$TMP/slow.connected' ]; do sleep 0.05; done; head -c 24M /dev/zero"
 asend "$NS_A" --originate -s "$AMBI_S" -g 232.77.3.4 -p 5006 --listen "$AMBI_S:4436" --cert "$CERTS/server.pem" \
