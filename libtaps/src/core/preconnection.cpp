@@ -180,18 +180,21 @@ Result<Connection> Preconnection::initiate(Context& ctx, ConnectionHandlers hand
     // Also when plain TCP races after TLS (opportunistic security): the Connection
     // exists before the race is decided, so one type carries both.
     auto tls = std::make_shared<detail::TlsConnection>(io, std::move(handlers));
-    callbacks.tls_won = [tls](asio::ip::tcp::socket s, std::unique_ptr<detail::TlsSession> session) {
+    callbacks.tls_won = [tls, props = properties_](asio::ip::tcp::socket s, std::unique_ptr<detail::TlsSession> session) {
+      detail::apply_keep_alive(s, props);
       tls->adopt(std::move(s), std::move(session));
       tls->establishment_succeeded();
     };
-    callbacks.tcp_won = [tls](asio::ip::tcp::socket s) {
+    callbacks.tcp_won = [tls, props = properties_](asio::ip::tcp::socket s) {
+      detail::apply_keep_alive(s, props);
       tls->adopt(std::move(s), nullptr);
       tls->establishment_succeeded();
     };
     impl = tls;
   } else if (spec.stacks.front() == Stack::tcp) {
     auto tcp = std::make_shared<detail::TcpConnection>(io, std::move(handlers));
-    callbacks.tcp_won = [tcp](asio::ip::tcp::socket s) {
+    callbacks.tcp_won = [tcp, props = properties_](asio::ip::tcp::socket s) {
+      detail::apply_keep_alive(s, props);
       tcp->adopt(std::move(s));
       tcp->establishment_succeeded();
     };
