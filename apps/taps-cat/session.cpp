@@ -238,7 +238,9 @@ void Session::interrupt() {
 }
 
 void Session::read_input() {
-  if (!config_.read_input || !input_ || reading_input_ || input_ended_ || unsent_bytes_ >= buffered_limit) return;
+  if (!config_.read_input || !input_ || reading_input_ || input_ended_) return;
+  if (!pending_input_.empty() && !send_pending_lines()) return;
+  if (input_ended_ || unsent_bytes_ >= buffered_limit) return;
   reading_input_ = true;
   std::size_t chunk = config_.datagrams ? max_udp_payload : stream_chunk;
   input_->read(chunk, [self = shared_from_this()](std::error_code ec, std::vector<std::uint8_t> bytes) {
@@ -256,7 +258,7 @@ void Session::read_input() {
       return;
     }
     if (self->config_.lines || self->config_.datagram_lines) {
-      self->send_lines(bytes);
+      self->send_lines(std::move(bytes));
     } else {
       self->send_message(std::move(bytes));
     }
@@ -270,13 +272,24 @@ void Session::send_message(std::vector<std::uint8_t> bytes) {
   connection_.send(taps::Message(std::move(bytes)));
 }
 
-void Session::send_lines(const std::vector<std::uint8_t>& bytes) {
+// Takes one read of input lines. Lines are sent while less than the bound waits to be
+// sent; the rest waits here, so that a read of 256 KiB of empty lines cannot queue 256 Ki
+// messages at once.
+void Session::send_lines(std::vector<std::uint8_t> bytes) {
+  pending_input_ = std::move(bytes);
+  pending_at_ = 0;
+  send_pending_lines();
+}
+
+bool Session::send_pending_lines() {
   // A framer adds its own delimiter; a datagram per line keeps the newline.
   std::ptrdiff_t keep = config_.lines ? 0 : 1;
-  auto begin = bytes.begin();
-  for (;;) {
-    auto newline = std::find(begin, bytes.end(), '\n');
-    if (newline == bytes.end()) break;
+  auto end = pending_input_.end();
+  while (pending_at_ < pending_input_.size()) {
+    if (unsent_bytes_ >= buffered_limit) return false;
+    auto begin = pending_input_.begin() + static_cast<std::ptrdiff_t>(pending_at_);
+    auto newline = std::find(begin, end, '\n');
+    if (newline == end) break;
     if (partial_line_.empty()) {
       send_message(std::vector<std::uint8_t>(begin, newline + keep));
     } else {
@@ -284,9 +297,11 @@ void Session::send_lines(const std::vector<std::uint8_t>& bytes) {
       send_message(std::move(partial_line_));
       partial_line_.clear();
     }
-    begin = newline + 1;
+    pending_at_ = static_cast<std::size_t>(newline + 1 - pending_input_.begin());
   }
-  partial_line_.insert(partial_line_.end(), begin, bytes.end());
+  partial_line_.insert(partial_line_.end(), pending_input_.begin() + static_cast<std::ptrdiff_t>(pending_at_), end);
+  pending_input_.clear();
+  pending_at_ = 0;
   if (partial_line_.size() > config_.max_line) {
     log_.error(config_.lines ? fmt::format("an input line is longer than --max-message ({} bytes); it cannot be one message",
                                            config_.max_line)
@@ -296,6 +311,7 @@ void Session::send_lines(const std::vector<std::uint8_t>& bytes) {
     connection_.abort();
     finish(exit_connection);
   }
+  return true;
 }
 
 void Session::request_receive() {

@@ -66,7 +66,8 @@ class Session : public std::enable_shared_from_this<Session> {
  private:
   void read_input();
   void send_message(std::vector<std::uint8_t> bytes);
-  void send_lines(const std::vector<std::uint8_t>& bytes);
+  void send_lines(std::vector<std::uint8_t> bytes);
+  bool send_pending_lines();  // false while the send bound holds lines back
   void request_receive();
   void write_output(taps::Message message, bool line = false);
   void peer_ended();
@@ -87,6 +88,8 @@ class Session : public std::enable_shared_from_this<Session> {
   asio::steady_timer idle_timer_;
 
   std::vector<std::uint8_t> partial_line_;  // input after the last newline
+  std::vector<std::uint8_t> pending_input_;  // a read not yet cut into lines (send bound reached)
+  std::size_t pending_at_ = 0;
   std::deque<std::size_t> unsent_sizes_;  // sizes of messages awaiting their sent event
   std::size_t unsent_bytes_ = 0;
   std::uint64_t bytes_sent_ = 0, bytes_received_ = 0;

@@ -37,6 +37,12 @@ ip -n "$NS_C" route add 10.95.9.9 via 10.95.2.2 dev b metric 200
 # Replies from 10.95.9.9 arrive on b too, where the best route back is via a.
 for conf in all default a b; do ns_exec "$NS_C" sysctl -qw "net.ipv4.conf.$conf.rp_filter=0"; done
 ip -n "$NS_PA" -6 addr add fe80::a2/64 dev veth0 nodad
+# The client's own link-local address on a is tentative until DAD ends; a connect from
+# it before then fails with EADDRNOTAVAIL (seen on a loaded machine).
+for _ in $(seq 50); do
+  [[ -z $(ip -n "$NS_C" -6 addr show dev a tentative) ]] && break
+  sleep 0.1
+done
 serve_in "$NS_PA" 10.95.9.9 7000 peer-a
 serve_in "$NS_PB" 10.95.9.9 7000 peer-b
 serve_in "$NS_PA" :: 7001 peer-a-v6
