@@ -55,6 +55,10 @@ class MessageContext {
   // Where a received message came from and arrived at, as "ADDR:PORT".
   std::string remote_endpoint;
   std::string local_endpoint;
+  // _taps extension, multicast receive: when the kernel received the datagram (ns since
+  // the epoch, CLOCK_REALTIME); 0 when unknown. Rates and jitter measured from it do not
+  // depend on how late the application got to the datagram.
+  std::int64_t received_at_ns = 0;
 
   // Metadata namespaced by framer (e.g. set("lp", "length", "12")).
   void set(std::string_view framer, std::string_view name, std::string value) {

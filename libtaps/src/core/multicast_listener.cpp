@@ -35,8 +35,17 @@ void MulticastListener::open() {
       return;
     }
   }
+  // A link-scope group exists once per link: the socket binds to the group on that
+  // link (bind() refuses it without the zone: "Invalid argument").
+  auto bind_group = spec_.group;
+  if (bind_group.is_v6() && chosen &&
+      (bind_group.to_v6().is_multicast_link_local() || bind_group.to_v6().is_multicast_node_local())) {
+    auto v6 = bind_group.to_v6();
+    v6.scope_id(*chosen);
+    bind_group = v6;
+  }
   std::string warning;
-  auto socket = open_receive_socket(io_, spec_.group, spec_.port, spec_.receive_buffer, warning);
+  auto socket = open_receive_socket(io_, bind_group, spec_.port, spec_.receive_buffer, warning);
   if (!socket) {
     fail(socket.error());
     return;
@@ -114,6 +123,7 @@ bool MulticastListener::on_datagram(const Datagram& d) {
   MessageContext ctx = context_for(d.interface_index);
   ctx.remote_endpoint = connection->remote_endpoint();
   ctx.local_endpoint = local_string(d.destination);
+  ctx.received_at_ns = d.received_at_ns;
   return connection->deliver(Message(std::vector<std::uint8_t>(d.data, d.data + d.size)), std::move(ctx));
 }
 

@@ -125,6 +125,9 @@ Result<asio::ip::udp::socket> open_receive_socket(asio::io_context& io, const as
   bool ok = group.is_v4() ? set_int(fd, IPPROTO_IP, IP_MULTICAST_ALL, 0) && set_int(fd, IPPROTO_IP, IP_PKTINFO, 1)
                           : set_int(fd, IPPROTO_IPV6, IPV6_MULTICAST_ALL, 0) &&
                                 set_int(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, 1);
+  // The kernel's receive time of each datagram: rates and jitter without the delay of
+  // batched reading in them.
+  ok = ok && set_int(fd, SOL_SOCKET, SO_TIMESTAMPNS, 1);
   if (!ok) return socket_failure("multicast socket options on " + where);
   if (!set_int(fd, SOL_SOCKET, SO_RCVBUFFORCE, receive_buffer)) set_int(fd, SOL_SOCKET, SO_RCVBUF, receive_buffer);
   int granted = 0;
