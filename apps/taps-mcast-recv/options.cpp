@@ -124,7 +124,7 @@ ParseResult parse(const std::vector<std::string>& raw_args) {
   auto* count_option = app.add_option("-c,--count", count, "Exit 0 after N datagrams")->type_name("N");
   app.add_option("-t,--duration", duration, "Exit after SEC seconds (exit 4 if nothing arrived)")
       ->type_name("SEC");
-  app.add_option("-o,--output", output, "Payload on stdout: raw, lines (a newline after each), hex, none")
+  app.add_option("-o,--output", output, "Payload on stdout: raw, lines (one line each), hex, lp (length-prefixed), none")
       ->type_name("MODE");
   app.add_option("--seq", seq, "Payloads start with a sequence number: u32, u64 (network order) or iperf2")
       ->type_name("KIND");
@@ -190,9 +190,9 @@ ParseResult parse(const std::vector<std::string>& raw_args) {
     o.max_senders = n;
   }
   static const std::pair<const char*, Output> outputs[] = {
-      {"raw", Output::raw}, {"lines", Output::lines}, {"hex", Output::hex}, {"none", Output::none}};
+      {"raw", Output::raw}, {"lines", Output::lines}, {"hex", Output::hex}, {"lp", Output::lp}, {"none", Output::none}};
   auto out = std::find_if(std::begin(outputs), std::end(outputs), [&](const auto& p) { return output == p.first; });
-  if (out == std::end(outputs)) return usage_error(fmt::format("taps-mcast-recv: -o '{}' (raw, lines, hex or none)", output));
+  if (out == std::end(outputs)) return usage_error(fmt::format("taps-mcast-recv: -o '{}' (raw, lines, hex, lp or none)", output));
   o.output = out->second;
   static const std::pair<const char*, SeqFormat> seqs[] = {
       {"none", SeqFormat::none}, {"u32", SeqFormat::u32}, {"u64", SeqFormat::u64}, {"iperf2", SeqFormat::iperf2}};

@@ -89,6 +89,27 @@ assert_eq 40 "$(json_field "$TMP/cap.err" refused senders)" "senders refused"
 assert_eq 10 "$(count_events "$TMP/cap.err" sender_idle)" "idle senders forgotten"
 note "sender cap and idle reaping: ok"
 
+# --- -o lines does not double a newline the payload ends with; -o lp keeps boundaries -----
+for mode in lines lp; do
+  mcast_recv "$NS_B" -s 10.99.50.1 "$group" "$port" -c 3 -o "$mode" --json >"$TMP/out.$mode" 2>"$TMP/out.$mode.err" &
+  rx=$!
+  wait_for_event "$TMP/out.$mode.err" join 1 "$rx"
+  ns_exec "$NS_A" python3 - "$group" "$port" <<'PY'
+import socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("10.99.50.1", 0))
+for payload in (b"one\n", b"two", b"a\nb\n"):
+    s.sendto(payload, (sys.argv[1], int(sys.argv[2])))
+    time.sleep(0.05)
+PY
+  wait_rc "$rx"
+  assert_eq 0 "$RC" "-o $mode receiver"
+done
+assert_file_eq $'one\ntwo\na\nb\n' "$TMP/out.lines" "-o lines"
+printf '\0\0\0\4one\n\0\0\0\3two\0\0\0\4a\nb\n' >"$TMP/expected.lp"
+cmp -s "$TMP/expected.lp" "$TMP/out.lp" || { od -c "$TMP/out.lp" >&2; fail "-o lp: not length-prefixed datagrams"; }
+note "-o lines and -o lp: ok"
+
 # --- --ttl -1 is refused -------------------------------------------------------------------
 rc=0
 "$TAPS_MCAST_SEND" --ttl -1 "$group" "$port" 2>"$TMP/ttl.err" || rc=$?
