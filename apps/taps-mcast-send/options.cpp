@@ -40,13 +40,15 @@ Examples:
   taps-mcast-send --seq iperf2 --rate 1000 -t 5 10.0.0.1@232.1.1.1:5001
                       for `iperf -s -u -B 232.1.1.1 -H 10.0.0.1`
   taps-mcast-send --ttl 8 -i eth1 ff3e::8000:1 5001 --json
+  journalctl -f | taps-mcast-send --from-stdin --lines 239.1.1.1 5001
 
 Exit codes:
   0 every datagram was sent   1 usage error   2 a group could not be sent to
   3 datagrams failed to send (a firewall, no route)
 
 Without --count or --duration it sends until interrupted (SIGINT/SIGTERM; the
-exit code is then 130/143 as usual). At exit, one summary line per group on
+exit code is then 130/143 as usual). With --from-stdin it sends stdin instead (as
+fast as it is read unless --rate or --bitrate is given) and exits 0 at its end. At exit, one summary line per group on
 stderr; with --json, one "sent" event per group {group, source, port, packets,
 bytes, seconds, pps, mbps, errors}, after a "ready" event per group {group,
 local, interface}.)";
@@ -121,7 +123,7 @@ ParseResult parse(const std::vector<std::string>& raw_args) {
   std::vector<std::string> positionals;
   std::string rate, bitrate, count, duration, size = "1200", seq = "none", ttl = "1", interface_name, source,
                                              config_file;
-  bool loopback = false, json = false, verbose = false, version = false;
+  bool loopback = false, json = false, verbose = false, version = false, from_stdin = false, lines = false;
   app.add_option("targets", positionals, "GROUP, S@G, G:PORT, S@G:PORT or G+N, then PORT");
   app.add_option("-r,--rate", rate, "Datagrams per second and group (default: --bitrate 1M)")->type_name("PPS");
   app.add_option("-b,--bitrate", bitrate, "Payload bits per second and group: 800k, 10M, 1G")->type_name("RATE");
@@ -133,6 +135,8 @@ ParseResult parse(const std::vector<std::string>& raw_args) {
   app.add_option("-i,--interface", interface_name, "Send on this interface (default: by route)")->type_name("NAME");
   app.add_option("-s,--source", source, "Send from this local address (S of an S@G stream)")->type_name("ADDR");
   app.add_flag("--loopback", loopback, "Deliver to receivers on this host too (off by default)");
+  app.add_flag("--from-stdin", from_stdin, "Send stdin: each read (at most --size bytes) is a datagram");
+  app.add_flag("--lines", lines, "With --from-stdin: each line is a datagram (without its newline)");
   app.add_option("--config", config_file, "Read the Preconnection from a JSON file; options override it")
       ->type_name("FILE");
   auto* json_flag = app.add_flag("--json", json, "Events as JSON Lines on stderr");
@@ -166,6 +170,11 @@ ParseResult parse(const std::vector<std::string>& raw_args) {
                                    taps::apps::seq_header_size(o.seq)));
   }
   if (!rate.empty() && !bitrate.empty()) return usage_error("give --rate or --bitrate, not both");
+  if (lines && !from_stdin) return usage_error("--lines is for --from-stdin");
+  if (from_stdin && o.seq != SeqFormat::none) return usage_error("--seq writes its own payloads: not with --from-stdin");
+  o.from_stdin = from_stdin;
+  o.lines = lines;
+  o.paced = !from_stdin || !rate.empty() || !bitrate.empty();
   if (!rate.empty()) {
     auto r = parse_positive(rate);
     if (!r || *r > max_rate) return usage_error(fmt::format("--rate '{}' is not a rate in datagrams per second (up to 10000000)", rate));

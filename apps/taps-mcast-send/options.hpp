@@ -25,9 +25,10 @@ struct Stream {
 struct Options {
   std::vector<Stream> streams;  // one per group
   double rate = 0;              // datagrams per second and group
+  bool paced = true;            // false: --from-stdin without --rate/--bitrate, as fast as read
   std::optional<std::uint64_t> count;                 // --count: per group
   std::optional<std::chrono::milliseconds> duration;  // --duration
-  std::size_t size = 1200;
+  std::size_t size = 1200;  // with --from-stdin: the largest datagram
   SeqFormat seq = SeqFormat::none;
   bool from_stdin = false;
   bool lines = false;

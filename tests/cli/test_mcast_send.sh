@@ -85,4 +85,22 @@ wait_rc "$rx"
 [[ $RC == 0 ]] || { show_file "receiver" "$TMP/lo1.err"; fail "with --loopback the receiver on the sending host exited $RC"; }
 grep -q "sent 50 packets" "$TMP/lo1.tx.err" || { show_file "sender" "$TMP/lo1.tx.err"; fail "no summary line from the sender"; }
 note "--loopback: ok"
+
+# --- --from-stdin: each line a datagram (--lines), or each read of a file, byte-exact -----
+mcast_recv "$NS_B" -s 10.99.20.1 "$group" "$port" -c 3 -o lines --json >"$TMP/lines.out" 2>"$TMP/lines.err" &
+rx=$!
+wait_for_event "$TMP/lines.err" join 1 "$rx"
+printf 'one\ntwo\nthree' | mcast_sender "$NS_A" --source 10.99.20.1 --from-stdin --lines "$group" "$port" 2>/dev/null
+wait_rc "$rx"
+assert_eq 0 "$RC" "receiver of --from-stdin --lines"
+assert_file_eq $'one\ntwo\nthree\n' "$TMP/lines.out" "--from-stdin --lines"
+head -c 120000 /dev/urandom >"$TMP/data"
+mcast_recv "$NS_B" -s 10.99.20.1 "$group" "$port" -c 100 -o raw --json >"$TMP/data.out" 2>"$TMP/data.err" &
+rx=$!
+wait_for_event "$TMP/data.err" join 1 "$rx"
+mcast_sender "$NS_A" --source 10.99.20.1 --from-stdin --rate 2000 "$group" "$port" <"$TMP/data" 2>/dev/null
+wait_rc "$rx"
+assert_eq 0 "$RC" "receiver of --from-stdin"
+assert_same_sha256 "$TMP/data" "$TMP/data.out" "--from-stdin, 100 datagrams of 1200 bytes"
+note "--from-stdin: ok"
 echo PASS

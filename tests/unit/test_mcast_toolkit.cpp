@@ -8,6 +8,7 @@
 #include "taps-mcast-recv/stats.hpp"
 #include "taps-mcast-send/options.hpp"
 #include "taps-mcast-send/pacer.hpp"
+#include "taps-mcast-send/stdin_datagrams.hpp"
 
 using taps::apps::GroupTarget;
 using taps::apps::parse_group_targets;
@@ -226,4 +227,29 @@ TEST_CASE("taps-mcast-send: usage errors exit 1 and name the bad value (--ttl -1
   CHECK(help.exit_code == 0);
   CHECK(help.output.find("--loopback") != std::string::npos);
   CHECK(help.output.find("Exit codes") != std::string::npos);
+}
+
+TEST_CASE("taps-mcast-send --from-stdin: reads and lines become datagrams, long lines in pieces") {
+  auto bytes = [](std::string_view text) {
+    return std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(text.data()), text.size());
+  };
+  auto text = [](const std::vector<std::uint8_t>& d) { return std::string(d.begin(), d.end()); };
+  taps_mcast_send::StdinDatagrams lines(4, true);
+  lines.feed(bytes("ab\ncd"));
+  lines.feed(bytes("e\n\nlonger-line"));
+  lines.finish();
+  std::vector<std::string> got;
+  for (const auto& d : lines.ready()) got.push_back(text(d));
+  CHECK(got == std::vector<std::string>{"ab", "cde", "", "long", "er-l", "ine"});
+  CHECK(lines.cut_lines() == 1);
+  taps_mcast_send::StdinDatagrams reads(4, false);
+  reads.feed(bytes("abcdefghij"));
+  got.clear();
+  for (const auto& d : reads.ready()) got.push_back(text(d));
+  CHECK(got == std::vector<std::string>{"abcd", "efgh", "ij"});
+  CHECK(send_args({"--from-stdin", "--seq", "u32", "239.1.1.1", "1"}).exit_code == 1);
+  CHECK(send_args({"--lines", "239.1.1.1", "1"}).exit_code == 1);
+  auto unpaced = send_args({"--from-stdin", "--lines", "239.1.1.1", "1"});
+  REQUIRE(unpaced.options);
+  CHECK(!unpaced.options->paced);
 }
