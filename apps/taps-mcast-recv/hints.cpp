@@ -2,7 +2,11 @@
 
 #include <fmt/format.h>
 
+#include <dirent.h>
+#include <unistd.h>
+
 #include <fstream>
+#include <set>
 #include <sstream>
 
 namespace taps_mcast_recv {
@@ -55,6 +59,34 @@ std::optional<std::uint64_t> reverse_path_drops() {
     }
   }
   return std::nullopt;
+}
+
+std::optional<std::uint64_t> own_socket_drops() {
+  std::set<std::string> inodes;
+  DIR* dir = ::opendir("/proc/self/fd");
+  if (!dir) return std::nullopt;
+  while (auto* entry = ::readdir(dir)) {
+    char target[64] = {};
+    auto path = std::string("/proc/self/fd/") + entry->d_name;
+    auto n = ::readlink(path.c_str(), target, sizeof target - 1);
+    std::string link(target, n > 0 ? static_cast<std::size_t>(n) : 0);
+    if (link.starts_with("socket:[")) inodes.insert(link.substr(8, link.size() - 9));
+  }
+  ::closedir(dir);
+  std::uint64_t drops = 0;
+  for (const char* table : {"/proc/net/udp", "/proc/net/udp6"}) {
+    std::ifstream in(table);
+    std::string line;
+    std::getline(in, line);  // the header
+    while (std::getline(in, line)) {
+      std::istringstream fields(line);
+      std::vector<std::string> f;
+      for (std::string x; fields >> x;) f.push_back(x);
+      // sl local rem st tx:rx tr:when retrnsmt uid timeout inode ref pointer drops
+      if (f.size() >= 13 && inodes.count(f[9])) drops += std::stoull(f[12]);
+    }
+  }
+  return drops;
 }
 
 std::vector<std::string> join_warnings(const std::string& group, const std::vector<std::string>& sources,

@@ -24,6 +24,11 @@ std::vector<std::string> join_warnings(const std::string& group, const std::vect
 // The kernel's IPReversePathFilter counter (/proc/net/netstat), nullopt if unreadable.
 std::optional<std::uint64_t> reverse_path_drops();
 
+// Datagrams the kernel dropped at this process's UDP sockets because their receive
+// buffers were full (the "drops" of /proc/net/udp and udp6, the counter SO_RXQ_OVFL
+// reports), nullopt if unreadable.
+std::optional<std::uint64_t> own_socket_drops();
+
 // True for 232.0.0.0/8 and ff3x::/32 (RFC 4607): groups that only SSM delivers.
 bool is_ssm_range(const std::string& group);
 

@@ -16,6 +16,7 @@ namespace taps_mcast_recv {
 namespace {
 
 using taps::apps::exit_usage;
+using taps::apps::group_port_string;
 
 // Groups one process joins: each is a socket of its own.
 constexpr std::size_t max_groups = 4096;
@@ -37,6 +38,7 @@ Examples:
                                           SSM from an iperf2 sender: loss, jitter each second
   taps-mcast-recv -s 10.99.0.1 232.1.1.1+99 5001 -o none -t 30   100 groups
   taps-mcast-recv -i eth1 239.1.2.3 5000 -o lines -t 10    ASM on eth1 for 10 s
+  taps-mcast-recv --exclude 10.0.0.9 239.1.2.3 5000        ASM from every source but one
   taps-mcast-recv -s 2001:db8::1 ff3e::8000:1 5001 --json  IPv6 SSM, JSON events
   taps-mcast-recv -i eth0 ff02::1:3 5000 -o hex            link-scope group on eth0
 Sender and receiver on one host: taps-mcast-send --loopback ... (loopback is off
@@ -108,13 +110,18 @@ ParseResult parse(const std::vector<std::string>& raw_args) {
   taps::apps::use_help_formatter(app, 30);
 
   Options o;
-  std::vector<std::string> positionals, framers, sources;
+  std::vector<std::string> positionals, framers, sources, excluded;
   std::string output = "raw", seq = "none", interval, duration, config_file, max_senders, sender_idle, hint_after;
   std::uint64_t count = 0;
   int receive_buffer = 4 << 20;
   bool json = false, verbose = false, version = false;
   app.add_option("targets", positionals, "GROUP, S@G, G:PORT, S@G:PORT or G+N, then PORT");
   app.add_option("-s,--source", sources, "SSM source address (repeatable); none: any source (ASM)")
+      ->type_name("ADDR")
+      ->expected(1)
+      ->allow_extra_args(false)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  app.add_option("--exclude", excluded, "ASM minus this source (repeatable; mcjoin's exclude mode)")
       ->type_name("ADDR")
       ->expected(1)
       ->allow_extra_args(false)
@@ -221,7 +228,7 @@ ParseResult parse(const std::vector<std::string>& raw_args) {
     auto it = std::find_if(o.streams.begin(), o.streams.end(),
                            [&](const Stream& st) { return st.group == t.group && st.port == t.port; });
     if (it == o.streams.end()) {
-      o.streams.push_back({t.group, t.port, {}, {}});
+      o.streams.push_back({t.group, t.port, {}, {}, {}});
       it = o.streams.end() - 1;
     }
     auto& list = it->sources;
@@ -237,6 +244,12 @@ ParseResult parse(const std::vector<std::string>& raw_args) {
     taps::LocalEndpoint local;
     local.with_port(st.port);
     if (st.sources.empty()) local.with_any_source_multicast_group(st.group);
+    if (!excluded.empty() && !st.sources.empty()) {
+      return usage_error(fmt::format("taps-mcast-recv: --exclude is for ASM groups, and {} has a source (-s or S@G)",
+                                     group_port_string(st.group, st.port)));
+    }
+    st.excluded = excluded;
+    for (const auto& source : excluded) local.with_excluded_multicast_source(source);
     for (const auto& source : st.sources) local.with_single_source_multicast_group(st.group, source);
     if (!o.interface_name.empty()) local.with_interface(o.interface_name);
     p.local_endpoints() = {local};

@@ -23,6 +23,7 @@ struct Stream {
   std::string group;
   std::uint16_t port = 0;
   std::vector<std::string> sources;  // empty: any source (ASM)
+  std::vector<std::string> excluded;  // --exclude: ASM minus these
   // The Listen Preconnection that the options (and --config) describe.
   taps::Preconnection preconnection;
 };

@@ -31,6 +31,11 @@ constexpr std::size_t max_datagram = 65536;
 EventFields join_fields(const taps::MulticastJoin& j) {
   EventFields f = {{"group", j.group}};
   if (!j.source.empty()) f.emplace_back("source", j.source);
+  if (!j.excluded_sources.empty()) {
+    std::string list;
+    for (const auto& s : j.excluded_sources) list += (list.empty() ? "" : ",") + s;
+    f.emplace_back("exclude", list);
+  }
   f.emplace_back("interface", j.interface_name);
   return f;
 }
@@ -298,6 +303,15 @@ class Receiver {
         bool heard = std::any_of(senders_.begin(), senders_.end(), [i](const auto& e) { return e.first.first == i; });
         if (!heard) log_.error(fmt::format("nothing arrived for {}", where(i)));
       }
+    }
+    // Measured, not guessed: what the kernel dropped at our full sockets.
+    if (auto drops = own_socket_drops(); drops && *drops > 0) {
+      auto hint = fmt::format("the kernel dropped {} datagrams at this receiver's full socket buffers "
+                              "(SO_RXQ_OVFL, /proc/net/udp drops): raise --rcvbuf (and net.core.rmem_max), "
+                              "or write less to stdout (-o none)",
+                              *drops);
+      log_.warning(hint);
+      log_.emit("hint", {{"hint", hint}, {"socket_drops", static_cast<std::int64_t>(*drops)}});
     }
     if (refused_ > 0) {
       if (json) {

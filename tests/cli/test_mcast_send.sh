@@ -44,6 +44,10 @@ stream() {
   assert_eq "$count" "$((packets + drops))" "packets read + dropped (RcvbufErrors) vs sent at $rate pps"
   # Sequence numbers see every drop but those after the last datagram read.
   ((lost <= drops && (drops == 0) == (lost == 0))) || fail "reported loss $lost does not match the kernel's $drops drops"
+  # The receiver names the drops it measured at its socket.
+  if ((drops > 0)); then
+    assert_eq "$drops" "$(json_field "$TMP/rx.$rate.err" hint socket_drops)" "socket drops named by the receiver's hint"
+  fi
   if [[ -n $percent ]]; then
     within_percent "$sent_pps" "$rate" "$percent" || fail "sender's achieved rate $sent_pps pps is not within $percent % of $rate"
     within_percent "$pps" "$rate" "$percent" || fail "received rate $pps pps is not within $percent % of $rate"

@@ -166,3 +166,17 @@ TEST_CASE("taps-cat mcast send options: a group HOST means UDP and --ttl sets th
   auto level = taps_cat::parse({"taps-cat", "-i", "eth0:sometimes", "232.1.1.1", "5001"});
   CHECK(!level.options);
 }
+
+TEST_CASE("taps-mcast-recv: --exclude is ASM minus those sources, never mixed with SSM") {
+  auto r = run({"--exclude", "10.0.0.9", "--exclude", "10.0.0.8", "239.1.1.1", "5000"});
+  REQUIRE(r.options);
+  const auto& local = r.options->streams.at(0).preconnection.local_endpoints().front();
+  CHECK(local.multicast_sources().empty());
+  CHECK(local.excluded_multicast_sources() == std::vector<std::string>{"10.0.0.9", "10.0.0.8"});
+  auto mixed = run({"--exclude", "10.0.0.9", "-s", "10.0.0.1", "232.1.1.1", "5000"});
+  CHECK(!mixed.options);
+  CHECK(mixed.error.find("--exclude is for ASM") != std::string::npos);
+  auto family = run({"--exclude", "2001:db8::9", "239.1.1.1", "5000"});
+  CHECK(!family.options);
+  CHECK(family.error.find("2001:db8::9") != std::string::npos);
+}

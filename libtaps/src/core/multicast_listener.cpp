@@ -64,8 +64,16 @@ void MulticastListener::open() {
       fail(membership.error());
       return;
     }
+    MulticastJoin join{spec_.group.to_string(), source ? source->to_string() : std::string(), interface_name(index), {}};
+    for (const auto& excluded : spec_.excluded) {
+      if (auto error = membership->block(excluded)) {
+        fail(*error);
+        return;
+      }
+      join.excluded_sources.push_back(excluded.to_string());
+    }
     memberships.push_back(std::move(*membership));
-    joins.push_back({spec_.group.to_string(), source ? source->to_string() : std::string(), interface_name(index)});
+    joins.push_back(std::move(join));
   }
   receiver_ = std::make_shared<MulticastReceiver>(std::move(*socket), std::move(memberships));
   std::weak_ptr<MulticastListener> weak = shared_from_this();
@@ -108,6 +116,10 @@ bool MulticastListener::on_datagram(const Datagram& d) {
   // the host joined the group for any source.
   if (!spec_.sources.empty() &&
       std::find(spec_.sources.begin(), spec_.sources.end(), d.sender.address()) == spec_.sources.end()) {
+    return true;
+  }
+  if (!spec_.excluded.empty() &&
+      std::find(spec_.excluded.begin(), spec_.excluded.end(), d.sender.address()) != spec_.excluded.end()) {
     return true;
   }
   std::shared_ptr<MulticastConnection> connection;

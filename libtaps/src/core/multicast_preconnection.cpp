@@ -111,6 +111,19 @@ ListenPlan plan_listen(const Preconnection& p) {
       plan.spec.sources.push_back(*a);
     }
   }
+  for (const auto& s : l.excluded_multicast_sources()) {
+    auto a = parse_ip_literal(s);
+    if (!a || a->is_multicast() || a->is_unspecified()) {
+      return fail(config_error(fmt::format("excluded source '{}' is not a unicast address", s)));
+    }
+    if (a->is_v4() != group->is_v4()) {
+      return fail(config_error(fmt::format("excluded source {} and group {} are of different address families", s, text)));
+    }
+    plan.spec.excluded.push_back(*a);
+  }
+  if (!plan.spec.excluded.empty() && !plan.spec.sources.empty()) {
+    return fail(config_error(fmt::format("group {}: sources to include (SSM) and to exclude cannot be mixed", text)));
+  }
   plan.spec.group = *group;
   plan.spec.port = *l.port();
   plan.spec.interface_name = chosen_interface(p);

@@ -7,6 +7,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -89,6 +90,22 @@ Result<Membership> Membership::join(asio::ip::udp::socket& socket, const asio::i
     return make_error(errc::establishment_failed, fmt::format("{}: {}{}", what, std::strerror(err), hint));
   }
   return Membership(fd, level, leave, std::move(request));
+}
+
+std::optional<Error> Membership::block(const asio::ip::address& source) {
+  group_req joined{};
+  std::memcpy(&joined, request_.data(), std::min(request_.size(), sizeof joined));
+  group_source_req r{};
+  r.gsr_interface = joined.gr_interface;
+  r.gsr_group = joined.gr_group;
+  r.gsr_source = storage_of(source);
+  if (::setsockopt(fd_, level_, MCAST_BLOCK_SOURCE, &r, sizeof r) == 0) return std::nullopt;
+  int err = errno;
+  auto group = asio::ip::udp::endpoint();
+  std::memcpy(group.data(), &joined.gr_group, joined.gr_group.ss_family == AF_INET ? sizeof(sockaddr_in) : sizeof(sockaddr_in6));
+  std::string hint = err == ENOBUFS ? limit_hint(group.address(), true) : std::string();
+  return make_error(errc::establishment_failed, fmt::format("exclude {} from (*, {}): {}{}", source.to_string(),
+                                                            group.address().to_string(), std::strerror(err), hint));
 }
 
 Membership::Membership(Membership&& other) noexcept
