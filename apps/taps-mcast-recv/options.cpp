@@ -28,9 +28,10 @@ port; at exit one summary line per sender on stderr (or "nothing arrived").
 
 Groups: GROUP, S@G, G:PORT, S@G:PORT, [IPV6-GROUP]:PORT, and ranges G+N (the
 group and the N after it: 232.1.1.1+99 is 100 groups). A bare last PORT applies
-to every group that names none; -s applies to every group (S@G adds S to G). Each
-group gets a socket of its own, so net.ipv4.igmp_max_memberships (groups per
-socket) does not bound them. Link-scope IPv6 groups (ff02::) need -i or a zone.
+to every group that names none; -s applies to every group (S@G adds S to G).
+Each group gets a socket of its own, so net.ipv4.igmp_max_memberships (groups
+per socket) does not bound them. Link-scope IPv6 groups (ff02::) need -i or a
+zone. --exclude S: ASM minus S (IGMPv3/MLDv2 exclude mode).
 
 Examples:
   taps-mcast-recv -s 10.99.0.1 232.1.1.1 5001 -c 1000      SSM: 1000 datagrams, exit 0
@@ -54,7 +55,8 @@ interval's packets, rate, loss, reordering, duplicates and jitter (RFC 3550 when
 Events (--json, JSON Lines on stderr): join {group, source, interface},
 sender {sender, group, t_first_ms: first datagram after the join}, interval and
 summary {sender, group, start, end, packets, bytes, pps, mbps, lost, reordered,
-duplicates, jitter_ms}, stats {the same, whole life} per sender at exit, leave.
+duplicates, jitter_ms}, stats {the same, whole life, ttl: the TTL on arrival}
+per sender at exit, hint {hint, ...}, leave.
 Limits: --max-senders (default 1024) senders are followed at once, the others
 counted as refused; a sender silent for --sender-idle SEC (default 60) is
 forgotten. net.ipv4.igmp_max_msf (sources per group), net.core.rmem_max

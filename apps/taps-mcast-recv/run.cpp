@@ -89,6 +89,7 @@ class Receiver {
     SenderStats stats;
     int receives_open = 0;  // receive() calls of `connection` not yet answered
     unsigned generation = 0;  // counts the Connections this sender has had
+    int hop_limit = -1;       // TTL / hop limit of its last datagram on arrival
   };
   using SenderKey = std::pair<std::size_t, std::string>;  // stream, "ADDR:PORT"
 
@@ -220,21 +221,24 @@ class Receiver {
     std::weak_ptr<Sender> weak = s;
     taps::ConnectionHandlers h;
     h.received = [this, weak, generation](taps::Message m, taps::MessageContext ctx) {
-      on_message(weak, generation, std::move(m), ctx.received_at_ns);
+      on_message(weak, generation, std::move(m), ctx);
     };
     h.received_partial = [this, weak, generation](taps::Message m, taps::MessageContext ctx, bool) {
-      on_message(weak, generation, std::move(m), ctx.received_at_ns);
+      on_message(weak, generation, std::move(m), ctx);
     };
     h.connection_error = [this](const taps::Error& e) { log_.warning(e.message()); };
     request(*s);
     return h;
   }
 
-  void on_message(const std::weak_ptr<Sender>& weak, unsigned generation, taps::Message m, std::int64_t received_at_ns) {
+  void on_message(const std::weak_ptr<Sender>& weak, unsigned generation, taps::Message m,
+                  const taps::MessageContext& ctx) {
     auto s = weak.lock();
     if (!s || s->generation != generation) return;  // a datagram for a Connection since replaced
     --s->receives_open;
     if (exit_code_) return;
+    if (ctx.received_hop_limit >= 0) note_hop_limit(*s, ctx.received_hop_limit);
+    auto received_at_ns = ctx.received_at_ns;
     // The kernel's receive time, on the steady clock too: figures without the delay of
     // getting to the datagram (batched reads, a busy machine).
     auto now = Clock::now();
@@ -254,6 +258,18 @@ class Receiver {
       return;
     }
     request(*s);
+  }
+
+  // A datagram that arrives with TTL 1 got here, but one more router would drop it: a
+  // receiver further away hears nothing, and the sender's hop limit is the cause.
+  void note_hop_limit(Sender& s, int hop_limit) {
+    bool first = s.hop_limit < 0;
+    s.hop_limit = hop_limit;
+    if (!first || hop_limit > 1) return;
+    auto hint = fmt::format("datagrams from {} arrive with TTL/hop limit {}: a receiver behind one more router gets "
+                            "none; the sender needs a higher hop limit (taps-mcast-send --ttl, iperf -T)",
+                            s.stats.sender(), hop_limit);
+    log_.emit("hint", {{"sender", s.stats.sender()}, {"hint", hint}, {"ttl", static_cast<std::int64_t>(hop_limit)}});
   }
 
   // Several receives open per sender, so that a burst of datagrams is delivered as a
@@ -293,7 +309,9 @@ class Receiver {
         auto fields = row_fields(s->stats.sender(), s->stats.group(), f, true);
         if (o_.timestamps) fields.emplace_back("time", stamp);
         if (o_.interval) log_.emit("summary", fields);
-        log_.emit("stats", row_fields(s->stats.sender(), s->stats.group(), f, false));
+        auto stats = row_fields(s->stats.sender(), s->stats.group(), f, false);
+        if (s->hop_limit >= 0) stats.emplace_back("ttl", static_cast<std::int64_t>(s->hop_limit));
+        log_.emit("stats", stats);
       } else {
         log_.error((o_.timestamps ? stamp + " " : std::string()) + row_text(s->stats.sender(), s->stats.group(), f, true));
       }

@@ -30,9 +30,9 @@ to every group that names none. Link-scope IPv6 groups (ff02::) need -i or a
 zone (ff02::1:3%eth0).
 
 Examples:
-  taps-mcast-send 232.1.1.1 5001 --rate 10000 --count 100000 --seq u32
-                      SSM-style stream; receive it with
-                      taps-mcast-recv -s SRC 232.1.1.1 5001 --seq u32
+  taps-mcast-send --source 10.0.0.1 --rate 10000 -c 100000 --seq u32 232.1.1.1 5001
+                      an SSM stream; receive it with
+                      taps-mcast-recv -s 10.0.0.1 232.1.1.1 5001 --seq u32
   taps-mcast-send --loopback --seq u32 -c 1000 239.1.1.1 5001
                       sender and receiver on one host (loopback is off by default)
   taps-mcast-send -i veth0 --source 10.0.0.1 --bitrate 50M -t 10 232.1.1.1+9 5001
@@ -47,11 +47,11 @@ Exit codes:
   3 datagrams failed to send (a firewall, no route)
 
 Without --count or --duration it sends until interrupted (SIGINT/SIGTERM; the
-exit code is then 130/143 as usual). With --from-stdin it sends stdin instead (as
-fast as it is read unless --rate or --bitrate is given) and exits 0 at its end. At exit, one summary line per group on
-stderr; with --json, one "sent" event per group {group, source, port, packets,
-bytes, seconds, pps, mbps, errors}, after a "ready" event per group {group,
-local, interface}.)";
+exit code is then 130/143 as usual). With --from-stdin it sends stdin instead
+(as fast as it is read unless --rate or --bitrate is given) and exits 0 at its
+end. At exit, one summary line per group on stderr; with --json, one "sent"
+event per group {group, source, port, packets, bytes, seconds, pps, mbps,
+errors}, after a "ready" event per group {group, local, interface}.)";
 
 ParseResult usage_error(std::string message) {
   return {std::nullopt, exit_usage, {},

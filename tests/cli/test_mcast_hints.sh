@@ -49,4 +49,17 @@ mcast_recv "$NS_B" -i veth0 -s 2001:db8:70::1 ff3e::8000:70 "$port" -t 1 --hint-
 grep -q 'nothing arrived for \[ff3e::8000:70\]:5070' "$TMP/v6.err" || { show_file "stderr" "$TMP/v6.err"; fail "group not printed as [G]:PORT"; }
 grep -q 'ip -6 route get 2001:db8:70::1$' "$TMP/v6.err" || { show_file "stderr" "$TMP/v6.err"; fail "no plain ip -6 route get SOURCE"; }
 note "IPv6 hint spelling: ok"
+# --- the received TTL: 1 from a sender with --ttl 1, 5 with --ttl 5 (no router here) ------
+for ttl in 1 5; do
+  mcast_recv "$NS_B" -s 10.99.70.1 232.99.70.4 "$port" -c 5 -o none --json >/dev/null 2>"$TMP/ttl$ttl.err" &
+  rx=$!
+  wait_for_event "$TMP/ttl$ttl.err" join 1 "$rx"
+  mcast_sender "$NS_A" --source 10.99.70.1 --ttl "$ttl" --rate 100 -c 5 232.99.70.4 "$port" 2>/dev/null
+  wait_rc "$rx"
+  assert_eq 0 "$RC" "receiver of a --ttl $ttl sender"
+  assert_eq "$ttl" "$(json_field "$TMP/ttl$ttl.err" stats ttl)" "received TTL"
+done
+assert_eq 1 "$(count_events "$TMP/ttl1.err" hint ttl=1)" "a hint for TTL 1 on arrival"
+assert_eq 0 "$(count_events "$TMP/ttl5.err" hint)" "hints for TTL 5"
+note "received TTL: ok"
 echo PASS

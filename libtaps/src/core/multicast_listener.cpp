@@ -136,6 +136,7 @@ bool MulticastListener::on_datagram(const Datagram& d) {
   ctx.remote_endpoint = connection->remote_endpoint();
   ctx.local_endpoint = local_string(d.destination);
   ctx.received_at_ns = d.received_at_ns;
+  ctx.received_hop_limit = d.hop_limit;
   return connection->deliver(Message(std::vector<std::uint8_t>(d.data, d.data + d.size)), std::move(ctx));
 }
 

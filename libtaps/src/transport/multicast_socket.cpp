@@ -139,9 +139,11 @@ Result<asio::ip::udp::socket> open_receive_socket(asio::io_context& io, const as
   if (!ec) socket.non_blocking(true, ec);
   if (ec) return make_error(errc::listener_failed, fmt::format("listen on {}: {}", where, ec.message()));
   int fd = socket.native_handle();
-  bool ok = group.is_v4() ? set_int(fd, IPPROTO_IP, IP_MULTICAST_ALL, 0) && set_int(fd, IPPROTO_IP, IP_PKTINFO, 1)
+  bool ok = group.is_v4() ? set_int(fd, IPPROTO_IP, IP_MULTICAST_ALL, 0) && set_int(fd, IPPROTO_IP, IP_PKTINFO, 1) &&
+                                set_int(fd, IPPROTO_IP, IP_RECVTTL, 1)
                           : set_int(fd, IPPROTO_IPV6, IPV6_MULTICAST_ALL, 0) &&
-                                set_int(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, 1);
+                                set_int(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, 1) &&
+                                set_int(fd, IPPROTO_IPV6, IPV6_RECVHOPLIMIT, 1);
   // The kernel's receive time of each datagram: rates and jitter without the delay of
   // batched reading in them.
   ok = ok && set_int(fd, SOL_SOCKET, SO_TIMESTAMPNS, 1);
