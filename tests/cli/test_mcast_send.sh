@@ -27,7 +27,8 @@ stream() {
     "$group" "$port" 2>"$TMP/tx.$rate.err" || { show_file "sender" "$TMP/tx.$rate.err"; fail "taps-mcast-send exited $?"; }
   # The receiver has read what it will read once it stops growing; SIGINT ends it.
   sleep 1
-  kill -INT "$(pgrep -f "taps-mcast-recv -s 10.99.20.1 $group $port -t 15" | head -1)" 2>/dev/null || true
+  local p
+  for p in $(_descendants_of "$rx"); do kill -INT "$p" 2>/dev/null || true; done
   wait_rc "$rx"
   [[ $RC == 130 || $RC == 0 ]] || { show_file "receiver" "$TMP/rx.$rate.err"; fail "receiver exited $RC at $rate pps"; }
   local packets lost pps sent sent_pps in_after drops
