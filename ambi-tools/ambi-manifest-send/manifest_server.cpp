@@ -1,5 +1,7 @@
 #include "ambi-manifest-send/manifest_server.hpp"
 
+#include <algorithm>
+
 #include <asio/post.hpp>
 #include <asio/steady_timer.hpp>
 #include <fmt/format.h>
@@ -11,8 +13,10 @@ namespace ambi_manifest_send {
 struct ManifestServer::Verifier {
   taps::Connection connection;
   std::string peer;
-  std::deque<std::size_t> in_flight;  // sizes of sent manifests without a sent event, in order
-  std::size_t backlog = 0;
+  std::uint64_t next = 0;   // the index of the next manifest to hand to the Connection
+  std::uint64_t taken = 0;  // published bytes before this offset are on the wire (sent events)
+  std::deque<std::size_t> in_flight;  // sizes handed to the Connection without a sent event, in order
+  std::size_t in_flight_bytes = 0;
   bool cut_off = false;
 };
 
@@ -52,13 +56,25 @@ std::optional<taps::Error> ManifestServer::start() {
 }
 
 taps::ConnectionHandlers ManifestServer::on_verifier(taps::Connection c) {
-  auto& v = *verifiers_.emplace_back(std::make_unique<Verifier>(Verifier{c, c.remote_endpoint(), {}, 0, false}));
+  if (verifiers_.size() >= config_.max_verifiers) {
+    ++refused_;
+    if (handlers_.verifier) {
+      handlers_.verifier("refused", c.remote_endpoint(), fmt::format("{} verifiers already served (--max-verifiers)", verifiers_.size()));
+    }
+    c.abort();
+    return {};
+  }
+  auto& v = *verifiers_.emplace_back(std::make_unique<Verifier>());
+  v.connection = c;
+  v.peer = c.remote_endpoint();
   Verifier* raw = &v;
   if (handlers_.verifier) handlers_.verifier("connected", v.peer, {});
   taps::ConnectionHandlers h;
   h.sent = [this, raw](const taps::MessageContext&) {
-    raw->backlog -= raw->in_flight.front();
+    raw->taken += raw->in_flight.front();
+    raw->in_flight_bytes -= raw->in_flight.front();
     raw->in_flight.pop_front();
+    pump(*raw);
     check_flushed();
   };
   // A verifier sends nothing; reading only notices its end.
@@ -78,37 +94,78 @@ taps::ConnectionHandlers ManifestServer::on_verifier(taps::Connection c) {
     remove(raw);
   };
   c.receive();
+  // The recent history, but never so much that it alone would cut the verifier off.
   auto now = std::chrono::steady_clock::now();
-  for (const auto& past : history_) {
-    if (now - past.at <= config_.history) send(v, past.bytes);
+  v.next = history_front_ + history_.size();
+  v.taken = published_;
+  for (auto it = history_.rbegin(); it != history_.rend(); ++it) {
+    if (now - it->at > config_.history || published_ - it->start > config_.max_backlog / 2) break;
+    --v.next;
+    v.taken = it->start;
   }
+  pump(v);
   return h;
 }
 
 void ManifestServer::publish(std::vector<std::uint8_t> manifest) {
-  for (auto& v : verifiers_) send(*v, manifest);
   auto now = std::chrono::steady_clock::now();
-  history_bytes_ += manifest.size();
-  history_.push_back({now, std::move(manifest)});
-  while (!history_.empty() && (history_bytes_ > config_.max_history_bytes || now - history_.front().at > config_.history)) {
-    history_bytes_ -= history_.front().bytes.size();
-    history_.pop_front();
+  auto size = manifest.size();
+  history_.push_back({now, published_, std::make_shared<const std::vector<std::uint8_t>>(std::move(manifest))});
+  history_bytes_ += size;
+  published_ += size;
+  for (auto& v : verifiers_) {
+    if (v->cut_off) continue;
+    if (published_ - v->taken > config_.max_backlog) {
+      cut_off(*v);
+    } else {
+      pump(*v);
+    }
+  }
+  trim_history(now);
+}
+
+// Hands the verifier's Connection what it lacks, up to the window.
+void ManifestServer::pump(Verifier& v) {
+  if (v.cut_off) return;
+  if (v.next < history_front_) {
+    cut_off(v);
+    return;
+  }
+  while (v.next < history_front_ + history_.size() && v.in_flight_bytes < config_.window) {
+    const auto& bytes = *history_[v.next - history_front_].bytes;
+    v.in_flight.push_back(bytes.size());
+    v.in_flight_bytes += bytes.size();
+    ++v.next;
+    v.connection.send(taps::Message(bytes));
   }
 }
 
-void ManifestServer::send(Verifier& v, std::vector<std::uint8_t> bytes) {
-  if (v.cut_off) return;
-  if (v.backlog + bytes.size() > config_.max_backlog) {
-    v.cut_off = true;
-    if (handlers_.verifier) {
-      handlers_.verifier("cut_off", v.peer, fmt::format("{} bytes not yet taken (bound {})", v.backlog, config_.max_backlog));
-    }
-    v.connection.abort();
-    return;
+void ManifestServer::cut_off(Verifier& v) {
+  v.cut_off = true;
+  if (handlers_.verifier) {
+    handlers_.verifier("cut_off", v.peer,
+                       fmt::format("{} bytes not yet taken (bound {})", published_ - v.taken, config_.max_backlog));
   }
-  v.backlog += bytes.size();
-  v.in_flight.push_back(bytes.size());
-  v.connection.send(taps::Message(std::move(bytes)));
+  v.connection.abort();
+}
+
+// Keeps what a new verifier gets (recent, and within the bound) and what a connected one
+// has yet to take; never more than max_backlog bytes: whoever still needs older ones is
+// that far behind, and was cut off.
+void ManifestServer::trim_history(std::chrono::steady_clock::time_point now) {
+  std::uint64_t needed = history_front_ + history_.size();
+  for (const auto& v : verifiers_) {
+    if (!v->cut_off) needed = std::min(needed, v->next);
+  }
+  while (!history_.empty()) {
+    const auto& front = history_.front();
+    bool over = history_bytes_ > config_.max_backlog;
+    bool recent = now - front.at <= config_.history;
+    if (!over && (recent || history_front_ >= needed)) break;
+    history_bytes_ -= front.bytes->size();
+    history_.pop_front();
+    ++history_front_;
+  }
 }
 
 void ManifestServer::remove(Verifier* v) {
@@ -132,7 +189,7 @@ void ManifestServer::when_flushed(std::chrono::milliseconds limit, std::function
 void ManifestServer::check_flushed() {
   if (!flushed_) return;
   for (const auto& v : verifiers_) {
-    if (v->backlog > 0 && !v->cut_off) return;
+    if (v->taken < published_ && !v->cut_off) return;
   }
   auto done = std::move(flushed_->done);
   flushed_->timer.cancel();

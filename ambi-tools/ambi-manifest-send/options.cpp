@@ -6,6 +6,7 @@
 #include "ambi/manifest.hpp"
 #include "common/exit_codes.hpp"
 #include "common/help_formatter.hpp"
+#include "taps/config.hpp"
 #include "taps/version.hpp"
 
 namespace ambi_manifest_send {
@@ -17,17 +18,27 @@ constexpr const char* footer = R"(Publishes the AMBI manifests (draft-ietf-mbone
 stream S -> G:PORT over ambi+tls: every verifier that connects (ambi-verify)
 receives the digests of the packets, and accepts only packets that match.
 
-  --witness (default)  join (S,G) and publish digests of what arrives from S,
-                       for a stream that another program sends
+  --witness (default)  join (S,G) and publish digests of what arrives from S
+                       (from S:--source-port only, when given), for a stream
+                       that another program sends. It vouches for whatever
+                       reaches it with S's address: run it where nobody else
+                       can send as S (on S itself, or behind anti-spoofing)
   --originate          read stdin, send it from S to G:PORT in datagrams of
-                       --packet-size bytes at --rate packets/s, and publish each
-                       packet's digest before the packet itself
+                       exactly --packet-size bytes (the last may be shorter; or
+                       one per line with --lines) at --rate packets/s, and
+                       publish each packet's digest before the packet itself
 
 Examples:
   ambi-manifest-send --originate -s 10.99.0.1 -g 232.1.1.1 -p 5001 \
       --listen 10.99.0.1:4433 --cert server.pem --key server.key \
       --metadata-out stream.json < video.ts
         send a file; stream.json tells ambi-verify where the manifests are
+        (add --wait-verifiers 1 --linger 5 so that a verifier started next
+        gets all of it: the file takes milliseconds to send)
+  tail -f app.log | ambi-manifest-send --originate --lines -s 10.99.0.1 \
+      -g 232.1.1.1 -p 5001 --listen 10.99.0.1:4433 --cert server.pem \
+      --key server.key --metadata-out stream.json
+        one datagram per log line (ambi-verify -o raw prints them as lines)
   iperf -c 232.1.1.1 -B 10.99.0.1 -u -T 1 &
   ambi-manifest-send -s 10.99.0.1 -g 232.1.1.1 -p 5001 --listen 4433 \
       --cert server.pem --key server.key --metadata-out stream.json
@@ -36,12 +47,17 @@ Examples:
       --listen [2001:db8::1]:4433 --cert server.pem --key server.key   (IPv6)
 
 Exit codes: 0 stdin ended and every verifier has the last manifest (at most
-2 s are spent waiting), or a signal in --witness mode; 1 usage error;
+2 s are spent waiting, then --linger), or a signal in --witness mode; 1 usage error;
 2 listen, join or send setup failed; 3 sending failed.
-Events (--json, JSON Lines on stderr): listening {local}, join, verifier
-{state: connected|cut_off|closed|error, peer}, manifest {manifest_seq,
+Events (--json, JSON Lines on stderr): listening {local}, sending {local: the
+source ADDR:PORT the datagrams leave from}, join, verifier
+{state: connected|cut_off|refused|closed|error, peer}, manifest {manifest_seq,
 first_packet_seq, count}, stats {packets, bytes, manifests}.
-A verifier more than --max-backlog bytes behind is cut off.)";
+Limits: the manifests are kept once for all verifiers (at most --max-backlog
+bytes); a verifier more than --max-backlog bytes behind is cut off, a new one
+gets at most half that much history (and at most --digest-hold-time of it);
+at most 64 KiB are queued for one verifier's connection at a time; beyond
+--max-verifiers connections are refused (event verifier, state refused).)";
 
 ParseResult usage_error(std::string message) {
   return {std::nullopt, exit_usage, {},
@@ -85,11 +101,12 @@ ParseResult parse(const std::vector<std::string>& args) {
   taps::apps::use_help_formatter(app, 34);
 
   Options o;
-  std::string listen, hash = "sha-256";
+  std::string listen, hash = "sha-256", config_file;
   std::uint16_t port = 0;
   std::uint32_t stream_id = 1;
   std::int64_t interval_ms = 100, data_hold = 2000, digest_hold = 10000;
   int refresh = -1;
+  double linger = 0;
   bool originate = false, witness = false, json = false, verbose = false, version = false;
   app.add_option("-s,--source", o.stream.source, "The sender's address S")->required();
   app.add_option("-g,--group", o.stream.group, "The multicast group G")->required();
@@ -103,16 +120,21 @@ ParseResult parse(const std::vector<std::string>& args) {
   app.add_option("--hash", hash, "sha-256 (default), sha-384 or sha-512");
   app.add_option("--digests-per-manifest", o.digests_per_manifest, "Digests per manifest, at most (default 64)");
   app.add_option("--manifest-interval", interval_ms, "MS: publish a partial manifest after this long (default 100)");
-  app.add_option("--refresh-deadline", refresh, "S: put a Refresh Deadline TLV in every manifest");
+  app.add_option("--refresh-deadline", refresh, "S: put a Refresh Deadline TLV in every manifest (0: the metadata is stable)");
   app.add_option("--data-hold-time", data_hold, "MS, for the metadata (default 2000)");
   app.add_option("--digest-hold-time", digest_hold, "MS, for the metadata and for late verifiers (default 10000)");
+  app.add_option("--config", config_file, "FILE: the multicast Preconnection's properties (JSON, DESIGN.md 4)");
   app.add_option("--metadata-out", o.metadata_out, "Write the stream's metadata JSON here before sending anything");
-  app.add_option("--max-backlog", o.max_backlog, "Bytes a verifier may lag before it is cut off (default 4 MiB)");
+  app.add_option("--max-backlog", o.max_backlog, "BYTES a verifier may lag before it is cut off (default 4 MiB)");
+  app.add_option("--max-verifiers", o.max_verifiers, "N verifiers served at once; more are refused (default 4096)");
   app.add_option("-i,--interface", o.interface_name, "Interface to join (witness) or send (originate) on");
-  app.add_option("--packet-size", o.packet_size, "--originate: bytes per datagram, at most (default 1200)");
+  app.add_option("--packet-size", o.packet_size, "--originate: BYTES per datagram, only the last shorter (default 1200)");
+  app.add_flag("--lines", o.lines, "--originate: one datagram per stdin line, newline kept (at most --packet-size)");
   app.add_option("--rate", o.rate, "--originate: packets per second (default 1000; 0: no pacing)");
-  app.add_option("--source-port", o.source_port, "--originate: UDP source port (default: any)");
-  app.add_option("--ttl", o.ttl, "--originate: hop limit (default 1)");
+  app.add_option("--wait-verifiers", o.wait_verifiers, "--originate: N verifiers connected before stdin is read (default 0)");
+  app.add_option("--linger", linger, "--originate: SEC to keep serving the final manifests after EOF (default 0)");
+  app.add_option("--source-port", o.source_port, "PORT: --originate sends from it; --witness witnesses only it (default: any)");
+  auto* ttl_opt = app.add_option("--ttl", o.ttl, "--originate: hop limit (default 1)");
   auto* json_flag = app.add_flag("--json", json, "Events as JSON Lines on stderr");
   app.add_flag("-v,--verbose", verbose, "Events as text on stderr")->excludes(json_flag);
   app.add_flag("--version", version, "Print the version and exit");
@@ -128,6 +150,16 @@ ParseResult parse(const std::vector<std::string>& args) {
   }
   if (version) return {std::nullopt, 0, fmt::format("ambi-manifest-send {}\n", taps::version), {}};
   o.mode = originate ? Mode::originate : Mode::witness;
+  if (!config_file.empty()) {
+    auto loaded = taps::preconnection_from_json_file(config_file);
+    if (!loaded) return usage_error("--config: " + loaded.error().message());
+    o.multicast_properties = loaded.value().transport_properties();
+    if (!ttl_opt->count()) o.ttl = o.multicast_properties.multicast_hop_limit;
+  }
+  if (!originate && (o.wait_verifiers > 0 || linger != 0)) return usage_error("--wait-verifiers and --linger need --originate");
+  if (!(linger >= 0 && linger <= 86400)) return usage_error(fmt::format("--linger {} (0..86400 s)", linger));
+  o.linger = std::chrono::milliseconds(static_cast<std::int64_t>(linger * 1000));
+  if (o.lines && !originate) return usage_error("--lines cuts stdin into datagrams: it needs --originate");
   if (!parse_listen(listen, o.listen_host, o.listen_port)) return usage_error(fmt::format("--listen '{}' is not [HOST:]PORT", listen));
   if (ambi::parse_hash_algorithm(hash, o.stream.hash)) return usage_error(fmt::format("--hash '{}' (sha-256, sha-384 or sha-512)", hash));
   if (o.digests_per_manifest == 0 || o.digests_per_manifest > ambi::max_digest_count) {
@@ -136,9 +168,11 @@ ParseResult parse(const std::vector<std::string>& args) {
   if (interval_ms <= 0 || interval_ms > 60000) return usage_error(fmt::format("--manifest-interval {} (1..60000 ms)", interval_ms));
   o.manifest_interval = std::chrono::milliseconds(interval_ms);
   if (refresh >= 0) {
-    if (refresh == 0 || refresh > 65535) return usage_error(fmt::format("--refresh-deadline {} (1..65535 s)", refresh));
+    if (refresh > 65535) return usage_error(fmt::format("--refresh-deadline {} (0..65535 s)", refresh));
     o.refresh_deadline_s = static_cast<std::uint16_t>(refresh);
   }
+  if (o.max_backlog < 65536) return usage_error(fmt::format("--max-backlog {} (at least 65536)", o.max_backlog));
+  if (o.max_verifiers == 0) return usage_error("--max-verifiers 0: at least one verifier must be served");
   if (o.packet_size == 0 || o.packet_size > 65507) return usage_error(fmt::format("--packet-size {} (1..65507)", o.packet_size));
   if (o.ttl < 0 || o.ttl > 255) return usage_error(fmt::format("--ttl {} (0..255)", o.ttl));
   o.stream.port = port;

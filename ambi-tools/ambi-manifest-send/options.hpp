@@ -9,6 +9,7 @@
 
 #include "common/event_log.hpp"
 #include "metadata/metadata.hpp"
+#include "taps/properties.hpp"
 
 namespace ambi_manifest_send {
 
@@ -30,8 +31,15 @@ struct Options {
   std::optional<std::uint16_t> refresh_deadline_s;
   std::string metadata_out;
   std::size_t max_backlog = 4 << 20;
+  std::size_t max_verifiers = 4096;
+  // The multicast side's properties (interface preferences, receive buffer, hop limit,
+  // ...) from --config; the options set the endpoints and override what they name.
+  taps::TransportProperties multicast_properties;
   // --originate
   std::size_t packet_size = 1200;
+  bool lines = false;
+  std::size_t wait_verifiers = 0;       // read stdin once this many verifiers are connected
+  std::chrono::milliseconds linger{0};  // after EOF, keep serving the last manifests this long  // one datagram per stdin line instead of --packet-size pieces
   std::uint64_t rate = 1000;  // packets per second; 0: as fast as possible
   std::uint16_t source_port = 0;
   int ttl = 1;

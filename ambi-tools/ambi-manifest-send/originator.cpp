@@ -24,6 +24,7 @@ Originator::Originator(taps::Context& ctx, const Options& o, Handlers handlers)
                  ManifestBuilder(o.stream.stream_id, o.stream.hash, o.digests_per_manifest, o.refresh_deadline_s),
                  o.manifest_interval,
                  [this](std::vector<std::uint8_t> m, const ambi::ManifestHeader& h) { on_published(std::move(m), h); }),
+      cutter_(o.packet_size, o.lines ? DatagramCutter::Mode::lines : DatagramCutter::Mode::fixed_size),
       pace_timer_(ctx.io_context()) {}
 
 void Originator::start() {
@@ -32,7 +33,7 @@ void Originator::start() {
   taps::LocalEndpoint source;
   source.with_ip_address(o_.stream.source);
   if (o_.source_port != 0) source.with_port(o_.source_port);
-  taps::Preconnection p({source}, {group});
+  taps::Preconnection p({source}, {group}, o_.multicast_properties);
   auto& props = p.transport_properties();
   props.set("reliability", taps::Preference::prohibit);
   props.set("preserveMsgBoundaries", taps::Preference::require);
@@ -51,7 +52,7 @@ void Originator::start() {
       return;
     }
     endpoints_ = {local->first, local->second, *group, o_.stream.port};
-    if (handlers_.sending) handlers_.sending();
+    if (handlers_.sending) handlers_.sending(connection_.local_endpoint());
     in_ = std::make_shared<taps::apps::FdReader>(ctx_.io_context(), ::dup(STDIN_FILENO));
     next_send_ = std::chrono::steady_clock::now();
     read_more();
@@ -101,18 +102,28 @@ void Originator::on_stdin(std::error_code ec, std::vector<std::uint8_t> data) {
   if (stopped_) return;
   if (ec) {
     eof_ = true;
+    if (auto last = cutter_.finish(); last && !add_datagram(std::move(*last))) return;
     publisher_.flush();
     check_done();
     return;
   }
-  ambi::Digest digest;
-  if (auto error = hasher_.digest(endpoints_, o_.stream.stream_id, data, digest)) {
-    handlers_.failed(taps::apps::exit_connection, taps::make_error(taps::errc::invalid_configuration, error.message()));
-    return;
+  std::vector<std::vector<std::uint8_t>> datagrams;
+  cutter_.feed(data, datagrams);
+  for (auto& d : datagrams) {
+    if (!add_datagram(std::move(d))) return;
   }
-  waiting_.emplace_back(std::move(data));
-  publisher_.add(digest);
   read_more();
+}
+
+bool Originator::add_datagram(std::vector<std::uint8_t> datagram) {
+  ambi::Digest digest;
+  if (auto error = hasher_.digest(endpoints_, o_.stream.stream_id, datagram, digest)) {
+    handlers_.failed(taps::apps::exit_connection, taps::make_error(taps::errc::invalid_configuration, error.message()));
+    return false;
+  }
+  waiting_.emplace_back(std::move(datagram));
+  publisher_.add(digest);
+  return !stopped_;
 }
 
 void Originator::on_published(std::vector<std::uint8_t> manifest, const ambi::ManifestHeader& header) {

@@ -1,6 +1,7 @@
-// --originate: stdin becomes the multicast stream. Each read of at most --packet-size
-// bytes is one datagram from S to G:PORT; its digest is published (in a manifest)
-// before the datagram is sent, paced at --rate. Reading stops while enough packets wait.
+// --originate: stdin becomes the multicast stream: datagrams of exactly --packet-size
+// bytes (or one per line with --lines; see DatagramCutter) from S to G:PORT; each
+// datagram's digest is published (in a manifest) before the datagram is sent, paced at
+// --rate. Reading stops while enough packets wait.
 #pragma once
 
 #include <asio/steady_timer.hpp>
@@ -10,6 +11,7 @@
 #include <functional>
 #include <memory>
 
+#include "ambi-manifest-send/datagram_cutter.hpp"
 #include "ambi-manifest-send/options.hpp"
 #include "ambi-manifest-send/publisher.hpp"
 #include "ambi/digest.hpp"
@@ -23,7 +25,7 @@ class Originator {
  public:
   struct Handlers {
     Publisher::Publish publish;
-    std::function<void()> sending;                 // the send Connection is ready
+    std::function<void(const std::string& local)> sending;  // the send Connection is ready, from "ADDR:PORT"
     std::function<void()> done;                    // stdin ended and every packet is sent
     std::function<void(int exit_code, const taps::Error&)> failed;
   };
@@ -38,6 +40,7 @@ class Originator {
   std::size_t lookahead() const;
   void read_more();
   void on_stdin(std::error_code ec, std::vector<std::uint8_t> data);
+  bool add_datagram(std::vector<std::uint8_t> datagram);
   void on_published(std::vector<std::uint8_t> manifest, const ambi::ManifestHeader& header);
   void pump();
   void check_done();
@@ -51,6 +54,7 @@ class Originator {
   ambi::PacketHasher hasher_;
   ambi::PacketEndpoints endpoints_;
   Publisher publisher_;
+  DatagramCutter cutter_;
   asio::steady_timer pace_timer_;
   std::deque<taps::Message> waiting_;  // digests not yet published
   std::deque<taps::Message> ready_;    // published: may be sent

@@ -3,6 +3,7 @@
 #include <asio/io_context.hpp>
 #include <asio/post.hpp>
 #include <asio/signal_set.hpp>
+#include <asio/steady_timer.hpp>
 #include <fmt/format.h>
 
 #include <csignal>
@@ -38,7 +39,7 @@ bool write_file(const std::string& path, const std::string& text) {
 class Sender {
  public:
   Sender(const Options& o, const EventLog& log)
-      : o_(o), log_(log), io_(ctx_.io_context()), signals_(io_, SIGINT, SIGTERM) {}
+      : o_(o), log_(log), io_(ctx_.io_context()), signals_(io_, SIGINT, SIGTERM), linger_timer_(io_) {}
 
   int run() {
     signals_.async_wait([this](std::error_code ec, int signo) {
@@ -50,6 +51,7 @@ class Sender {
     sc.cert_file = o_.cert_file;
     sc.key_file = o_.key_file;
     sc.max_backlog = o_.max_backlog;
+    sc.max_verifiers = o_.max_verifiers;
     sc.history = o_.stream.digest_hold_time;
     ServerHandlers sh;
     sh.listening = [this](const std::string& local) { on_listening(local); };
@@ -62,6 +64,7 @@ class Sender {
       if (!detail.empty()) f.emplace_back("detail", detail);
       log_.emit("verifier", f);
       if (state == "cut_off") log_.warning(fmt::format("verifier {} cut off: {}", peer, detail));
+      if (state == "connected") maybe_originate();
     };
     server_ = std::make_unique<ManifestServer>(ctx_, sc, sh);
     if (auto error = server_->start()) {
@@ -97,10 +100,11 @@ class Sender {
     if (o_.mode == Mode::originate) {
       Originator::Handlers h;
       h.publish = publish;
+      h.sending = [this](const std::string& local) { on_sending(local); };
       h.failed = failed;
-      h.done = [this] { server_->when_flushed(flush_limit, [this] { finish(exit_ok); }); };
+      h.done = [this] { server_->when_flushed(flush_limit, [this] { linger(); }); };
       originator_ = std::make_unique<Originator>(ctx_, o_, std::move(h));
-      originator_->start();
+      maybe_originate();
     } else {
       Witness::Handlers h;
       h.publish = publish;
@@ -113,10 +117,40 @@ class Sender {
     }
   }
 
+  // --wait-verifiers: a file takes milliseconds to send; verifiers started after it
+  // would get only what the history holds.
+  void maybe_originate() {
+    if (!originator_ || originating_ || server_->verifiers() < o_.wait_verifiers) return;
+    originating_ = true;
+    originator_->start();
+  }
+
+  // --linger: verifiers that connect late still get the history.
+  void linger() {
+    if (o_.linger.count() == 0) {
+      finish(exit_ok);
+      return;
+    }
+    linger_timer_.expires_after(o_.linger);
+    linger_timer_.async_wait([this](std::error_code ec) {
+      if (!ec) finish(exit_ok);
+    });
+  }
+
+  // Digests cover the source port: tell it, and say so when it is not the one asked for.
+  void on_sending(const std::string& local) {
+    log_.emit("sending", {{"local", local}});
+    auto bound = ambi_verifier::parse_address_port(local);
+    if (o_.source_port != 0 && bound && bound->second != o_.source_port) {
+      log_.warning(fmt::format("--source-port {} was not honoured: the datagrams leave from {}", o_.source_port, local));
+    }
+  }
+
   void finish(int code) {
     if (exit_code_) return;
     exit_code_ = code;
     signals_.cancel();
+    linger_timer_.cancel();
     std::uint64_t packets = 0, bytes = 0;
     if (originator_) {
       packets = originator_->packets();
@@ -130,7 +164,8 @@ class Sender {
     }
     log_.emit("stats", {{"packets", static_cast<std::int64_t>(packets)},
                         {"bytes", static_cast<std::int64_t>(bytes)},
-                        {"manifests", static_cast<std::int64_t>(manifests_)}});
+                        {"manifests", static_cast<std::int64_t>(manifests_)},
+                        {"verifiers_refused", static_cast<std::int64_t>(server_ ? server_->refused() : 0)}});
     if (server_) server_->stop();
     // Lets the closes above reach the wire.
     asio::post(io_, [this] { io_.stop(); });
@@ -141,10 +176,12 @@ class Sender {
   taps::Context ctx_;
   asio::io_context& io_;
   asio::signal_set signals_;
+  asio::steady_timer linger_timer_;
   std::unique_ptr<ManifestServer> server_;
   std::unique_ptr<Originator> originator_;
   std::unique_ptr<Witness> witness_;
   std::uint64_t manifests_ = 0;
+  bool originating_ = false;
   std::optional<int> exit_code_;
 };
 

@@ -18,6 +18,7 @@ void Witness::start() {
   if (!o_.interface_name.empty()) local.with_interface(o_.interface_name);
   taps::Preconnection p;
   p.local_endpoints() = {local};
+  p.transport_properties() = o_.multicast_properties;
   p.transport_properties().set("reliability", taps::Preference::prohibit);
   p.transport_properties().set_direction(taps::Direction::unidirectional_receive);
   taps::ListenerHandlers h;
@@ -48,7 +49,8 @@ taps::ConnectionHandlers Witness::on_sender(taps::Connection c) {
 void Witness::on_datagram(Sender& s, const taps::Message& m, const taps::MessageContext& ctx) {
   const auto* endpoints = s.endpoints.get(ctx.remote_endpoint, ctx.local_endpoint);
   ambi::Digest digest;
-  if (!endpoints || hasher_.digest(*endpoints, o_.stream.stream_id, {m.data(), m.size()}, digest)) return;
+  if (!endpoints || (o_.source_port != 0 && endpoints->source_port != o_.source_port)) return;
+  if (hasher_.digest(*endpoints, o_.stream.stream_id, {m.data(), m.size()}, digest)) return;
   ++packets_;
   bytes_ += m.size();
   publisher_.add(digest);

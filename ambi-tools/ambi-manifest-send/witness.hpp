@@ -1,5 +1,8 @@
-// --witness: joins (S,G) and publishes the digest of each datagram that arrives from S,
-// in arrival order, for a stream that another program sends.
+// --witness: joins (S,G) and publishes the digest of each datagram that arrives from S
+// (from S:--source-port only, when given), in arrival order, for a stream that another
+// program sends. It authenticates whatever reaches it with S's address: anyone who can
+// forge S on the witness's network gets digests for forged packets. Run it where only
+// the real sender can reach it with that address.
 #pragma once
 
 #include <functional>

@@ -12,5 +12,6 @@ int main(int argc, char** argv) {
     if (!parsed.error.empty()) std::fprintf(stderr, "%s\n", parsed.error.c_str());
     return parsed.exit_code;
   }
+  for (const auto& warning : parsed.warnings) std::fprintf(stderr, "ambi-verify: warning: %s\n", warning.c_str());
   return ambi_verify::run(*parsed.options);
 }

@@ -7,6 +7,7 @@
 
 #include "common/exit_codes.hpp"
 #include "common/help_formatter.hpp"
+#include "taps/config.hpp"
 #include "taps/version.hpp"
 
 namespace ambi_verify {
@@ -33,7 +34,9 @@ Examples:
 
 Exit codes:
   0 -c N payloads verified (or -t ended after at least one)   1 usage error
-  2 join failed   4 nothing (or fewer than -c N) verified within -t
+  2 join failed, or the manifest server's certificate failed verification
+    --manifest-attempts times in a row   3 output failed (stdout closed)
+  4 nothing (or fewer than -c N) verified within -t
   5 --strict: a packet failed authentication (timeout, no-digest, replay) or
     the manifest server sent a broken stream
 
@@ -41,13 +44,29 @@ Drops are counted by reason: timeout (no digest within data-hold-time; a forged,
 altered or misaddressed packet), replay (its digest was already used), overflow
 (pending buffer full), truncated (larger than the receive buffer), no-digest.
 Events (--json, JSON Lines on stderr): join, manifest_channel {state, uri,
-error, retry_ms}, manifest {manifest_seq, first_packet_seq, count}, verified
-{seq, size, sender}, dropped {reason, size, sender}, stats {verified, dropped
-{reason: n}, held (arrived before their digest), manifests, digests}, leave. A broken manifest stream (wrong
-stream id, bad TLVs) is disconnected and retried after 1 s, doubling to 60 s.)";
+error, retry_ms, orderly}, manifest {manifest_seq, first_packet_seq, count},
+manifest_gap {expected, got, missed}, verified
+{seq, size, sender}, dropped {reason, size, sender} (at most 10 a second, the
+rest in one dropped_summary {dropped {reason: n}, count} a second), stats {verified, dropped
+{reason: n}, held (arrived before their digest), manifests, digests,
+digests_too_old, manifests_missed, senders, senders_evicted, senders_refused},
+leave.
+
+Once only: a packet sequence number whose digest was used, expired or evicted is
+never learned again (an anti-replay window of 262144 sequence numbers, 32 KiB),
+so manifests re-sent after a reconnect re-arm nothing.
+The manifest channel: a broken stream (wrong stream id, bad TLVs) is
+disconnected and retried after 1 s, doubling to 60 s; silence longer than
+max(3 x the manifest interval, data-hold-time) while packets wait is a
+disconnect too; TCP keep-alive probes every 5 s.
+Limits: pending packets (--max-pending, --max-pending-bytes), 131072 held
+digests, --max-senders sender ports: when full, datagrams from other ports are
+dropped without state until a slot frees (every second, senders that delivered
+nothing for data-hold-time give theirs up: stats senders_evicted); senders quiet
+for 60 s are forgotten.)";
 
 ParseResult usage_error(std::string message) {
-  return {std::nullopt, exit_usage, {}, "ambi-verify: " + message + "\nTry 'ambi-verify --help' for more information."};
+  return {std::nullopt, exit_usage, {}, "ambi-verify: " + message + "\nTry 'ambi-verify --help' for more information.", {}};
 }
 
 std::optional<std::chrono::milliseconds> parse_seconds(const std::string& text) {
@@ -77,6 +96,24 @@ std::variant<ambi_metadata::StreamMetadata, std::string> choose_stream(const std
                      matches.size());
 }
 
+std::optional<ambi_metadata::StreamMetadata> refreshed_stream(const std::vector<ambi_metadata::StreamMetadata>& streams,
+                                                              const ambi_metadata::StreamMetadata& current) {
+  const ambi_metadata::StreamMetadata* best = nullptr;
+  // Better: no expiration over one; the current identifier among those without; a later
+  // expiration (RFC 3339 in UTC compares as text).
+  auto better = [&](const ambi_metadata::StreamMetadata& a, const ambi_metadata::StreamMetadata& b) {
+    if (a.expiration.has_value() != b.expiration.has_value()) return !a.expiration.has_value();
+    if (!a.expiration) return a.stream_id == current.stream_id && b.stream_id != current.stream_id;
+    return *a.expiration > *b.expiration;
+  };
+  for (const auto& s : streams) {
+    if (s.source != current.source || s.group != current.group || s.port != current.port || s.manifest_uris.empty()) continue;
+    if (!best || better(s, *best)) best = &s;
+  }
+  if (!best) return std::nullopt;
+  return *best;
+}
+
 ParseResult parse(const std::vector<std::string>& args) {
   CLI::App app{"ambi-verify: receive an AMBI-authenticated multicast stream (draft-ietf-mboned-ambi-05)\n\n"
                "  ambi-verify [options] --metadata FILE\n"
@@ -87,7 +124,8 @@ ParseResult parse(const std::vector<std::string>& args) {
   taps::apps::use_help_formatter(app, 32);
 
   Options o;
-  std::string source, group, manifest, hash = "sha-256", output = "raw", duration;
+  std::vector<std::string> warnings;
+  std::string source, group, manifest, hash = "sha-256", output = "raw", duration, config_file;
   std::uint16_t port = 0;
   std::uint32_t stream_id = 1;
   std::uint64_t count = 0;
@@ -95,6 +133,7 @@ ParseResult parse(const std::vector<std::string>& args) {
   std::size_t max_pending = o.limits.max_pending_packets, max_pending_bytes = o.limits.max_pending_bytes;
   bool json = false, verbose = false, version = false;
   app.add_option("--metadata", o.metadata_file, "The stream's metadata JSON (ietf-dorms + ietf-ambi)");
+  app.add_option("--config", config_file, "FILE: the multicast Preconnection's properties (JSON, DESIGN.md 4)");
   auto* source_opt = app.add_option("-s,--source", source, "The sender's address S");
   auto* group_opt = app.add_option("-g,--group", group, "The multicast group G");
   auto* port_opt = app.add_option("-p,--port", port, "The UDP destination port");
@@ -108,10 +147,13 @@ ParseResult parse(const std::vector<std::string>& args) {
   app.add_option("-o,--output", output, "Payloads on stdout: raw, lines (a newline after each), hex, none");
   app.add_flag("--stats", o.stats, "Counters (verified, dropped by reason) on stderr at exit");
   app.add_flag("--strict", o.strict, "Exit 5 at the first integrity failure");
+  app.add_option("--manifest-attempts", o.manifest_attempts,
+                 "N: exit 2 once the manifest server's certificate failed verification N times in a row (default 3; 0: retry for ever)");
   auto* data_hold_opt = app.add_option("--data-hold-time", data_hold, "MS a packet waits for its digest (metadata, else 2000)");
   auto* digest_hold_opt = app.add_option("--digest-hold-time", digest_hold, "MS a digest is held (metadata, else 10000)");
   app.add_option("--max-pending", max_pending, "Packets waiting for a digest, at most (default 4096)");
   app.add_option("--max-pending-bytes", max_pending_bytes, "Bytes waiting for a digest, at most (default 8 MiB)");
+  app.add_option("--max-senders", o.max_senders, "N sender ports tracked at once (default 256; see Limits)");
   auto* json_flag = app.add_flag("--json", json, "Events as JSON Lines on stderr");
   app.add_flag("-v,--verbose", verbose, "Events as text on stderr")->excludes(json_flag);
   app.add_flag("--version", version, "Print the version and exit");
@@ -120,11 +162,16 @@ ParseResult parse(const std::vector<std::string>& args) {
   try {
     app.parse(argv);
   } catch (const CLI::CallForHelp&) {
-    return {std::nullopt, 0, app.help(), {}};
+    return {std::nullopt, 0, app.help(), {}, {}};
   } catch (const CLI::ParseError& e) {
     return usage_error(e.what());
   }
-  if (version) return {std::nullopt, 0, fmt::format("ambi-verify {}\n", taps::version), {}};
+  if (version) return {std::nullopt, 0, fmt::format("ambi-verify {}\n", taps::version), {}, {}};
+  if (!config_file.empty()) {
+    auto loaded = taps::preconnection_from_json_file(config_file);
+    if (!loaded) return usage_error("--config: " + loaded.error().message());
+    o.multicast_properties = loaded.value().transport_properties();
+  }
 
   if (!o.metadata_file.empty()) {
     if (*manifest_opt || *hash_opt) return usage_error("--manifest and --hash come from the metadata: drop them or --metadata");
@@ -138,6 +185,13 @@ ParseResult parse(const std::vector<std::string>& args) {
     auto chosen = choose_stream(std::get<0>(parsed), choice);
     if (auto* error = std::get_if<std::string>(&chosen)) return usage_error(*error);
     o.stream = std::get<0>(chosen);
+    for (const auto& uri : o.stream.other_uris) {
+      warnings.push_back(fmt::format("skipping manifest URI '{}': only ambi+tls is spoken", uri));
+    }
+    if (o.stream.manifest_uris.empty()) {
+      return usage_error(fmt::format("{}: stream {} of {} -> {}:{} has no ambi+tls manifest URI", o.metadata_file,
+                                     o.stream.stream_id, o.stream.source, o.stream.group, o.stream.port));
+    }
   } else {
     if (!*source_opt || !*group_opt || !*port_opt || !*manifest_opt) {
       return usage_error("needs --metadata FILE, or --source, --group, --port and --manifest");
@@ -167,9 +221,14 @@ ParseResult parse(const std::vector<std::string>& args) {
     if (digest_hold <= 0 || digest_hold > 86'400'000) return usage_error(fmt::format("--digest-hold-time {} (1..86400000 ms)", digest_hold));
     o.stream.digest_hold_time = std::chrono::milliseconds(digest_hold);
   }
+  if (o.stream.digest_hold_time.count() == 0) {
+    warnings.push_back("digest-hold-time 0 ms would expire every digest as it arrives: 1 ms is used");
+    o.stream.digest_hold_time = std::chrono::milliseconds(1);
+  }
   o.limits.data_hold_time = o.stream.data_hold_time;
   o.limits.digest_hold_time = o.stream.digest_hold_time;
   if (max_pending == 0 || max_pending_bytes == 0) return usage_error("--max-pending and --max-pending-bytes must be positive");
+  if (o.max_senders == 0) return usage_error("--max-senders 0: at least one sender must be tracked");
   o.limits.max_pending_packets = max_pending;
   o.limits.max_pending_bytes = max_pending_bytes;
   if (count_opt->count() > 0) {
@@ -186,7 +245,7 @@ ParseResult parse(const std::vector<std::string>& args) {
   if (out == std::end(outputs)) return usage_error(fmt::format("-o '{}' (raw, lines, hex or none)", output));
   o.output = out->second;
   o.verbosity = json ? Verbosity::json : verbose ? Verbosity::verbose : Verbosity::quiet;
-  return {std::move(o), 0, {}, {}};
+  return {std::move(o), 0, {}, {}, std::move(warnings)};
 }
 
 }  // namespace ambi_verify

@@ -11,6 +11,7 @@
 #include "common/event_log.hpp"
 #include "common/payload_output.hpp"
 #include "metadata/metadata.hpp"
+#include "taps/properties.hpp"
 #include "verifier/verifier_session.hpp"
 
 namespace ambi_verify {
@@ -29,6 +30,13 @@ struct Options {
   Output output = Output::raw;
   bool stats = false;
   bool strict = false;
+  // Consecutive attempts whose server certificate fails verification before ambi-verify
+  // gives up with exit 2 (0: retry for ever).
+  std::uint32_t manifest_attempts = 3;
+  std::size_t max_senders = 256;  // Connections (sender ports) at once
+  // The multicast side's properties (interface preferences, receive buffer, ...) from
+  // --config; the endpoints and the receive-only properties come from the options.
+  taps::TransportProperties multicast_properties;
   ambi::DigestStoreLimits limits;  // hold times from the stream, bounds from options
   Verbosity verbosity = Verbosity::quiet;
 };
@@ -40,6 +48,7 @@ struct ParseResult {
   int exit_code = 0;
   std::string output;
   std::string error;
+  std::vector<std::string> warnings;  // for stderr, when running
 };
 
 // Parses argv (argv[0] included). Never exits the process, never throws. Reads the
@@ -55,5 +64,11 @@ struct StreamChoice {
 };
 std::variant<ambi_metadata::StreamMetadata, std::string> choose_stream(const std::vector<ambi_metadata::StreamMetadata>& streams,
                                                                        const StreamChoice& choice);
+
+// At a metadata refresh: the manifest stream of `current`'s (S, G, port) to use now, of
+// those with an ambi+tls URI: one without `expiration` (the current stream identifier
+// first), else the one that expires last; nullopt when there is none.
+std::optional<ambi_metadata::StreamMetadata> refreshed_stream(const std::vector<ambi_metadata::StreamMetadata>& streams,
+                                                              const ambi_metadata::StreamMetadata& current);
 
 }  // namespace ambi_verify

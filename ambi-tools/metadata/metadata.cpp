@@ -1,5 +1,6 @@
 #include "metadata/metadata.hpp"
 
+#include <cctype>
 #include <charconv>
 #include <fstream>
 #include <map>
@@ -21,11 +22,16 @@ struct Invalid {
   MetadataError error;
 };
 
+// Never throws: a string that is not UTF-8 (from a command line) is written with U+FFFD.
+std::string dump(const Json& value, int indent = -1) {
+  return value.dump(indent, ' ', false, Json::error_handler_t::replace);
+}
+
 [[noreturn]] void fail(const std::string& path, std::string what) { throw Invalid{{path, std::move(what)}}; }
 
 std::string member_path(const std::string& path, std::string_view key) {
   bool plain = key.find_first_of(":-") == std::string_view::npos;
-  return plain ? path + "." + std::string(key) : path + "[" + Json(key).dump() + "]";
+  return plain ? path + "." + std::string(key) : path + "[" + dump(Json(key)) + "]";
 }
 
 std::string element_path(const std::string& path, std::size_t i) { return path + "[" + std::to_string(i) + "]"; }
@@ -59,14 +65,14 @@ const Json& list(const Json& object, const std::string& path, std::string_view k
 }
 
 std::uint64_t unsigned_value(const Json& value, const std::string& path, std::uint64_t min, std::uint64_t max) {
-  if (!value.is_number_unsigned()) fail(path, "expected an unsigned integer, got " + value.dump());
+  if (!value.is_number_unsigned()) fail(path, "expected an unsigned integer, got " + dump(value));
   auto n = value.get<std::uint64_t>();
   if (n < min || n > max) fail(path, std::to_string(n) + " is outside " + std::to_string(min) + ".." + std::to_string(max));
   return n;
 }
 
 std::string string_value(const Json& value, const std::string& path) {
-  if (!value.is_string()) fail(path, "expected a string, got " + value.dump());
+  if (!value.is_string()) fail(path, "expected a string, got " + dump(value));
   return value.get<std::string>();
 }
 
@@ -83,12 +89,21 @@ std::chrono::milliseconds hold_time(const Json& object, const std::string& path,
                                     std::chrono::milliseconds fallback) {
   const Json* value = member(object, key);
   if (!value) return fallback;
-  return std::chrono::milliseconds(unsigned_value(*value, member_path(path, key), 1, 86'400'000));
+  return std::chrono::milliseconds(unsigned_value(*value, member_path(path, key), 0, 0xffffffff));
+}
+
+// "scheme://..." with a scheme other than ambi+tls (any case).
+bool other_scheme(std::string_view text) {
+  auto end = text.find("://");
+  if (end == std::string_view::npos || end == 0) return false;
+  std::string scheme(text.substr(0, end));
+  for (auto& c : scheme) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return scheme != "ambi+tls" && scheme.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789+-.") == std::string::npos;
 }
 
 void parse_manifest_stream(const Json& ms, const std::string& path, StreamMetadata base,
                            std::vector<StreamMetadata>& out) {
-  check_members(ms, path, {"id", "manifest-stream", "hash-algorithm", "data-hold-time", "digest-hold-time"});
+  check_members(ms, path, {"id", "manifest-stream", "hash-algorithm", "data-hold-time", "digest-hold-time", "expiration"});
   base.stream_id = static_cast<std::uint32_t>(unsigned_value(required(ms, path, "id"), member_path(path, "id"), 0, 0xffffffff));
   const auto uris_path = member_path(path, "manifest-stream");
   const Json& uris = list(ms, path, "manifest-stream");
@@ -96,15 +111,24 @@ void parse_manifest_stream(const Json& ms, const std::string& path, StreamMetada
     auto p = element_path(uris_path, i);
     check_members(uris[i], p, {"uri"});
     auto text = string_value(required(uris[i], p, "uri"), member_path(p, "uri"));
+    if (other_scheme(text)) {
+      base.other_uris.push_back(text);
+      continue;
+    }
     auto uri = parse_manifest_uri(text);
     if (!uri) fail(member_path(p, "uri"), "'" + text + "' is not ambi+tls://HOST:PORT");
     base.manifest_uris.push_back(*uri);
+  }
+  if (const Json* expiration = member(ms, "expiration")) {
+    base.expiration = string_value(*expiration, member_path(path, "expiration"));
   }
   auto hash_path = member_path(path, "hash-algorithm");
   auto hash = string_value(required(ms, path, "hash-algorithm"), hash_path);
   // An identityref may carry its module's prefix (RFC 7951 section 6.8).
   std::string_view name = hash;
-  if (name.starts_with("ietf-ambi:")) name.remove_prefix(10);
+  for (std::string_view prefix : {"ietf-ambi:", "iana-hash-algs:"}) {
+    if (name.starts_with(prefix)) name.remove_prefix(prefix.size());
+  }
   if (ambi::parse_hash_algorithm(name, base.hash)) fail(hash_path, "unknown hash algorithm '" + hash + "' (sha-256, sha-384 or sha-512)");
   base.data_hold_time = hold_time(ms, path, "data-hold-time", default_data_hold_time);
   base.digest_hold_time = hold_time(ms, path, "digest-hold-time", default_digest_hold_time);
@@ -157,6 +181,54 @@ void parse_document(const Json& doc, std::vector<StreamMetadata>& out) {
   if (out.empty()) fail(root, "no udp-stream has an \"ietf-ambi:ambi\" manifest stream");
 }
 
+// nlohmann's what() is "[json.exception.parse_error.101] parse error at line 1, column 2:
+// why": drop the bracketed id.
+std::string without_id(const nlohmann::json::exception& e) {
+  std::string what = e.what();
+  auto at = what.find("] ");
+  return at == std::string::npos ? what : what.substr(at + 2);
+}
+
+// Follows the parser through the document, so that an error the parser throws (it
+// knows no path) names the value it was reading.
+class ParsePosition {
+ public:
+  Json::parser_callback_t callback() {
+    return [this](int, nlohmann::json::parse_event_t event, Json& parsed) {
+      using Event = nlohmann::json::parse_event_t;
+      switch (event) {
+        case Event::object_start: frames_.push_back({false, 0, {}}); break;
+        case Event::array_start: frames_.push_back({true, 0, {}}); break;
+        case Event::key: frames_.back().key = parsed.get<std::string>(); break;
+        case Event::object_end:
+        case Event::array_end:
+          frames_.pop_back();
+          value_done();
+          break;
+        case Event::value: value_done(); break;
+      }
+      return true;
+    };
+  }
+
+  std::string path() const {
+    std::string path = "$";
+    for (const auto& f : frames_) path = f.array ? element_path(path, f.index) : member_path(path, f.key);
+    return path;
+  }
+
+ private:
+  struct Frame {
+    bool array;
+    std::size_t index;
+    std::string key;
+  };
+  void value_done() {
+    if (!frames_.empty() && frames_.back().array) ++frames_.back().index;
+  }
+  std::vector<Frame> frames_;
+};
+
 }  // namespace
 
 std::string ManifestUri::to_string() const {
@@ -166,7 +238,10 @@ std::string ManifestUri::to_string() const {
 
 std::optional<ManifestUri> parse_manifest_uri(std::string_view text) {
   constexpr std::string_view scheme = "ambi+tls://";
-  if (!text.starts_with(scheme)) return std::nullopt;
+  if (text.size() < scheme.size()) return std::nullopt;
+  for (std::size_t i = 0; i < scheme.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(text[i])) != scheme[i]) return std::nullopt;
+  }
   text.remove_prefix(scheme.size());
   if (!text.empty() && text.back() == '/') text.remove_suffix(1);
   ManifestUri uri;
@@ -195,13 +270,14 @@ std::optional<ManifestUri> parse_manifest_uri(std::string_view text) {
 
 ParsedMetadata parse_metadata(std::string_view json) {
   Json doc;
+  ParsePosition position;
   try {
-    doc = Json::parse(json);
+    doc = Json::parse(json, position.callback());
   } catch (const nlohmann::json::parse_error& e) {
-    // what() is "[json.exception.parse_error.101] parse error at line 1, column 2: why".
-    std::string what = e.what();
-    auto at = what.find("] ");
-    return MetadataError{{}, "not JSON: " + (at == std::string::npos ? what : what.substr(at + 2))};
+    return MetadataError{{}, "not JSON: " + without_id(e)};
+  } catch (const nlohmann::json::exception& e) {
+    // A number that overflows a double ("1E444") has no byte position: name its path.
+    return MetadataError{position.path(), without_id(e)};
   }
   std::vector<StreamMetadata> out;
   try {
@@ -239,14 +315,17 @@ std::string to_json(const std::vector<StreamMetadata>& streams) {
     if (new_port) udp.push_back({{"port", s.port}, {"ietf-ambi:ambi", {{"manifest-stream", Json::array()}}}});
     Json uris = Json::array();
     for (const auto& uri : s.manifest_uris) uris.push_back({{"uri", uri.to_string()}});
-    udp[pi->second]["ietf-ambi:ambi"]["manifest-stream"].push_back({{"id", s.stream_id},
-                                                                    {"manifest-stream", std::move(uris)},
-                                                                    {"hash-algorithm", std::string(ambi::hash_algorithm_name(s.hash))},
-                                                                    {"data-hold-time", s.data_hold_time.count()},
-                                                                    {"digest-hold-time", s.digest_hold_time.count()}});
+    for (const auto& uri : s.other_uris) uris.push_back({{"uri", uri}});
+    Json entry = {{"id", s.stream_id},
+                  {"manifest-stream", std::move(uris)},
+                  {"hash-algorithm", std::string(ambi::hash_algorithm_name(s.hash))},
+                  {"data-hold-time", s.data_hold_time.count()},
+                  {"digest-hold-time", s.digest_hold_time.count()}};
+    if (s.expiration) entry["expiration"] = *s.expiration;
+    udp[pi->second]["ietf-ambi:ambi"]["manifest-stream"].push_back(std::move(entry));
   }
   Json doc = {{"ietf-dorms:dorms", {{"metadata", {{"sender", std::move(senders)}}}}}};
-  return doc.dump(2) + "\n";
+  return dump(doc, 2) + "\n";
 }
 
 }  // namespace ambi_metadata

@@ -9,7 +9,11 @@
 //
 // Pure: text in, values out. Members of other modules ("prefix:name" with another
 // prefix) are skipped, as YANG augmentations; unknown members of these two modules and
-// bad values are errors that name their JSON path.
+// bad values are errors that name their JSON path. Documents from other implementations
+// load (DESIGN.md 6.5): `expiration` is kept, URIs of schemes other than ambi+tls
+// (https, ambi+dtls) are kept aside (the tool warns and fails only when the stream it
+// chose has no ambi+tls URI), hold times take the whole uint32 range, hash names may
+// carry the `ietf-ambi:` or `iana-hash-algs:` prefix, URI schemes are case-insensitive.
 #pragma once
 
 #include <chrono>
@@ -24,8 +28,8 @@
 
 namespace ambi_metadata {
 
-// "ambi+tls://HOST:PORT" (draft-ietf-mboned-ambi-05 section 4); HOST may be a name, an
-// IPv4 address or a bracketed IPv6 address. The port is required.
+// "ambi+tls://HOST:PORT" (draft-ietf-mboned-ambi-05 section 4; the scheme in any case);
+// HOST may be a name, an IPv4 address or a bracketed IPv6 address. The port is required.
 struct ManifestUri {
   std::string host;  // without brackets
   std::uint16_t port = 0;
@@ -44,10 +48,12 @@ struct StreamMetadata {
   std::string group;   // G
   std::uint16_t port = 0;
   std::uint32_t stream_id = 0;
-  std::vector<ManifestUri> manifest_uris;  // at least one
+  std::vector<ManifestUri> manifest_uris;  // ambi+tls; may be empty when other_uris is not
   ambi::HashAlgorithm hash = ambi::HashAlgorithm::sha256;
   std::chrono::milliseconds data_hold_time = default_data_hold_time;
   std::chrono::milliseconds digest_hold_time = default_digest_hold_time;
+  std::optional<std::string> expiration;  // YANG date-and-time, as written; none: no end
+  std::vector<std::string> other_uris;    // manifest URIs of schemes we do not speak
 
   friend bool operator==(const StreamMetadata&, const StreamMetadata&) = default;
 };

@@ -1,5 +1,6 @@
 // Reconnect delays for the manifest channel (DESIGN.md 6.1): 1 s, doubling up to 60 s,
-// back to 1 s once a connection has carried a complete manifest.
+// back to 1 s after a connection that carried a complete manifest and did not end in a
+// broken stream (ManifestChannel decides).
 #pragma once
 
 #include <chrono>

@@ -6,7 +6,14 @@
 // A broken stream (wrong Manifest Stream Identifier, TLVs that do not fill TLV Space,
 // an oversized manifest) is disconnected at once; after it, and after any lost or
 // refused connection, the channel reconnects after a Backoff delay, trying the URIs in
-// turn. Digests already handed out stay valid: a manifest cut mid-stream loses only
+// turn. A connection is alive only while manifest bytes arrive: once two manifests have
+// shown the server's pace, silence for max(3 x the longest interval between manifests
+// seen, data-hold-time) while packets wait for digests (a blackholed server, a half-open
+// TCP connection) is a disconnect too (forged packets can cause one too, at most one
+// per silence limit, with the usual backoff); TCP keep-alive (RFC 9622 keepAlive, 5 s) catches a dead peer while idle. The
+// backoff starts over only after a connection that carried a complete
+// manifest and did not end in a broken stream: a server that sends one good manifest
+// and then garbage is retried at doubling intervals, not every second. Digests already handed out stay valid: a manifest cut mid-stream loses only
 // its missing digests.
 //
 // Everything runs on the taps::Context's thread; handlers are called from there.
@@ -33,6 +40,9 @@ struct ChannelConfig {
   std::uint32_t stream_id = 0;
   std::size_t digest_length = 32;
   std::size_t max_manifest_size = ambi::max_manifest_size;
+  // Liveness: silence longer than max(3 x the longest manifest interval seen, this)
+  // while packets wait means the channel is dead.
+  std::chrono::milliseconds data_hold_time{2000};
 };
 
 struct ChannelStatus {
@@ -41,6 +51,8 @@ struct ChannelStatus {
   std::string uri;
   std::string error;                      // why it disconnected
   bool protocol_error = false;            // the server sent a broken stream
+  bool certificate_error = false;         // the server's certificate failed verification
+  bool orderly = false;                   // the server ended the stream between manifests, after one
   std::chrono::milliseconds retry_in{0};  // when disconnected: the next attempt's delay
 };
 
@@ -49,6 +61,8 @@ struct ChannelHandlers {
   std::function<void(const ambi::PacketDigest&)> digest;
   std::function<void(const ambi::ManifestEnd&)> end;
   std::function<void(const ChannelStatus&)> status;
+  // Whether packets wait for digests now (then silence on the channel is a failure).
+  std::function<bool()> packets_waiting;
 };
 
 class ManifestChannel : public std::enable_shared_from_this<ManifestChannel> {
@@ -71,8 +85,11 @@ class ManifestChannel : public std::enable_shared_from_this<ManifestChannel> {
   struct Timer;
   std::optional<taps::Error> connect();
   void on_bytes(std::uint64_t generation, const taps::Message& bytes);
-  void disconnected(std::uint64_t generation, std::string error, bool protocol_error);
+  enum class Cause { network, protocol, certificate, end };
+  void disconnected(std::uint64_t generation, std::string error, Cause cause);
   void receive_more(std::uint64_t generation);
+  std::chrono::milliseconds silence_limit() const;
+  void watch(std::uint64_t generation);
 
   taps::Context& ctx_;
   ChannelConfig config_;
@@ -84,6 +101,12 @@ class ManifestChannel : public std::enable_shared_from_this<ManifestChannel> {
   std::uint64_t generation_ = 0;
   taps::Connection connection_;
   std::unique_ptr<ambi::ManifestStreamParser> parser_;
+  // The current connection carried a complete manifest: unless it ends in a protocol
+  // error, the next reconnect starts the backoff over.
+  bool carried_manifest_ = false;
+  std::chrono::steady_clock::time_point last_byte_;      // of the current connection
+  std::optional<std::chrono::steady_clock::time_point> last_manifest_;
+  std::chrono::milliseconds longest_interval_{0};        // between manifests, over all connections
   bool stopped_ = false;
 };
 

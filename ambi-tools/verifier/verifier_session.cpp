@@ -21,7 +21,12 @@ VerifierSession::~VerifierSession() = default;
 std::optional<taps::Error> VerifierSession::start() {
   if (started_) return std::nullopt;
   started_ = true;
-  ChannelConfig channel{config_.manifest_uris, config_.ca_file, config_.stream_id, ambi::digest_length(config_.hash)};
+  return open_channel();
+}
+
+std::optional<taps::Error> VerifierSession::open_channel() {
+  ChannelConfig channel{config_.manifest_uris, config_.ca_file, config_.stream_id, ambi::digest_length(config_.hash),
+                        ambi::max_manifest_size, config_.limits.data_hold_time};
   std::weak_ptr<VerifierSession> weak = shared_from_this();
   ChannelHandlers h;
   h.header = [weak](const ambi::ManifestHeader& header) {
@@ -30,12 +35,40 @@ std::optional<taps::Error> VerifierSession::start() {
   h.digest = [weak](const ambi::PacketDigest& digest) {
     if (auto self = weak.lock()) self->on_digest(digest);
   };
+  h.packets_waiting = [weak] {
+    auto self = weak.lock();
+    return self && self->store_.pending_packets() > 0;
+  };
   h.status = [weak](const ChannelStatus& status) {
     auto self = weak.lock();
-    if (self && self->events_.channel) self->events_.channel(status);
+    if (!self) return;
+    self->last_manifest_seq_.reset();
+    if (self->events_.channel) self->events_.channel(status);
   };
   channel_ = std::make_shared<ManifestChannel>(ctx_, std::move(channel), std::move(h));
   return channel_->start();
+}
+
+void VerifierSession::switch_stream(VerifierConfig config) {
+  if (stopped_) return;
+  const auto& l = config.limits;
+  if (config.stream_id == config_.stream_id && config.hash == config_.hash &&
+      l.data_hold_time == config_.limits.data_hold_time && l.digest_hold_time == config_.limits.digest_hold_time) {
+    set_manifest_uris(std::move(config.manifest_uris));
+    return;
+  }
+  for (auto& packet : store_.expire(ambi::TimePoint::max())) {
+    auto waiter = take_waiter(packet.tag);
+    dropped(ambi::DropReason::timeout, packet.payload.size(), waiter ? waiter->ctx.remote_endpoint : std::string());
+  }
+  config_ = std::move(config);
+  hasher_ = ambi::PacketHasher(config_.hash);
+  store_ = ambi::DigestStore(config_.limits);
+  last_manifest_seq_.reset();
+  if (channel_) channel_->stop();
+  if (auto error = open_channel(); error && events_.channel) {
+    events_.channel({ChannelStatus::Kind::disconnected, {}, error->message(), false, false, false, {}});
+  }
 }
 
 void VerifierSession::stop() {
@@ -93,13 +126,25 @@ void VerifierSession::on_truncated(const std::string& sender) { dropped(ambi::Dr
 
 void VerifierSession::on_header(const ambi::ManifestHeader& header) {
   ++stats_.manifests;
+  if (last_manifest_seq_) {
+    auto ahead = static_cast<std::int32_t>(header.manifest_seq - *last_manifest_seq_);
+    if (ahead > 1) {
+      stats_.manifests_missed += static_cast<std::uint64_t>(ahead - 1);
+      if (events_.manifest_gap) events_.manifest_gap(*last_manifest_seq_ + 1, header.manifest_seq);
+    }
+  }
+  if (!last_manifest_seq_ || static_cast<std::int32_t>(header.manifest_seq - *last_manifest_seq_) > 0) {
+    last_manifest_seq_ = header.manifest_seq;
+  }
   if (events_.manifest) events_.manifest(header);
-  if (header.tlvs.refresh_deadline_s) schedule_refresh(*header.tlvs.refresh_deadline_s);
+  // Refresh Deadline 0: the metadata is stable, nothing to re-read.
+  if (header.tlvs.refresh_deadline_s.value_or(0) > 0) schedule_refresh(*header.tlvs.refresh_deadline_s);
 }
 
 void VerifierSession::on_digest(const ambi::PacketDigest& digest) {
   ++stats_.digests;
   auto delivered = store_.on_digest(digest.packet_seq, digest.digest, ambi::Clock::now());
+  stats_.digests_too_old = store_.too_old_digests();
   if (delivered) deliver_later(delivered->packet_seq, std::move(delivered->packet));
   arm_expiry();
 }

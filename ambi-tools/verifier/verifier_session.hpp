@@ -43,6 +43,8 @@ struct VerifierConfig {
 // What the session observed, for events and statistics (on the Context's thread).
 struct VerifierEvents {
   std::function<void(const ambi::ManifestHeader&)> manifest;
+  // Manifest sequence numbers skipped on one connection: `expected` came as `got`.
+  std::function<void(std::uint32_t expected, std::uint32_t got)> manifest_gap;
   // A packet was delivered: its slot, payload size and sender ("ADDR:PORT").
   std::function<void(std::uint32_t packet_seq, std::size_t size, const std::string& sender)> verified;
   // A packet was dropped (sender empty when it is not known, e.g. truncated).
@@ -59,6 +61,8 @@ struct VerifierStats {
   std::array<std::uint64_t, 5> dropped{};  // by ambi::DropReason
   std::uint64_t manifests = 0;             // headers received
   std::uint64_t digests = 0;
+  std::uint64_t digests_too_old = 0;       // behind the anti-replay window: refused
+  std::uint64_t manifests_missed = 0;      // skipped manifest sequence numbers (manifest_gap)
 };
 
 class VerifierSession : public std::enable_shared_from_this<VerifierSession> {
@@ -74,6 +78,11 @@ class VerifierSession : public std::enable_shared_from_this<VerifierSession> {
   // Closes the channel and stops the timers; framers deliver nothing more.
   void stop();
   void set_manifest_uris(std::vector<ambi_metadata::ManifestUri> uris);
+  // A refresh moved the verifier to another manifest stream of the same (S, G, port).
+  // Another identifier, hash or hold times make other digests: a fresh store and
+  // manifest channel, and the packets that waited for the old stream's digests are
+  // dropped as timeout now. Only the URIs changed: set_manifest_uris().
+  void switch_stream(VerifierConfig config);
 
   // For the framers. attach() registers a framer, with the handle that delivers to it
   // later; detach() forgets it (its pending packets are then dropped silently).
@@ -104,6 +113,7 @@ class VerifierSession : public std::enable_shared_from_this<VerifierSession> {
     taps::MessageContext ctx;
   };
 
+  std::optional<taps::Error> open_channel();
   void on_digest(const ambi::PacketDigest& digest);
   void on_header(const ambi::ManifestHeader& header);
   void deliver_later(std::uint32_t packet_seq, ambi::PendingPacket packet);
@@ -128,6 +138,9 @@ class VerifierSession : public std::enable_shared_from_this<VerifierSession> {
   std::map<std::uint64_t, std::vector<Ready>> ready_;
   std::uint64_t next_owner_ = 1;
   std::optional<ambi::TimePoint> expiry_armed_;
+  // The last manifest sequence number of the current connection (the server may re-send
+  // older ones after a reconnect: only a step forward by more than one is a gap).
+  std::optional<std::uint32_t> last_manifest_seq_;
   bool refresh_scheduled_ = false;
   bool started_ = false;
   bool stopped_ = false;

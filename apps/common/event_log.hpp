@@ -25,6 +25,10 @@ class EventLog {
  public:
   EventLog(std::string program, Verbosity verbosity,
            std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now());
+  // Writes what is still queued, waiting at most a second for a stuck stderr.
+  ~EventLog();
+  EventLog(const EventLog&) = delete;
+  EventLog& operator=(const EventLog&) = delete;
 
   bool enabled() const noexcept { return verbosity_ != Verbosity::quiet; }
   Verbosity verbosity() const noexcept { return verbosity_; }
@@ -41,9 +45,17 @@ class EventLog {
   void warning(std::string_view message) const;
 
  private:
+  // stderr may be a pipe that nobody reads quickly: a line is written only when stderr
+  // can take it without blocking the event loop; otherwise it queues, within a bound
+  // past which events (never errors) are dropped and counted.
+  void write_line(std::string line, bool droppable) const;
+  void flush(int timeout_ms) const;
+
   std::string program_;
   Verbosity verbosity_;
   std::chrono::steady_clock::time_point start_;
+  mutable std::string queued_;
+  mutable std::uint64_t dropped_ = 0;
 };
 
 }  // namespace taps::apps

@@ -40,9 +40,11 @@ Child spawn_shell(const std::string& command, std::error_code& ec) {
   return {pid, in[1], out[0]};
 }
 
-void reap_children() {
-  while (::waitpid(-1, nullptr, WNOHANG) > 0) {
-  }
+std::vector<ExitedChild> reap_children() {
+  std::vector<ExitedChild> exited;
+  int status = 0;
+  for (pid_t pid; (pid = ::waitpid(-1, &status, WNOHANG)) > 0;) exited.push_back({pid, status});
+  return exited;
 }
 
 }  // namespace taps_cat

@@ -3,6 +3,7 @@
 
 #include <string>
 #include <system_error>
+#include <vector>
 
 namespace taps_cat {
 
@@ -16,7 +17,12 @@ struct Child {
 // that closing a connection here really closes it.
 Child spawn_shell(const std::string& command, std::error_code& ec);
 
+struct ExitedChild {
+  int pid;
+  int wait_status;
+};
+
 // Collects every child that has exited (no zombies under -k).
-void reap_children();
+std::vector<ExitedChild> reap_children();
 
 }  // namespace taps_cat

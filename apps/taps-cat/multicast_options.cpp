@@ -1,6 +1,7 @@
 #include "taps-cat/multicast_options.hpp"
 
 #include <CLI/CLI.hpp>
+#include <charconv>
 #include <fmt/format.h>
 
 #include <cstdio>
@@ -20,7 +21,8 @@ bool is_multicast_literal(const std::string& host) {
 }  // namespace
 
 void add_multicast_options(CLI::App& app, MulticastFlags& flags) {
-  app.add_option("--ttl", flags.ttl, "Hop limit when HOST is a multicast group (default 1: this link only)");
+  app.add_option("--ttl", flags.ttl, "Hop limit when HOST is a multicast group (0-255, default 1: this link only)")
+      ->type_name("N");
 }
 
 bool is_multicast_group(const Options& o) { return o.mode == Mode::connect && is_multicast_literal(o.host); }
@@ -28,10 +30,14 @@ bool is_multicast_group(const Options& o) { return o.mode == Mode::connect && is
 std::optional<std::string> apply_multicast_options(const MulticastFlags& flags, Options& o) {
   auto& props = o.preconnection.transport_properties();
   bool group = is_multicast_group(o);
-  if (flags.ttl != -1) {
+  if (!flags.ttl.empty()) {
     if (!group) return "--ttl is for sending to a multicast group: HOST must be one";
-    if (flags.ttl < 0 || flags.ttl > 255) return fmt::format("--ttl {} is not a hop limit (0-255)", flags.ttl);
-    props.multicast_hop_limit = flags.ttl;
+    unsigned ttl = 256;
+    auto [end, ec] = std::from_chars(flags.ttl.data(), flags.ttl.data() + flags.ttl.size(), ttl);
+    if (ec != std::errc() || end != flags.ttl.data() + flags.ttl.size() || ttl > 255) {
+      return fmt::format("--ttl '{}' is not a hop limit (0-255)", flags.ttl);
+    }
+    props.multicast_hop_limit = static_cast<int>(ttl);
   }
   // Multicast is datagrams: stdin reads become datagrams as with --udp.
   if (group && !props.is_explicit("reliability")) {

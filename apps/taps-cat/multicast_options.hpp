@@ -14,7 +14,7 @@ namespace taps_cat {
 struct Options;
 
 struct MulticastFlags {
-  int ttl = -1;  // --ttl N; -1: not given
+  std::string ttl;  // --ttl N as given; empty: not given
 };
 
 void add_multicast_options(CLI::App& app, MulticastFlags& flags);

@@ -2,17 +2,18 @@
 
 #include <CLI/CLI.hpp>
 #include <charconv>
+#include <cctype>
 #include <cmath>
 #include <fmt/format.h>
 #include <ranges>
 #include <string_view>
 #include <utility>
 
+#include "common/build_info.hpp"
 #include "common/exit_codes.hpp"
 #include "common/help_formatter.hpp"
 #include "taps/config.hpp"
 #include "taps/framer.hpp"
-#include "taps/version.hpp"
 #include "taps-cat/multicast_options.hpp"
 #include "taps-cat/race_options.hpp"
 
@@ -42,21 +43,42 @@ Examples:
   taps-cat --json -r 192.0.2.2:80 192.0.2.1 80 race two servers, 250 ms apart
   taps-cat --protocols tls,tcp host 443        TLS, else plain TCP (with a warning)
   taps-cat -i eth1 host 80                     only via eth1 (-i wlan0:avoid: last)
+  taps-cat -z host 20-25                       scan: "host PORT open|closed: why"
+  taps-cat -p 40000 host https                 source port 40000, service name as PORT
 
 Exit codes:
   0 success   1 usage or configuration error   2 establishment failed
-  3 connection lost or protocol error   4 timeout   128+N killed by signal N
+  3 connection lost or protocol error (with -e: the command failed)   4 timeout
+  128+N killed by signal N (a second signal stops at once)
+
+Limits: 1 MiB waiting per direction and connection; --max-message per message;
+--max-clients connections with -k; 10 s per TLS handshake; 30 s for the peer
+to finish after close(). localhost is ::1 and 127.0.0.1 without DNS.
 
 Events (--json): one JSON object per line on stderr with "t" (seconds since
 start) and "event": listening, resolve, attempt, attempt_failed, ready,
 cancelled, connection_received, sent, received, closed, connection_error,
-establishment_error. Payload goes to stdout only.)";
+establishment_error, soft_error, client_limit, exec_exit, scan. Payload goes to stdout only.)";
 
 std::optional<std::uint16_t> parse_port(const std::string& text) {
   unsigned value = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (ec != std::errc() || end != text.data() + text.size() || value > 65535) return std::nullopt;
   return static_cast<std::uint16_t>(value);
+}
+
+// A service name of /etc/services ("https"), as netcat accepts for PORT.
+bool is_service_name(const std::string& text) {
+  return !text.empty() && text.size() <= 32 && std::isalpha(static_cast<unsigned char>(text[0])) &&
+         text.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_+.") == std::string::npos;
+}
+
+// A count given as text: CLI11 would read "-1" into an unsigned as 2^64-1.
+std::optional<std::uint64_t> parse_count(const std::string& text, std::uint64_t min, std::uint64_t max) {
+  std::uint64_t value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size() || value < min || value > max) return std::nullopt;
+  return value;
 }
 
 std::optional<std::chrono::milliseconds> parse_seconds(double seconds) {
@@ -168,31 +190,55 @@ ParseResult parse(const std::vector<std::string>& args) {
   app.add_option("args", positionals, "HOST PORT, or with -l: [HOST] PORT")->expected(0, 2);
   app.add_flag("-l,--listen", listen, "Listen (Listen) instead of connecting");
   app.add_flag("-k,--keep-open", o.keep_open, "With -l: keep accepting; serve every connection");
-  app.add_option("-e,--exec", o.exec, "With -l: run /bin/sh -c CMD per connection, its stdin and stdout on the connection");
+  std::string max_clients_text;
+  auto* max_clients_option =
+      app.add_option("--max-clients", max_clients_text, "With -k: connections served at once (default 256); more wait")
+          ->type_name("N");
+  app.add_option("-e,--exec", o.exec, "With -l: run /bin/sh -c CMD per connection, its stdin and stdout on the connection")
+      ->type_name("CMD");
   auto* tcp_flag = app.add_flag("--tcp", tcp, "TCP (default): reliability required");
   app.add_flag("--udp", udp, "UDP: reliability prohibited, one datagram per read")->excludes(tcp_flag);
   auto* v4_flag = app.add_flag("-4", v4, "IPv4 only");
   app.add_flag("-6", v6, "IPv6 only")->excludes(v4_flag);
-  app.add_option("-s,--source", source, "Local address to send from (connect) ");
+  app.add_option("-s,--source", source, "Local address to send from (connect)")->type_name("ADDR");
+  std::string local_port_text;
+  auto* local_port_option =
+      app.add_option("-p,--local-port", local_port_text, "Local (source) port to connect from")->type_name("PORT");
+  app.add_flag("-z,--scan", o.scan, "Connect-only scan: one result line per port (PORT may be a range, 20-25); "
+                                    "exit 0 if any port is open");
+  auto* recv_only_flag = app.add_flag("--recv-only", o.recv_only, "Only receive: never read stdin, never send");
+  app.add_flag("--send-only", o.send_only, "Only send: what arrives is read and discarded, never written to stdout")
+      ->excludes(recv_only_flag);
   MulticastFlags multicast_flags;
   add_multicast_options(app, multicast_flags);
   RaceFlags race_flags;
   add_race_options(app, race_flags);
-  auto* timeout_option = app.add_option("--timeout", timeout, "Establishment timeout in seconds (resolution and every attempt)");
-  app.add_option("-w,--wait", wait, "UDP: after stdin EOF, keep receiving replies for SEC seconds");
-  auto* attempt_delay_option = app.add_option("--attempt-delay", attempt_delay, "Connection Attempt Delay between racing attempts, ms (10-2000, default 250)");
+  auto* timeout_option = app.add_option("--timeout", timeout, "Establishment timeout in seconds (resolution and every attempt)")
+                             ->type_name("SEC");
+  app.add_option("-w,--wait", wait,
+                 "UDP: after stdin EOF, keep receiving replies for SEC seconds; TCP/TLS: give up (exit 4) "
+                 "after SEC seconds without data either way")
+      ->type_name("SEC");
+  app.add_flag("--lines", o.datagram_lines, "With --udp: each stdin line (newline kept) is one datagram, not each read");
+  auto* attempt_delay_option = app.add_option("--attempt-delay", attempt_delay, "Connection Attempt Delay between racing attempts, ms (10-2000, default 250)")
+                                  ->type_name("MS");
   std::vector<std::string> framers;
-  std::size_t max_message = taps::default_max_message_size;
+  std::string max_message_text;
   auto* framer_option = app.add_option("--framer", framers,
                  "Message framing: line or lp (4-byte length); repeat to stack, the last runs first on output. "
                  "Each stdin line is then one message and each message one line of stdout")
+                           ->type_name("line|lp")
                            ->expected(1)
                            ->allow_extra_args(false)
                            ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
-  app.add_option("--max-message", max_message, "Largest message a framer accepts, bytes (default 16777216)");
+  auto* max_message_option = app.add_option("--max-message", max_message_text,
+                                            "Largest message a framer sends or accepts, bytes (1-4294967295, "
+                                            "default 16777216)")
+                                 ->type_name("BYTES");
   TlsFlags tls_flags;
   add_tls_options(app, tls_flags);
-  app.add_option("--config", o.config_file, "Read the Preconnection from a JSON file; options override it");
+  app.add_option("--config", o.config_file, "Read the Preconnection from a JSON file; options override it")
+      ->type_name("FILE");
   app.add_flag("--print-config", o.print_config, "Print the effective Preconnection as JSON and exit");
   auto* json_flag = app.add_flag("--json", json, "Events as JSON Lines on stderr");
   app.add_flag("-v,--verbose", verbose, "Events as text on stderr")->excludes(json_flag);
@@ -206,7 +252,7 @@ ParseResult parse(const std::vector<std::string>& args) {
   } catch (const CLI::ParseError& e) {
     return usage_error(fmt::format("taps-cat: {}", e.what()));
   }
-  if (version) return {std::nullopt, 0, fmt::format("taps-cat {}\n", taps::version), {}};
+  if (version) return {std::nullopt, 0, taps::apps::version_text("taps-cat"), {}};
 
   o.mode = listen ? Mode::listen : Mode::connect;
   o.verbosity = json ? Verbosity::json : verbose ? Verbosity::verbose : Verbosity::quiet;
@@ -231,36 +277,80 @@ ParseResult parse(const std::vector<std::string>& args) {
     if (positionals.size() == 2) host = positionals[0];
   }
   if (!port_text.empty()) {
-    auto port = parse_port(port_text);
-    if (!port) return usage_error(fmt::format("taps-cat: '{}' is not a port number (0-65535)", port_text));
-    if (o.mode == Mode::connect && *port == 0) return usage_error("taps-cat: cannot connect to port 0");
+    std::string first_text = port_text;
+    if (auto dash = port_text.find('-'); o.scan && dash != std::string::npos && std::isdigit(static_cast<unsigned char>(port_text[0]))) {
+      first_text = port_text.substr(0, dash);
+      auto last = parse_port(port_text.substr(dash + 1));
+      auto first = parse_port(first_text);
+      if (!first || !last || *first == 0 || *last < *first) {
+        return usage_error(fmt::format("taps-cat: '{}' is not a port range FIRST-LAST (1-65535, FIRST <= LAST)", port_text));
+      }
+      o.scan_last_port = *last;
+    }
+    auto port = parse_port(first_text);
+    bool service = !port && is_service_name(port_text);
+    if (!port && !service) {
+      return usage_error(fmt::format("taps-cat: '{}' is not a port number (0-65535) or a service name", port_text));
+    }
+    if (o.mode == Mode::connect && port && *port == 0) return usage_error("taps-cat: cannot connect to port 0");
     o.host = host;
-    o.port = *port;
+    o.port = port.value_or(0);
+    if (o.scan && o.scan_last_port == 0) o.scan_last_port = o.port;
     if (o.mode == Mode::connect) {
       taps::RemoteEndpoint remote;
       if (is_ip_literal(host)) remote.with_ip_address(host);
       else remote.with_host_name(host);
-      o.preconnection.remote_endpoints() = {remote.with_port(*port)};
+      if (service) remote.with_service(port_text);
+      else remote.with_port(*port);
+      o.preconnection.remote_endpoints() = {remote};
     } else {
       taps::LocalEndpoint local;
       if (!host.empty()) {
         if (is_ip_literal(host)) local.with_ip_address(host);
         else local.with_host_name(host);
       }
-      o.preconnection.local_endpoints() = {local.with_port(*port)};
+      if (service) local.with_service(port_text);
+      else local.with_port(*port);
+      o.preconnection.local_endpoints() = {local};
     }
+  }
+  if (o.scan && (o.mode != Mode::connect || o.port == 0)) {
+    return usage_error("taps-cat: -z scans ports of a HOST: give HOST and a PORT number or range, without -l");
+  }
+  if ((o.recv_only || o.send_only) && !o.exec.empty()) {
+    return usage_error("taps-cat: --recv-only and --send-only are for stdin and stdout, not -e");
   }
   if ((o.keep_open || !o.exec.empty()) && o.mode != Mode::listen) {
     return usage_error(fmt::format("taps-cat: {} works only with -l", o.keep_open ? "-k" : "-e"));
   }
-  if (!source.empty()) {
-    if (o.mode == Mode::listen) return usage_error("taps-cat: -s is for connecting; with -l give the address as HOST");
-    o.preconnection.local_endpoints() = {taps::LocalEndpoint().with_ip_address(source)};
+  if (!source.empty() || local_port_option->count() > 0) {
+    if (o.mode == Mode::listen) {
+      return usage_error("taps-cat: -s and -p are for connecting; with -l give the address as HOST and the port as PORT");
+    }
+    taps::LocalEndpoint local;
+    if (!source.empty()) local.with_ip_address(source);
+    if (local_port_option->count() > 0) {
+      auto port = parse_port(local_port_text);
+      if (!port || *port == 0) return usage_error(fmt::format("taps-cat: -p '{}' is not a port number (1-65535)", local_port_text));
+      local.with_port(*port);
+    }
+    o.preconnection.local_endpoints() = {local};
+  }
+  if (max_message_option->count() > 0) {
+    auto max = parse_count(max_message_text, 1, 0xffffffffu);
+    if (!max) return usage_error(fmt::format("taps-cat: --max-message '{}' is not a size in bytes from 1 to 4294967295", max_message_text));
+    o.max_message = *max;
+  }
+  if (max_clients_option->count() > 0) {
+    auto max = parse_count(max_clients_text, 1, 1000000);
+    if (!max) return usage_error(fmt::format("taps-cat: --max-clients '{}' is not a number from 1 to 1000000", max_clients_text));
+    if (!o.keep_open) return usage_error("taps-cat: --max-clients works only with -l -k");
+    o.max_clients = *max;
   }
   if (framer_option->count() > 0) {
     o.preconnection.framers().clear();
     for (const auto& name : framers) {
-      auto framer = taps::framer_by_name(name, max_message);
+      auto framer = taps::framer_by_name(name, o.max_message);
       if (!framer) return usage_error(fmt::format("taps-cat: unknown framer '{}' (available: line, lp)", name));
       o.preconnection.add_framer(std::move(*framer));
     }
@@ -272,6 +362,9 @@ ParseResult parse(const std::vector<std::string>& args) {
     props.set("preserveMsgBoundaries", taps::Preference::require);
   } else if (tcp) {
     props.set("reliability", taps::Preference::require);
+  }
+  if (o.datagram_lines && (!udp || framer_option->count() > 0)) {
+    return usage_error("taps-cat: --lines is for --udp without --framer (a framer already makes each line a message)");
   }
   if (v4) props.address_family = 4;
   if (v6) props.address_family = 6;

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "common/event_log.hpp"
+#include "taps/framer.hpp"
 #include "taps/preconnection.hpp"
 
 namespace taps_cat {
@@ -20,9 +21,17 @@ struct Options {
   std::string host;       // connect: the remote host; listen: the local address (may be empty)
   std::uint16_t port = 0;
   bool keep_open = false;           // -k
+  std::size_t max_clients = 256;    // -k: connections served at once
+  std::size_t max_message = taps::default_max_message_size;  // --max-message: framed messages, both ways
   std::string exec;                 // -e CMD
   std::optional<std::chrono::milliseconds> timeout;  // --timeout SEC: establishment
-  std::chrono::milliseconds wait{0};                  // --wait SEC: UDP replies after EOF
+  std::chrono::milliseconds wait{0};                  // --wait SEC: UDP replies after EOF; TCP idle bound
+  bool datagram_lines = false;                        // --lines: with --udp, a datagram per stdin line
+  bool recv_only = false;                             // --recv-only: never read stdin, never send
+  bool send_only = false;                             // --send-only: discard what arrives, end at stdin EOF
+  // -z: connect to each port and report open/closed, nothing sent (PORT may be a range).
+  bool scan = false;
+  std::uint16_t scan_last_port = 0;
   Verbosity verbosity = Verbosity::quiet;
   bool print_config = false;
   std::string config_file;

@@ -2,16 +2,20 @@
 
 #include <asio/io_context.hpp>
 #include <asio/signal_set.hpp>
-#include <asio/steady_timer.hpp>
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <csignal>
+#include <cstring>
 #include <cstdio>
+#include <map>
 #include <set>
 
 #include "common/exit_codes.hpp"
 #include "common/fd_stream.hpp"
+#include "common/process_setup.hpp"
+#include "common/stop_signals.hpp"
 #include "taps-cat/child.hpp"
 #include "taps-cat/session.hpp"
 #include "taps/config.hpp"
@@ -22,18 +26,29 @@ namespace {
 
 using namespace taps::apps;
 
-// How long a signal leaves for output that already arrived to reach stdout.
-constexpr auto signal_flush_time = std::chrono::seconds(2);
+// A UDP peer of `-l -k` that sent nothing for this long is forgotten.
+constexpr std::chrono::seconds udp_peer_idle{60};
 
 class Runner {
  public:
   Runner(const Options& o, const EventLog& log)
-      : o_(o), log_(log), io_(ctx_.io_context()), signals_(io_, SIGINT, SIGTERM), children_(io_, SIGCHLD),
-        flush_deadline_(io_) {}
+      : o_(o),
+        log_(log),
+        io_(ctx_.io_context()),
+        // The flush of what already arrived gets the grace time; a second signal skips it.
+        stop_signals_(
+            io_, [this](int signo) { stop_orderly(signo); },
+            [this](int signo) {
+              interrupted_ = signo;
+              finish_now();
+            }),
+        children_(io_, SIGCHLD),
+        next_scan_port_(o.port) {}
 
   int run() {
-    watch_signals();
-    if (o_.mode == Mode::connect) connect();
+    reap();
+    if (o_.scan) scan_next();
+    else if (o_.mode == Mode::connect) connect();
     else listen();
     if (!exit_code_) io_.run();
     return exit_code_.value_or(exit_ok);
@@ -42,17 +57,59 @@ class Runner {
  private:
   bool is_udp() const { return o_.preconnection.transport_properties().get("reliability") == taps::Preference::prohibit; }
 
-  std::shared_ptr<FdReader> stdin_reader() { return std::make_shared<FdReader>(io_, ::dup(STDIN_FILENO)); }
-  std::shared_ptr<FdWriter> stdout_writer() { return std::make_shared<FdWriter>(io_, ::dup(STDOUT_FILENO)); }
+  // Each reader and writer owns a duplicate of the standard descriptor. dup() fails at
+  // the descriptor limit: that costs one connection, never the process.
+  std::shared_ptr<FdReader> stdin_reader() {
+    int fd = ::dup(STDIN_FILENO);
+    return fd == -1 ? nullptr : std::make_shared<FdReader>(io_, fd);
+  }
+  std::shared_ptr<FdWriter> stdout_writer() {
+    int fd = ::dup(STDOUT_FILENO);
+    return fd == -1 ? nullptr : std::make_shared<FdWriter>(io_, fd);
+  }
+
+  // -k: every connection writes to one writer, so that a message (a line, a datagram, a
+  // chunk) reaches stdout whole, whatever the pipe accepts per write.
+  std::shared_ptr<FdWriter> shared_stdout() {
+    if (shared_stdout_) return shared_stdout_;
+    shared_stdout_ = stdout_writer();
+    if (!shared_stdout_) return nullptr;
+    shared_stdout_->on_drained = [this] {
+      for (const auto& s : std::vector(sessions_.begin(), sessions_.end())) s->output_drained();
+    };
+    shared_stdout_->on_error = [this](std::error_code ec) {
+      log_.error(fmt::format("cannot write output: {}", ec.message()));
+      for (const auto& s : std::vector(sessions_.begin(), sessions_.end())) s->output_failed(ec);
+      done(exit_connection);
+    };
+    return shared_stdout_;
+  }
+
+  std::string descriptor_shortage() const {
+    long limit = descriptor_limit();
+    return limit > 0 ? fmt::format("too many open files (the limit is {}; see ulimit -n)", limit)
+                     : std::string("too many open files");
+  }
 
   void connect() {
     SessionConfig config;
     config.datagrams = is_udp();
     config.lines = o_.framed();
+    config.max_line = o_.max_message;
     config.close_after_input = true;
+    config.read_input = !o_.recv_only;
+    config.discard_output = o_.send_only;
+    apply_line_and_idle_options(config);
     config.wait = o_.wait;
     config.warn_if_plaintext = o_.preconnection.security_parameters().opportunistic_security;
-    auto session = add_session(config, stdin_reader(), stdout_writer());
+    auto input = stdin_reader();
+    auto output = stdout_writer();
+    if (!input || !output) {
+      log_.error(fmt::format("cannot set up stdin and stdout: {}", std::strerror(errno)));
+      exit_code_ = exit_usage;
+      return;
+    }
+    auto session = add_session(config, std::move(input), std::move(output));
     auto connection = o_.preconnection.initiate(ctx_, session->handlers());
     if (!connection) {
       log_.error(connection.error().message());
@@ -86,15 +143,41 @@ class Runner {
       return;
     }
     listener_ = *listener;
-    if (limit_to_one_) listener_.set_new_connection_limit(1);
+    update_connection_limit();
+  }
+
+  // RFC 9622 SetNewConnectionLimit: one connection without -k; with -k, as many as
+  // --max-clients minus those being served, so that a crowd waits in the kernel's
+  // backlog instead of costing memory here.
+  void update_connection_limit() {
+    if (o_.mode != Mode::listen || listener_stopped_) return;
+    if (limit_to_one_) {
+      if (!limit_set_) listener_.set_new_connection_limit(1);
+      limit_set_ = true;
+      return;
+    }
+    std::size_t active = sessions_.size();
+    listener_.set_new_connection_limit(active >= o_.max_clients ? 0 : o_.max_clients - active);
+    if (active >= o_.max_clients && !at_client_limit_) {
+      log_.emit("client_limit", {{"max_clients", static_cast<std::int64_t>(o_.max_clients)}});
+      if (!warned_client_limit_) {
+        log_.warning(fmt::format("serving --max-clients {} connections; more wait until one ends", o_.max_clients));
+        warned_client_limit_ = true;
+      }
+    }
+    at_client_limit_ = active >= o_.max_clients;
   }
 
   taps::ConnectionHandlers serve(taps::Connection c) {
     log_.emit("connection_received", {{"remote", c.remote_endpoint()}, {"local", c.local_endpoint()}});
-    if (limit_to_one_) listener_.stop();
+    if (limit_to_one_) stop_listener();
     SessionConfig config;
     config.datagrams = is_udp();
     config.lines = o_.framed();
+    config.max_line = o_.max_message;
+    apply_line_and_idle_options(config);
+    if (config.datagrams && !limit_to_one_) config.peer_idle = udp_peer_idle;
+    int child_pid = -1;
     std::shared_ptr<FdReader> input;
     std::shared_ptr<FdWriter> output;
     if (!o_.exec.empty()) {
@@ -108,17 +191,95 @@ class Runner {
       input = std::make_shared<FdReader>(io_, child.from_child);
       output = std::make_shared<FdWriter>(io_, child.to_child);
       config.close_output_at_end = true;
+      child_pid = child.pid;
     } else {
       // Several connections (-k) share stdout; only a single one reads stdin.
-      config.read_input = limit_to_one_;
+      config.read_input = limit_to_one_ && !o_.recv_only;
+      config.discard_output = o_.send_only;
+      config.shared_output = !limit_to_one_;
       if (config.read_input) input = stdin_reader();
-      output = stdout_writer();
+      output = config.shared_output ? shared_stdout() : stdout_writer();
+      if ((config.read_input && !input) || !output) {
+        log_.error(fmt::format("cannot serve {}: {}", c.remote_endpoint(), descriptor_shortage()));
+        c.abort();
+        if (limit_to_one_) done(exit_connection);
+        return {};
+      }
     }
     auto session = add_session(config, std::move(input), std::move(output));
+    if (child_pid != -1) session->watch_child(child_pid, o_.exec);
     auto handlers = session->handlers();
     session->attach(c);
+    session->report_tls();
     session->start();
     return handlers;
+  }
+
+  // -z: ports are tried a window at a time and reported in port order: "HOST PORT open"
+  // or "HOST PORT closed: why" on stdout, and a `scan` event each.
+  static constexpr int scan_window = 16;
+  struct ScanResult {
+    bool done = false, open = false;
+    std::string detail;
+    taps::Connection connection;
+  };
+
+  void scan_next() {
+    while (scan_running_ < scan_window && next_scan_port_ <= o_.scan_last_port) {
+      auto port = static_cast<std::uint16_t>(next_scan_port_++);
+      ++scan_running_;
+      auto pre = o_.preconnection;
+      auto remote = pre.remote_endpoints().front();
+      pre.remote_endpoints() = {remote.with_port(port)};
+      auto& props = pre.transport_properties();
+      if (!props.conn_timeout) props.conn_timeout = o_.wait.count() > 0 ? o_.wait : std::chrono::milliseconds(5000);
+      taps::ConnectionHandlers h;
+      h.ready = [this, port] { scan_result(port, true, {}); };
+      h.establishment_error = [this, port](const taps::Error& e) { scan_result(port, false, e.message()); };
+      auto c = pre.initiate(ctx_, std::move(h));
+      if (!c) {
+        log_.error(c.error().message());
+        done(exit_code_for_establishment(c.error().code));
+        return;
+      }
+      scan_results_[port].connection = *c;
+    }
+  }
+
+  void scan_result(std::uint16_t port, bool open, std::string detail) {
+    auto& r = scan_results_[port];
+    r.done = true;
+    r.open = open;
+    r.detail = std::move(detail);
+    r.connection.abort();
+    r.connection = taps::Connection();
+    --scan_running_;
+    // Report in port order what is decided.
+    while (!scan_results_.empty() && scan_results_.begin()->second.done) {
+      auto [p, result] = std::move(*scan_results_.begin());
+      scan_results_.erase(scan_results_.begin());
+      any_open_ = any_open_ || result.open;
+      std::string line = fmt::format("{} {} {}", o_.host, p, result.open ? "open" : "closed");
+      if (!result.open) line += ": " + result.detail;
+      std::fputs((line + "\n").c_str(), stdout);
+      std::fflush(stdout);
+      EventFields fields{{"host", o_.host}, {"port", std::int64_t{p}}, {"result", result.open ? "open" : "closed"}};
+      if (!result.open) fields.emplace_back("error", result.detail);
+      log_.emit("scan", fields);
+    }
+    if (scan_running_ == 0 && next_scan_port_ > o_.scan_last_port) {
+      done(any_open_ ? exit_ok : exit_establishment);
+      return;
+    }
+    scan_next();
+  }
+
+  void apply_line_and_idle_options(SessionConfig& config) const {
+    if (o_.datagram_lines) {
+      config.datagram_lines = true;
+      config.max_line = 65507;
+    }
+    if (!config.datagrams) config.idle = o_.wait;
   }
 
   // The first session to end decides the exit code unless -k serves many.
@@ -129,31 +290,34 @@ class Runner {
     session->set_on_done([this, raw](int code) {
       std::erase_if(sessions_, [raw](const auto& s) { return s.get() == raw; });
       if (o_.mode == Mode::connect || limit_to_one_) exit_code_ = code;
+      update_connection_limit();
       if (interrupted_ ? sessions_.empty() : exit_code_.has_value()) finish_now();
     });
     sessions_.insert(session);
+    update_connection_limit();
     return session;
   }
 
-  void watch_signals() {
-    signals_.async_wait([this](std::error_code ec, int signo) {
-      if (ec) return;
-      interrupted_ = signo;
-      listener_.stop();
-      for (const auto& s : sessions_) s->interrupt();
-      flush_deadline_.expires_after(signal_flush_time);
-      flush_deadline_.async_wait([this](std::error_code ec) {
-        if (!ec) finish_now();
-      });
-      if (sessions_.empty()) finish_now();
-    });
-    reap();
+  void stop_orderly(int signo) {
+    interrupted_ = signo;
+    stop_listener();
+    for (const auto& s : std::vector(sessions_.begin(), sessions_.end())) s->interrupt();
+    if (sessions_.empty()) finish_now();
+  }
+
+  void stop_listener() {
+    listener_stopped_ = true;
+    listener_.stop();
   }
 
   void reap() {
     children_.async_wait([this](std::error_code ec, int) {
       if (ec) return;
-      reap_children();
+      for (const auto& exited : reap_children()) {
+        for (const auto& s : std::vector(sessions_.begin(), sessions_.end())) {
+          if (s->child_pid() == exited.pid) s->child_exited(exited.wait_status);
+        }
+      }
       reap();
     });
   }
@@ -172,21 +336,33 @@ class Runner {
   const EventLog& log_;
   taps::Context ctx_;
   asio::io_context& io_;
-  asio::signal_set signals_;
+  StopSignals stop_signals_;
   asio::signal_set children_;
-  asio::steady_timer flush_deadline_;
   taps::Listener listener_;
   std::set<std::shared_ptr<Session>> sessions_;
+  std::shared_ptr<FdWriter> shared_stdout_;
+  std::map<std::uint16_t, ScanResult> scan_results_;
+  unsigned next_scan_port_ = 0;
+  int scan_running_ = 0;
+  bool any_open_ = false;
   bool limit_to_one_ = false;
+  bool limit_set_ = false;
+  bool listener_stopped_ = false;
+  bool at_client_limit_ = false;
+  bool warned_client_limit_ = false;
   int interrupted_ = 0;
   std::optional<int> exit_code_;
 };
 
 }  // namespace
 
-int run(const Options& o) {
+int run(const Options& o, const StdioAtStart& stdio) {
   EventLog log("taps-cat", o.verbosity);
   for (const auto& w : o.warnings) log.warning(w);
+  if (stdio.stdout_closed && (o.print_config || o.exec.empty())) {
+    log.error("standard output is closed: nowhere to write what arrives (redirect it to /dev/null to discard it)");
+    return exit_usage;
+  }
   if (o.print_config) {
     std::fputs((taps::preconnection_to_json(o.preconnection) + "\n").c_str(), stdout);
     return exit_ok;

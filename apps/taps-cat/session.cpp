@@ -3,6 +3,8 @@
 #include <asio/error.hpp>
 #include <fmt/format.h>
 
+#include <sys/wait.h>
+
 #include <algorithm>
 
 #include "common/exit_codes.hpp"
@@ -19,17 +21,36 @@ constexpr std::size_t max_udp_payload = 65507;
 constexpr std::size_t buffered_limit = 1024 * 1024;
 // receive() calls kept open for messages.
 constexpr int message_receive_window = 32;
+// What a queued message costs beyond its payload (its context, the queue entry): counted
+// so that a flood of empty messages is bounded like a flood of bytes.
+constexpr std::size_t message_overhead = 128;
+// How long a finished session waits for its -e command to exit.
+constexpr auto child_grace_time = std::chrono::seconds(2);
+
+std::string describe_wait_status(int status) {
+  if (WIFEXITED(status)) return fmt::format("exited with status {}", WEXITSTATUS(status));
+  if (WIFSIGNALED(status)) return fmt::format("was killed by signal {}", WTERMSIG(status));
+  return fmt::format("ended with wait status {}", status);
+}
 
 }  // namespace
 
 Session::Session(asio::io_context& io, const EventLog& log, SessionConfig config,
                  std::shared_ptr<FdReader> input, std::shared_ptr<FdWriter> output)
-    : io_(io), log_(log), config_(config), input_(std::move(input)), output_(std::move(output)), wait_timer_(io) {}
+    : io_(io),
+      log_(log),
+      config_(config),
+      input_(std::move(input)),
+      output_(std::move(output)),
+      wait_timer_(io),
+      idle_timer_(io),
+      child_grace_(io) {}
 
 taps::ConnectionHandlers Session::handlers() {
   auto self = shared_from_this();
   taps::ConnectionHandlers h;
   h.ready = [self] {
+    self->report_tls();
     self->start();
   };
   h.race = [self](const taps::RaceEvent& e) {
@@ -63,7 +84,8 @@ taps::ConnectionHandlers Session::handlers() {
     self->finish(exit_code_for_establishment(e.code));
   };
   h.sent = [self](const taps::MessageContext& ctx) {
-    self->unsent_bytes_ -= self->unsent_sizes_.front();
+    self->activity();
+    self->unsent_bytes_ -= self->unsent_sizes_.front() + message_overhead;
     self->bytes_sent_ += self->unsent_sizes_.front();
     if ((self->config_.datagrams || self->config_.lines) && !ctx.final && self->log_.enabled()) {
       self->log_.emit("sent", {{"bytes", static_cast<std::int64_t>(self->unsent_sizes_.front())}});
@@ -82,6 +104,7 @@ taps::ConnectionHandlers Session::handlers() {
   };
   h.received = [self](taps::Message m, taps::MessageContext ctx) {
     --self->receives_open_;
+    self->activity();
     if (self->log_.enabled()) {
       self->log_.emit("received", {{"bytes", static_cast<std::int64_t>(m.size())}, {"remote", ctx.remote_endpoint}});
     }
@@ -90,6 +113,7 @@ taps::ConnectionHandlers Session::handlers() {
   };
   h.received_partial = [self](taps::Message m, taps::MessageContext, bool end_of_message) {
     --self->receives_open_;
+    self->activity();
     self->write_output(std::move(m));
     if (end_of_message) {
       self->peer_ended();
@@ -112,22 +136,99 @@ taps::ConnectionHandlers Session::handlers() {
 }
 
 void Session::start() {
-  std::weak_ptr<Session> weak = shared_from_this();
-  output_->on_drained = [weak] {
-    if (auto self = weak.lock()) {
-      self->request_receive();
-      self->maybe_done();
-    }
-  };
-  output_->on_error = [weak](std::error_code ec) {
-    auto self = weak.lock();
-    if (!self) return;
-    self->log_.error(fmt::format("cannot write output: {}", ec.message()));
-    self->exit_code_ = exit_connection;
-    self->connection_.abort();
-  };
+  if (!config_.shared_output) {
+    std::weak_ptr<Session> weak = shared_from_this();
+    output_->on_drained = [weak] {
+      if (auto self = weak.lock()) self->output_drained();
+    };
+    output_->on_error = [weak](std::error_code ec) {
+      if (auto self = weak.lock()) {
+        self->log_.error(fmt::format("cannot write output: {}", ec.message()));
+        self->output_failed(ec);
+      }
+    };
+  }
   if (config_.read_input) read_input();
   request_receive();
+  activity();
+}
+
+// -w on a stream: the connection ends once nothing moved either way for that long (a
+// stalled peer must not hold taps-cat for ever).
+void Session::activity() {
+  if (exit_code_) return;
+  if (config_.datagrams && config_.peer_idle.count() > 0) {
+    idle_timer_.expires_after(config_.peer_idle);
+    idle_timer_.async_wait([weak = std::weak_ptr<Session>(shared_from_this())](std::error_code ec) {
+      if (auto self = weak.lock(); self && !ec && !self->exit_code_) self->connection_.close();
+    });
+    return;
+  }
+  if (config_.idle.count() == 0 || config_.datagrams) return;
+  idle_timer_.expires_after(config_.idle);
+  idle_timer_.async_wait([weak = std::weak_ptr<Session>(shared_from_this())](std::error_code ec) {
+    auto self = weak.lock();
+    if (ec || !self || self->exit_code_) return;
+    self->log_.error(fmt::format("no data either way for {:.3g} s (-w); giving up",
+                                 std::chrono::duration<double>(self->config_.idle).count()));
+    self->connection_.abort();
+    self->finish(exit_timeout);
+  });
+}
+
+void Session::report_tls() {
+  if (!log_.enabled()) return;
+  auto info = connection_.tls_info();
+  if (!info) return;
+  EventFields fields{{"version", info->version}, {"cipher", info->cipher}, {"group", info->group},
+                     {"alpn", info->alpn}, {"resumed", info->resumed}};
+  if (!info->peer_subject.empty()) {
+    fields.insert(fields.end(), {{"peer_subject", info->peer_subject},
+                                 {"peer_issuer", info->peer_issuer},
+                                 {"peer_not_before", info->peer_not_before},
+                                 {"peer_not_after", info->peer_not_after},
+                                 {"peer_pin", info->peer_spki_pin}});
+  }
+  log_.emit("tls", fields);
+}
+
+void Session::output_drained() {
+  request_receive();
+  maybe_done();
+}
+
+void Session::output_failed(std::error_code) {
+  exit_code_ = exit_connection;
+  connection_.abort();
+}
+
+void Session::watch_child(int pid, std::string command) {
+  child_pid_ = pid;
+  child_command_ = std::move(command);
+}
+
+void Session::child_exited(int wait_status) {
+  child_pid_ = -1;
+  child_grace_.cancel();
+  bool failed = !WIFEXITED(wait_status) || WEXITSTATUS(wait_status) != 0;
+  std::string how = describe_wait_status(wait_status);
+  EventFields fields{{"command", child_command_}, {"status", how}};
+  if (WIFEXITED(wait_status)) fields.emplace_back("exit_status", std::int64_t{WEXITSTATUS(wait_status)});
+  if (WIFSIGNALED(wait_status)) fields.emplace_back("signal", std::int64_t{WTERMSIG(wait_status)});
+  log_.emit("exec_exit", fields);
+  if (failed) {
+    log_.error(fmt::format("command '{}' {}", child_command_, how));
+    if (!exit_code_ || *exit_code_ == exit_ok) exit_code_ = exit_connection;
+  }
+  maybe_done();
+}
+
+// A command that ignores the end of its input must not keep taps-cat running for ever.
+void Session::give_up_on_child() {
+  if (child_pid_ == -1) return;
+  log_.warning(fmt::format("command '{}' (pid {}) is still running; not waiting for it", child_command_, child_pid_));
+  child_pid_ = -1;
+  maybe_done();
 }
 
 void Session::interrupt() {
@@ -154,7 +255,7 @@ void Session::read_input() {
       self->connection_.send(taps::Message{}, std::move(ctx));
       return;
     }
-    if (self->config_.lines) {
+    if (self->config_.lines || self->config_.datagram_lines) {
       self->send_lines(bytes);
     } else {
       self->send_message(std::move(bytes));
@@ -165,25 +266,36 @@ void Session::read_input() {
 
 void Session::send_message(std::vector<std::uint8_t> bytes) {
   unsent_sizes_.push_back(bytes.size());
-  unsent_bytes_ += bytes.size();
+  unsent_bytes_ += bytes.size() + message_overhead;
   connection_.send(taps::Message(std::move(bytes)));
 }
 
 void Session::send_lines(const std::vector<std::uint8_t>& bytes) {
+  // A framer adds its own delimiter; a datagram per line keeps the newline.
+  std::ptrdiff_t keep = config_.lines ? 0 : 1;
   auto begin = bytes.begin();
   for (;;) {
     auto newline = std::find(begin, bytes.end(), '\n');
     if (newline == bytes.end()) break;
     if (partial_line_.empty()) {
-      send_message(std::vector<std::uint8_t>(begin, newline));
+      send_message(std::vector<std::uint8_t>(begin, newline + keep));
     } else {
-      partial_line_.insert(partial_line_.end(), begin, newline);
+      partial_line_.insert(partial_line_.end(), begin, newline + keep);
       send_message(std::move(partial_line_));
       partial_line_.clear();
     }
     begin = newline + 1;
   }
   partial_line_.insert(partial_line_.end(), begin, bytes.end());
+  if (partial_line_.size() > config_.max_line) {
+    log_.error(config_.lines ? fmt::format("an input line is longer than --max-message ({} bytes); it cannot be one message",
+                                           config_.max_line)
+                             : fmt::format("an input line is longer than one datagram can carry ({} bytes)", config_.max_line));
+    input_ended_ = true;
+    partial_line_.clear();
+    connection_.abort();
+    finish(exit_connection);
+  }
 }
 
 void Session::request_receive() {
@@ -198,6 +310,7 @@ void Session::request_receive() {
 
 void Session::write_output(taps::Message message, bool line) {
   bytes_received_ += message.size();
+  if (config_.discard_output) return;
   if (line) {
     output_->write_line(std::move(message));
   } else {
@@ -230,15 +343,31 @@ void Session::our_end_sent() {
 void Session::finish(int code) {
   if (!exit_code_) exit_code_ = code;
   wait_timer_.cancel();
+  idle_timer_.cancel();
   if (input_) input_->close();
   maybe_done();
 }
 
 void Session::maybe_done() {
   if (reported_ || !exit_code_ || output_->queued_bytes() > 0) return;
+  if (child_pid_ != -1) {
+    if (child_grace_armed_) return;
+    child_grace_armed_ = true;
+    child_grace_.expires_after(child_grace_time);
+    child_grace_.async_wait([weak = std::weak_ptr<Session>(shared_from_this())](std::error_code ec) {
+      if (auto self = weak.lock(); self && !ec) self->give_up_on_child();
+    });
+    return;
+  }
   reported_ = true;
-  output_->on_drained = nullptr;
-  output_->on_error = nullptr;
+  if (!config_.shared_output) {
+    output_->on_drained = nullptr;
+    output_->on_error = nullptr;
+  }
+  // The Connection's handlers hold this session until its terminal event has run; the
+  // loop may stop before that (an abort decides the exit code at once), so the session
+  // lets go of the Connection here, or the two would keep each other alive.
+  connection_ = taps::Connection();
   auto done = std::move(on_done_);
   if (done) done(*exit_code_);
 }

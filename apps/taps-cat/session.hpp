@@ -4,6 +4,7 @@
 
 #include <asio/steady_timer.hpp>
 #include <chrono>
+#include <cstdint>
 #include <deque>
 #include <functional>
 #include <memory>
@@ -17,6 +18,12 @@ namespace taps_cat {
 struct SessionConfig {
   bool datagrams = false;            // UDP: every read is one datagram
   bool lines = false;                // a framer: every input line is a message, every message a line
+  bool datagram_lines = false;       // --udp --lines: every input line (with its newline) one datagram
+  std::chrono::milliseconds idle{0};  // -w on a stream: end (exit 4) after this long without data
+  // A UDP peer of a -k listener: forgotten (closed, no error) after this long without a
+  // datagram, so that its slot of --max-clients is free again.
+  std::chrono::milliseconds peer_idle{0};
+  bool discard_output = false;  // --send-only: what arrives is read and dropped
   bool read_input = true;            // false: send nothing, just FIN when the peer ends
   bool close_output_at_end = false;  // -e: the child's stdin gets EOF after the peer's FIN
   // UDP client: close `wait` after our last datagram. A UDP listener runs until stopped.
@@ -24,6 +31,11 @@ struct SessionConfig {
   std::chrono::milliseconds wait{0};
   // Opportunistic security (--protocols tls,tcp): say so when plain TCP won.
   bool warn_if_plaintext = false;
+  // The output is stdout shared by every connection of -k: the runner owns its callbacks
+  // and tells each session when it drained.
+  bool shared_output = false;
+  // With `lines`: the longest input line sent as one message (--max-message).
+  std::size_t max_line = SIZE_MAX;
 };
 
 class Session : public std::enable_shared_from_this<Session> {
@@ -38,8 +50,18 @@ class Session : public std::enable_shared_from_this<Session> {
   void set_on_done(std::function<void(int)> on_done) { on_done_ = std::move(on_done); }
   // Start pumping: on ready (connect) or at once (a connection a Listener received).
   void start();
+  // A `tls` event with what TLS negotiated and the peer's certificate (-v, --json).
+  void report_tls();
   // Signal: abort the connection, stop reading input, flush what already arrived.
   void interrupt();
+  // A shared output drained, or failed (`ec`): go on receiving, or end.
+  void output_drained();
+  void output_failed(std::error_code ec);
+  // -e: the session ends only once its command exited (or after a grace period), and a
+  // command that failed makes the exit code 3.
+  void watch_child(int pid, std::string command);
+  int child_pid() const noexcept { return child_pid_; }
+  void child_exited(int wait_status);
 
  private:
   void read_input();
@@ -51,6 +73,8 @@ class Session : public std::enable_shared_from_this<Session> {
   void our_end_sent();
   void finish(int code);
   void maybe_done();
+  void give_up_on_child();
+  void activity();
 
   asio::io_context& io_;
   const taps::apps::EventLog& log_;
@@ -60,6 +84,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::function<void(int)> on_done_;
   taps::Connection connection_;
   asio::steady_timer wait_timer_;
+  asio::steady_timer idle_timer_;
 
   std::vector<std::uint8_t> partial_line_;  // input after the last newline
   std::deque<std::size_t> unsent_sizes_;  // sizes of messages awaiting their sent event
@@ -72,6 +97,10 @@ class Session : public std::enable_shared_from_this<Session> {
   bool peer_ended_ = false;
   std::optional<int> exit_code_;
   bool reported_ = false;
+  int child_pid_ = -1;  // -e: running until child_exited()
+  std::string child_command_;
+  asio::steady_timer child_grace_;
+  bool child_grace_armed_ = false;
 };
 
 }  // namespace taps_cat

@@ -105,6 +105,9 @@ else:
     if stats[-1]["verified"] != len(expect["verified"]):
         problems.append("stats.verified %d, expected %d" % (stats[-1]["verified"], len(expect["verified"])))
     per_event = collections.Counter(e["reason"] for e in events if e["event"] == "dropped")
+    for e in events:
+        if e["event"] == "dropped_summary":
+            per_event.update(e["dropped"])
     if dict(per_event) != expect["dropped"]:
         problems.append("dropped events %s, expected %s" % (dict(per_event), expect["dropped"]))
 disconnects = sum(1 for e in events if e["event"] == "manifest_channel" and e["state"] == "disconnected")

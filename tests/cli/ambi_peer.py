@@ -13,8 +13,13 @@ manifest, send too large ones.
       {"verified": [hex payload, ...], "dropped": {"timeout": n, ...}, "disconnects": n}
 
   ambi_peer.py inject --source S --sport N --group G --port P --count N [--rate PPS]
+                      [--size N] [--sports K]
       Forges datagrams that claim to come from S:N (a raw IPv4 socket writes the IP
-      header itself; IPv6 binds S, which must then be local).
+      header itself; IPv6 binds S, which must then be local); with --sports K, from
+      the K ports N, N+1, ... in turn.
+
+  ambi_peer.py replay --source S --sport N --group G --port P --file F [--size N]
+      Forges FILE again, in N-byte datagrams, as from S:N: captured packets replayed.
 
   ambi_peer.py digest --source S --sport N --group G --port P --stream-id N HEXPAYLOAD
       Prints the SHA-256 digest of one packet (for checks by hand).
@@ -359,6 +364,32 @@ def sc_wrong_stream(p):
     p.expect(ps)
 
 
+def sc_good_then_garbage(p):
+    """Each connection: one valid manifest, then one with a wrong stream id. One good
+    manifest must not start the backoff over: reconnects come 1 s, 2 s, 4 s later."""
+    for i in range(4):
+        ps = payloads("goodbad%d" % i, 2)
+        p.publish(2 * i, [p.d(x) for x in ps])
+        time.sleep(0.1)
+        p.publish(2 * i + 2, [p.d(x) for x in ps], stream_id=p.stream_id + 7)
+        p.expected["disconnects"] += 1
+        assert p.accept()
+    time.sleep(0.1)
+
+
+def sc_manifest_gap(p):
+    """Manifest sequence numbers 0, then 4 (three lost), then 5: one gap of three."""
+    ps = payloads("gap", 3)
+    p.publish(0, [p.d(ps[0])])
+    p.mseq += 3
+    p.publish(1, [p.d(ps[1])])
+    p.publish(2, [p.d(ps[2])])
+    time.sleep(0.1)
+    for x in ps:
+        p.send(x)
+    p.expect(ps)
+
+
 def sc_abusive(p):
     """Count 32767 with 64-byte digests (sha-512): 2 MiB, over the 1 MiB bound."""
     junk = os.urandom(64)
@@ -410,7 +441,7 @@ def run_scenario(args):
     time.sleep(args.linger)
 
 
-def run_inject(args):
+def forger(args):
     p = argparse.Namespace(**vars(args))
     p.listen = "127.0.0.1:0"
     p.cert = p.key = None
@@ -419,18 +450,34 @@ def run_inject(args):
     peer.fam = family(args.group)
     peer.raw = None
     peer.sport = args.sport
+    return peer
+
+
+def run_inject(args):
+    peer = forger(args)
     start = time.monotonic()
     for i in range(args.count):
-        peer.forge(("FORGED packet %d from %s:%d " % (i, args.source, args.sport)).encode().ljust(args.size, b"!"))
+        # --sports N: each packet from the next of N source ports after --sport.
+        sport = args.sport + i % args.sports if args.sports > 1 else args.sport
+        peer.forge(("FORGED packet %d from %s:%d " % (i, args.source, sport)).encode().ljust(args.size, b"!"), sport)
         ahead = (i + 1) / args.rate - (time.monotonic() - start)
         if ahead > 0.002:
             time.sleep(ahead)
 
 
+def run_replay(args):
+    """Sends FILE again, in --size pieces, as if from S:sport: captured packets replayed."""
+    peer = forger(args)
+    data = open(args.file, "rb").read()
+    for at in range(0, len(data), args.size):
+        peer.forge(data[at:at + args.size])
+        time.sleep(0.002)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="cmd", required=True)
-    for name in ("scenario", "inject", "digest"):
+    for name in ("scenario", "inject", "replay", "digest"):
         s = sub.add_parser(name)
         s.add_argument("--source", required=True)
         s.add_argument("--group", required=True)
@@ -451,6 +498,10 @@ def main():
     inj.add_argument("--count", type=int, default=10)
     inj.add_argument("--rate", type=float, default=10)
     inj.add_argument("--size", type=int, default=64)
+    inj.add_argument("--sports", type=int, default=1)
+    rp = sub.choices["replay"]
+    rp.add_argument("--file", required=True)
+    rp.add_argument("--size", type=int, default=1200)
     dg = sub.choices["digest"]
     dg.add_argument("payload")
     args = ap.parse_args()
@@ -458,6 +509,8 @@ def main():
         run_scenario(args)
     elif args.cmd == "inject":
         run_inject(args)
+    elif args.cmd == "replay":
+        run_replay(args)
     else:
         print(digest(bytes.fromhex(args.payload), args.source, args.group, args.sport, args.port, args.stream_id).hex())
 

@@ -34,7 +34,8 @@ wait_for_event "$TMP/send.err" verifier 1 "$verifier"
 vpid=$(pgrep -P "$verifier" | head -n1)
 base_kib=$(awk '/^VmHWM/ { print $2 }' "/proc/$vpid/status")
 # 10x the stream's rate, for as long as the stream lasts.
-ns_exec "$NS_A" python3 "$AMBI_PEER" inject --source "$AMBI_S" --sport 40010 --group "$group" --port "$port" \
+sport=$(json_field "$TMP/send.err" sending local)
+ns_exec "$NS_A" python3 "$AMBI_PEER" inject --source "$AMBI_S" --sport "${sport##*:}" --group "$group" --port "$port" \
   --count $((packets * 10)) --rate $((rate * 10)) --size 1200 &
 flood=$!
 wait_rc "$sender"

@@ -56,17 +56,77 @@ head -c 1M /dev/urandom >"$TMP/data.bin"
 verify_file v4 "$AMBI_S" 232.77.3.1 5003 "$TMP/data.bin"
 grep -q '"event":"manifest_channel","state":"connected"' "$TMP/v4.verify.err" || fail "v4: no manifest channel"
 
+# --- --originate from a pipe that returns reads of random sizes: exact datagrams ----------
+# 100,500 bytes at --packet-size 1000 are 100 datagrams of 1000 bytes and one of 500 (each
+# short read was once a short datagram).
+head -c 100500 /dev/urandom >"$TMP/exact.bin"
+cat >"$TMP/chunks.py" <<'PY'
+import os, random, sys, time
+data = open(sys.argv[1], "rb").read()
+at = 0
+while at < len(data):
+    n = random.randint(1, 2500)
+    os.write(1, data[at:at + n])
+    at += n
+    time.sleep(0.002)
+PY
+fifo_from sh -c "while ! grep -q '\"join\"' '$TMP/exact.verify.err' 2>/dev/null; do sleep 0.05; done; python3 '$TMP/chunks.py' '$TMP/exact.bin'"
+asend "$NS_A" --originate -s "$AMBI_S" -g 232.77.3.7 -p 5013 --listen "$AMBI_S:4440" --cert "$CERTS/server.pem" \
+  --key "$CERTS/server.key" --metadata-out "$TMP/exact.json" --packet-size 1000 --rate 2000 --json \
+  <"$FIFO" 2>"$TMP/exact.send.err" &
+sender=$!
+wait_for_file "$TMP/exact.json" || fail "exact: no metadata"
+ip netns exec "$NS_B" timeout -k 3 "$TAPS_TIMEOUT" "$AMBI_VERIFY" --metadata "$TMP/exact.json" --ca "$CERTS/ca.pem" --json \
+  >"$TMP/exact.out" 2>"$TMP/exact.verify.err" &
+verifier=$!
+wait_rc "$sender"
+[[ $RC == 0 ]] || { show_file "sender" "$TMP/exact.send.err"; fail "exact: ambi-manifest-send exited $RC"; }
+wait_for_size "$TMP/exact.out" 100500 || true
+kill -TERM "$verifier"
+wait_rc "$verifier"
+assert_same_sha256 "$TMP/exact.bin" "$TMP/exact.out" "exact: verified output"
+assert_eq "1000x100 500x1" "$(python3 -c '
+import collections, json, sys
+sizes = [json.loads(l)["size"] for l in open(sys.argv[1]) if "\"event\":\"verified\"" in l]
+print(" ".join("%dx%d" % (k, v) for k, v in sorted(collections.Counter(sizes).items(), reverse=True)))' "$TMP/exact.verify.err")" \
+  "exact: datagram sizes"
+note "--originate from random-sized reads: 100 datagrams of exactly 1000 bytes and the last of 500: ok"
+
+# --- the README's way: stdin a file, the verifier started after the sender -----------------
+# Without --wait-verifiers the file was sent before any verifier existed; --linger keeps
+# the last manifests served after EOF.
+head -c 50000 /dev/urandom >"$TMP/wait.bin"
+asend "$NS_A" --originate -s "$AMBI_S" -g 232.77.3.8 -p 5016 --listen "$AMBI_S:4441" --cert "$CERTS/server.pem" \
+  --key "$CERTS/server.key" --metadata-out "$TMP/wait.json" --wait-verifiers 1 --linger 1 --json \
+  <"$TMP/wait.bin" 2>"$TMP/wait.send.err" &
+sender=$!
+wait_for_file "$TMP/wait.json" || fail "wait: no metadata"
+sleep 1
+ip netns exec "$NS_B" timeout -k 3 "$TAPS_TIMEOUT" "$AMBI_VERIFY" --metadata "$TMP/wait.json" --ca "$CERTS/ca.pem" --json \
+  >"$TMP/wait.out" 2>"$TMP/wait.verify.err" &
+verifier=$!
+wait_rc "$sender"
+[[ $RC == 0 ]] || { show_file "sender" "$TMP/wait.send.err"; fail "wait: ambi-manifest-send exited $RC"; }
+wait_for_size "$TMP/wait.out" 50000 || true
+kill -TERM "$verifier"
+wait_rc "$verifier"
+assert_same_sha256 "$TMP/wait.bin" "$TMP/wait.out" "wait: a file sent once the verifier was connected"
+grep -q '"orderly":true' "$TMP/wait.verify.err" || { show_file "verifier" "$TMP/wait.verify.err"; fail "wait: the end of the stream was not orderly"; }
+note "--wait-verifiers 1 --linger 1 with stdin a file: all of it verified, the end orderly: ok"
+
 # --- --strict: a forged packet with the sender's address and port -> exit 5 ----------------
 fifo_from sh -c "while ! grep -q '\"join\"' '$TMP/strict.verify.err' 2>/dev/null; do sleep 0.05; done; seq 1 400; sleep 3"
 asend "$NS_A" --originate -s "$AMBI_S" -g 232.77.3.2 -p 5004 --source-port 40004 --listen "$AMBI_S:4434" \
-  --cert "$CERTS/server.pem" --key "$CERTS/server.key" --metadata-out "$TMP/strict.json" --packet-size 100 --rate 200 \
+  --cert "$CERTS/server.pem" --key "$CERTS/server.key" --metadata-out "$TMP/strict.json" --lines --rate 200 --json \
   <"$FIFO" 2>"$TMP/strict.send.err" &
 wait_for_file "$TMP/strict.json" || fail "strict: no metadata"
 ip netns exec "$NS_B" timeout -k 3 "$TAPS_TIMEOUT" "$AMBI_VERIFY" --metadata "$TMP/strict.json" --ca "$CERTS/ca.pem" \
   --strict --data-hold-time 300 --json >"$TMP/strict.out" 2>"$TMP/strict.verify.err" &
 verifier=$!
 wait_for_event "$TMP/strict.verify.err" verified 1 "$verifier"
-ns_exec "$NS_A" python3 "$AMBI_PEER" inject --source "$AMBI_S" --sport 40004 --group 232.77.3.2 --port 5004 --count 3
+# The forger uses the port the datagrams really leave from (the sending event).
+sport=$(json_field "$TMP/strict.send.err" sending local)
+ns_exec "$NS_A" python3 "$AMBI_PEER" inject --source "$AMBI_S" --sport "${sport##*:}" --group 232.77.3.2 --port 5004 --count 3
 wait_rc "$verifier"
 assert_eq 5 "$RC" "ambi-verify --strict after a forged packet"
 [[ -s $TMP/strict.out ]] || fail "strict: nothing was verified before the forgery"
@@ -91,6 +151,19 @@ kill -TERM "$witness"
 wait_rc "$witness"
 assert_eq 0 "$RC" "ambi-manifest-send --witness after SIGTERM"
 note "--witness: 300 packets sent by python, 300 verified: ok"
+
+# --- --witness --source-port: only that port of S is vouched for ---------------------------
+ip netns exec "$NS_A" timeout -k 3 "$TAPS_TIMEOUT" "$AMBI_SEND" --witness -s "$AMBI_S" -g 232.77.3.9 -p 5017 --listen "$AMBI_S:4442" \
+  --cert "$CERTS/server.pem" --key "$CERTS/server.key" --source-port 41000 --json 2>"$TMP/wport.send.err" &
+witness=$!
+wait_for_event "$TMP/wport.send.err" join 1 "$witness"
+ns_exec "$NS_A" python3 "$AMBI_PEER" inject --source "$AMBI_S" --sport 41000 --group 232.77.3.9 --port 5017 --count 5 --rate 100
+ns_exec "$NS_A" python3 "$AMBI_PEER" inject --source "$AMBI_S" --sport 41001 --group 232.77.3.9 --port 5017 --count 7 --rate 100
+sleep 0.3
+kill -TERM "$witness"
+wait_rc "$witness"
+assert_eq 5 "$(json_field "$TMP/wport.send.err" stats packets)" "packets witnessed with --source-port 41000 (5 from it, 7 from 41001)"
+note "--witness --source-port: only the 5 datagrams from that port were witnessed: ok"
 
 # --- a verifier that never reads is cut off -------------------------------------------------
 fifo_from sh -c "while ! [ -s '$TMP/slow.connected' ]; do sleep 0.05; done; head -c 24M /dev/zero"
@@ -125,7 +198,7 @@ note "a verifier that does not read: cut off at 64 KiB of backlog, the sender go
 fifo_from sh -c "seq 1 100000 | while read -r l; do echo \$l; sleep 0.05; done"
 ip netns exec "$NS_A" timeout -k 3 "$TAPS_TIMEOUT" "$AMBI_SEND" --originate -s "$AMBI_S" -g 232.77.3.5 -p 5008 \
   --listen "$AMBI_S:4437" --cert "$CERTS/server.pem" --key "$CERTS/server.key" --metadata-out "$TMP/refresh.json" \
-  --refresh-deadline 2 --json <"$FIFO" 2>"$TMP/refresh.send.err" &
+  --refresh-deadline 2 --lines --json <"$FIFO" 2>"$TMP/refresh.send.err" &
 sender=$!
 wait_for_file "$TMP/refresh.json" || fail "refresh: no metadata"
 cp "$TMP/refresh.json" "$TMP/refresh-v.json"
@@ -149,6 +222,24 @@ PY
 kill -TERM "$verifier" "$sender" 2>/dev/null || true
 wait "$verifier" "$sender" 2>/dev/null || true
 note "Refresh Deadline 2 s: metadata re-read within 1 s, the new manifest server tried: ok"
+
+# --- Refresh Deadline 0: the metadata is stable, never re-read (it once was, at every manifest)
+fifo_from sh -c "seq 1 100000 | while read -r l; do echo \$l; sleep 0.05; done"
+ip netns exec "$NS_A" timeout -k 3 "$TAPS_TIMEOUT" "$AMBI_SEND" --originate -s "$AMBI_S" -g 232.77.3.6 -p 5009 \
+  --listen "$AMBI_S:4439" --cert "$CERTS/server.pem" --key "$CERTS/server.key" --metadata-out "$TMP/stable.json" \
+  --refresh-deadline 0 --lines --json <"$FIFO" 2>"$TMP/stable.send.err" &
+sender=$!
+wait_for_file "$TMP/stable.json" || fail "stable: no metadata"
+ip netns exec "$NS_B" timeout -k 3 "$TAPS_TIMEOUT" "$AMBI_VERIFY" --metadata "$TMP/stable.json" --ca "$CERTS/ca.pem" \
+  -o none --json 2>"$TMP/stable.verify.err" &
+verifier=$!
+wait_for_event "$TMP/stable.verify.err" manifest 5 "$verifier"
+grep -q '"refresh_deadline_s":0' "$TMP/stable.verify.err" || fail "stable: no Refresh Deadline 0 in the manifests"
+sleep 1.5
+assert_eq 0 "$(count_events "$TMP/stable.verify.err" metadata)" "metadata re-reads with Refresh Deadline 0"
+kill -TERM "$verifier" "$sender" 2>/dev/null || true
+wait "$verifier" "$sender" 2>/dev/null || true
+note "Refresh Deadline 0: the metadata is not re-read: ok"
 
 # --- IPv6 end to end --------------------------------------------------------------------
 netns_pair tools6s tools6v fd00:73::1 fd00:73::2

@@ -7,6 +7,8 @@ need_cmd python3
 closed_port=$(free_port 127.0.0.1) # nothing listens there (it was free a moment ago)
 
 printf '{\n  "transportProperties": {\n    "reliability": "require",\n  }\n}\n' >"$TMP/bad.json"
+printf '{"remoteEndpoints": [{"hostName": "localhost\\u0000.evil.example", "port": 443}]}\n' >"$TMP/nul.json"
+printf 'not a certificate\n' >"$TMP/junk.pem"
 
 # name | expected exit | stderr must match (extended regex, case-insensitive) | args...
 cases=(
@@ -19,6 +21,12 @@ cases=(
   "missing-port|1|port|127.0.0.1"
   "listen-missing-port|1|port|-l"
   "udp-and-tcp|1|udp|--udp --tcp 127.0.0.1 80"
+  "v6-only-v4-literal|2|no IPv6 address.*127\.0\.0\.1 is IPv4|-6 127.0.0.1 $closed_port"
+  "unknown-zone|1|no interface 'nosuchif'|fe80::1%nosuchif 80"
+  "nul-in-host-name|1|NUL|--config $TMP/nul.json"
+  "missing-ca-file|1|cannot read /nonexistent/ca\.pem: No such file|--tls --ca /nonexistent/ca.pem 127.0.0.1 443"
+  "ca-not-pem|1|junk\.pem.*not a PEM file|--tls --ca $TMP/junk.pem 127.0.0.1 443"
+  "max-message-negative|1|--max-message '-1'|--framer lp --max-message -1 127.0.0.1 80"
 )
 
 failures=0

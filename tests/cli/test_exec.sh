@@ -52,4 +52,15 @@ assert_eq 4 "$(count_events "$TMP/lk.err" connection_received)" "connection_rece
 [[ ! -s $TMP/lk.out ]] || { show_file "listener stdout" "$TMP/lk.out"; fail "listener with -e wrote payload to its own stdout"; }
 note "-k -e cat, two clients at the same time: ok"
 
+# --- the command's exit status counts (issue 16 item 17) -----------------------------
+tc -l 127.0.0.1 0 -e /nonexistent/command --json 2>"$TMP/bad.err" >/dev/null </dev/null &
+lpid=$!
+port=$(wait_for_listen_port "$TMP/bad.err" "$lpid")
+printf 'x\n' | tc 127.0.0.1 "$port" >/dev/null 2>&1 || true
+wait_rc "$lpid"
+[[ $RC == 3 ]] || { show_file "listener stderr" "$TMP/bad.err"; fail "-e with a missing command: exit $RC, expected 3"; }
+grep -q "command '/nonexistent/command' exited with status 127" "$TMP/bad.err" || { show_file "listener stderr" "$TMP/bad.err"; fail "no error with the command's exit status"; }
+grep -q '"event":"exec_exit".*"exit_status":127' "$TMP/bad.err" || { show_file "listener stderr" "$TMP/bad.err"; fail "no exec_exit JSON event with exit_status 127"; }
+note "-e command that fails: exit 3 with its status: ok"
+
 echo PASS

@@ -3,9 +3,11 @@
 // a few, so matches, replays and duplicates happen), time passing, expire. Checks,
 // beyond the sanitizers: the bounds hold after every operation, and every packet the
 // store held comes back exactly once (delivered by a digest or timed out) or is still
-// pending at the end.
+// pending at the end, and no packet sequence number delivers twice, however digests are
+// re-sent (DESIGN.md 6.5).
 #include <cstdint>
 #include <cstdlib>
+#include <unordered_set>
 #include <vector>
 
 #include "ambi/digest_store.hpp"
@@ -32,18 +34,28 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   ambi::TimePoint now{};
   std::vector<std::uint8_t> payload(1500);
   std::size_t held = 0, returned = 0;
+  std::unordered_set<std::uint32_t> delivered;
+  auto once = [&](std::uint32_t seq) {
+    if (!delivered.insert(seq).second) std::abort();
+  };
 
   for (std::size_t at = 0; at + 4 <= size; at += 4) {
     const std::uint8_t op = data[at] % 4, a = data[at + 1];
     const std::uint16_t b = static_cast<std::uint16_t>(data[at + 2] | data[at + 3] << 8);
     switch (op) {
-      case 0:
+      case 0: {
         // Sequence numbers near the wrap.
-        returned += store.on_digest(0xffffff00u + b, digest_of(a % 8), now).has_value();
+        auto d = store.on_digest(0xffffff00u + b, digest_of(a % 8), now);
+        if (d) {
+          ++returned;
+          once(d->packet_seq);
+        }
         break;
+      }
       case 1: {
         auto verdict = store.on_packet(digest_of(a % 8), std::span(payload).first(b % payload.size()), now, b);
         held += std::holds_alternative<ambi::Held>(verdict);
+        if (auto* d = std::get_if<ambi::Delivered>(&verdict)) once(d->packet_seq);
         break;
       }
       case 2:

@@ -258,6 +258,14 @@ TEST_CASE("a framer that fails during the race makes the next candidate win with
     }
   }
   CHECK(first_failed);
+  // Ready means ready: the refused candidate never reported ready, the winner once.
+  int ready_events = 0;
+  for (const auto& e : events) {
+    if (e.kind != taps::RaceEvent::Kind::ready) continue;
+    ++ready_events;
+    CHECK(e.attempt_id == 2);
+  }
+  CHECK(ready_events == 1);
 
   // With no candidate left, the framer's reason is the establishment error.
   std::optional<taps::Error> error;

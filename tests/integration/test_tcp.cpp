@@ -1,5 +1,10 @@
 #include <doctest/doctest.h>
+#include <dirent.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -300,4 +305,114 @@ TEST_CASE("a host name is resolved asynchronously and raced: localhost reaches a
   CHECK(events.back().remote == "127.0.0.1:" + std::to_string(server.port));
   c->abort();
   test::run_for(ctx, 50ms);
+}
+
+TEST_CASE("close() on a peer that never finishes its side aborts after the linger bound, with a reason") {
+  taps::Context ctx;
+  std::vector<taps::Connection> held;  // the server reads nothing and never closes
+  taps::ListenerHandlers lh;
+  std::uint16_t port = 0;
+  lh.listening = [&](const std::vector<std::string>& l) {
+    port = test::port_of(l.front());
+    ctx.stop();
+  };
+  lh.connection_received = [&](taps::Connection c) {
+    held.push_back(c);
+    return taps::ConnectionHandlers{};
+  };
+  auto listener = tcp_server("127.0.0.1").listen(ctx, lh);
+  REQUIRE(listener);
+  REQUIRE(test::run_for(ctx, 5s));
+
+  std::optional<taps::Error> error;
+  bool closed = false;
+  taps::Connection client;
+  taps::ConnectionHandlers h;
+  h.ready = [&] { client.close(); };
+  h.closed = [&] {
+    closed = true;
+    ctx.stop();
+  };
+  h.connection_error = [&](const taps::Error& e) {
+    error = e;
+    ctx.stop();
+  };
+  auto started = std::chrono::steady_clock::now();
+  client = *tcp_client("127.0.0.1", port).initiate(ctx, h);
+  REQUIRE(test::run_for(ctx, 45s));
+  auto waited = std::chrono::steady_clock::now() - started;
+  CHECK(!closed);
+  REQUIRE(error);
+  CHECK(error->code == std::errc::timed_out);
+  CHECK(error->message().find("did not finish closing within 30 s") != std::string::npos);
+  CHECK(waited >= 29s);
+  for (auto& c : held) c.abort();
+  listener->stop();
+  test::run_for(ctx, 50ms);
+}
+
+namespace {
+
+// The descriptor of this process's TCP socket whose local port is `port`.
+int socket_with_local_port(std::uint16_t port) {
+  DIR* fds = ::opendir("/proc/self/fd");
+  REQUIRE(fds != nullptr);
+  int found = -1;
+  while (dirent* entry = ::readdir(fds)) {
+    int fd = std::atoi(entry->d_name);
+    sockaddr_storage address{};
+    socklen_t length = sizeof address;
+    int type = 0;
+    socklen_t type_length = sizeof type;
+    if (entry->d_name[0] == '.' || ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0 ||
+        ::getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &type_length) != 0 || type != SOCK_STREAM) {
+      continue;
+    }
+    std::uint16_t local = address.ss_family == AF_INET ? ntohs(reinterpret_cast<sockaddr_in*>(&address)->sin_port)
+                                                       : ntohs(reinterpret_cast<sockaddr_in6*>(&address)->sin6_port);
+    if (local == port) found = fd;
+  }
+  ::closedir(fds);
+  return found;
+}
+
+int int_option(int fd, int level, int name) {
+  int value = -1;
+  socklen_t length = sizeof value;
+  REQUIRE(::getsockopt(fd, level, name, &value, &length) == 0);
+  return value;
+}
+
+}  // namespace
+
+// RFC 9622 keepAlive (selection) and keepAliveTimeout (connection property) reach the
+// socket: read back with getsockopt on the Connection's own descriptor.
+TEST_CASE("keepAlive sets SO_KEEPALIVE and keepAliveTimeout sets TCP_KEEPIDLE and TCP_KEEPINTVL") {
+  taps::Context ctx;
+  EchoServer server(ctx, "127.0.0.1");
+  struct Case {
+    taps::Preference keep_alive;
+    std::optional<std::chrono::seconds> timeout;
+    int so_keepalive, idle, interval;  // idle, interval: -1 = not checked (system default)
+  };
+  for (auto c : {Case{taps::Preference::no_preference, 7s, 0, -1, -1}, Case{taps::Preference::prefer, {}, 1, -1, -1},
+                 Case{taps::Preference::require, 7s, 1, 7, 7}}) {
+    CAPTURE(static_cast<int>(c.keep_alive));
+    taps::ConnectionHandlers h;
+    h.ready = [&] { ctx.stop(); };
+    h.establishment_error = [&](const taps::Error& e) { FAIL(e.message()); };
+    auto p = tcp_client("127.0.0.1", server.port);
+    p.transport_properties().set("keepAlive", c.keep_alive);
+    p.transport_properties().keep_alive_timeout = c.timeout;
+    auto connection = p.initiate(ctx, h);
+    REQUIRE(connection);
+    REQUIRE(test::run_for(ctx, 5s));
+    int fd = socket_with_local_port(test::port_of(connection->local_endpoint()));
+    REQUIRE(fd >= 0);
+    CHECK(int_option(fd, SOL_SOCKET, SO_KEEPALIVE) == c.so_keepalive);
+    if (c.idle >= 0) CHECK(int_option(fd, IPPROTO_TCP, TCP_KEEPIDLE) == c.idle);
+    if (c.interval >= 0) CHECK(int_option(fd, IPPROTO_TCP, TCP_KEEPINTVL) == c.interval);
+    connection->abort();
+    test::run_for(ctx, 50ms);
+  }
 }

@@ -7,9 +7,6 @@
 namespace ambi {
 namespace {
 
-// RFC 1982 serial number arithmetic on 32 bits: a is at or before b.
-bool serial_at_or_before(std::uint32_t a, std::uint32_t b) { return static_cast<std::int32_t>(a - b) <= 0; }
-
 std::uint64_t random_key() {
   std::random_device device;
   return std::uint64_t{device()} << 32 | device();
@@ -37,7 +34,8 @@ std::size_t DigestStore::KeyedDigestHash::operator()(const Digest& d) const noex
 }
 
 DigestStore::DigestStore(DigestStoreLimits limits)
-    : limits_(limits), index_(KeyedDigestHash{random_key()}), pending_index_(0, index_.hash_function()) {}
+    : limits_(limits), index_(KeyedDigestHash{random_key()}), window_(limits.replay_window),
+      pending_index_(0, index_.hash_function()) {}
 
 Verdict DigestStore::on_packet(const Digest& digest, std::span<const std::uint8_t> payload, TimePoint now,
                                std::uint64_t tag) {
@@ -62,14 +60,18 @@ Verdict DigestStore::on_packet(const Digest& digest, std::span<const std::uint8_
 
 std::optional<DeliveredPacket> DigestStore::on_digest(std::uint32_t packet_seq, const Digest& digest, TimePoint now) {
   expire_digests(now);
-  if (held_seqs_.contains(packet_seq) || refused(packet_seq, now)) return std::nullopt;
-  while (held_seqs_.size() >= limits_.max_held_digests && !arrival_order_.empty()) {
-    const std::uint32_t oldest = arrival_order_.front().seq;
-    if (!evicted_up_to_ || serial_at_or_before(evicted_up_to_->seq, oldest)) evicted_up_to_ = Refused{oldest, now};
-    evicted_up_to_->until = now + limits_.digest_hold_time;
-    forget_oldest_digest();
+  if (auto held = held_seqs_.find(packet_seq); held != held_seqs_.end()) {
+    refresh(*held->second, digest, now);
+    return std::nullopt;
   }
+  switch (window_.check(packet_seq)) {
+    case ReplayWindow::Slot::fresh: break;
+    case ReplayWindow::Slot::retired: return std::nullopt;
+    case ReplayWindow::Slot::too_old: ++too_old_digests_; return std::nullopt;
+  }
+  while (arrival_order_.size() >= limits_.max_held_digests && !arrival_order_.empty()) forget_oldest_digest();
   if (held_seqs_.size() >= limits_.max_held_digests) return std::nullopt;
+  window_.learn(packet_seq);
 
   // Of the packets waiting with this digest, the oldest still within its hold time.
   auto waiting = pending_.end();
@@ -81,7 +83,7 @@ std::optional<DeliveredPacket> DigestStore::on_digest(std::uint32_t packet_seq, 
 
   arrival_order_.push_back(Arrival{digest, packet_seq, now + limits_.digest_hold_time, waiting != pending_.end()});
   index_.insert(&arrival_order_.back());
-  held_seqs_.insert(packet_seq);
+  held_seqs_.emplace(packet_seq, &arrival_order_.back());
   if (waiting == pending_.end()) return std::nullopt;
   return DeliveredPacket{packet_seq, take_pending(waiting)};
 }
@@ -106,14 +108,29 @@ std::optional<TimePoint> DigestStore::next_deadline() const {
 
 void DigestStore::expire_digests(TimePoint now) {
   while (!arrival_order_.empty() && arrival_order_.front().expires <= now) forget_oldest_digest();
-  if (evicted_up_to_ && evicted_up_to_->until <= now) evicted_up_to_.reset();
 }
 
 void DigestStore::forget_oldest_digest() {
   const Arrival& oldest = arrival_order_.front();
+  if (!oldest.live) {
+    arrival_order_.pop_front();
+    return;
+  }
   index_.erase(&oldest);
   held_seqs_.erase(oldest.seq);
+  window_.retire(oldest.seq);
   arrival_order_.pop_front();
+}
+
+// draft-ietf-mboned-ambi-05 section 3.2: a digest received again restarts its hold
+// time. The old entry stays in arrival order, dead, until it reaches the front.
+void DigestStore::refresh(Arrival& held, const Digest& digest, TimePoint now) {
+  if (held.consumed || !(held.digest == digest)) return;
+  held.live = false;
+  index_.erase(&held);
+  arrival_order_.push_back(Arrival{digest, held.seq, now + limits_.digest_hold_time, false});
+  index_.insert(&arrival_order_.back());
+  held_seqs_[held.seq] = &arrival_order_.back();
 }
 
 void DigestStore::Index::insert(Arrival* held) {
@@ -165,10 +182,6 @@ void DigestStore::Index::grow() {
     while (table_[i].held) i = (i + 1) & (table_.size() - 1);
     table_[i] = e;
   }
-}
-
-bool DigestStore::refused(std::uint32_t seq, TimePoint now) const {
-  return evicted_up_to_ && evicted_up_to_->until > now && serial_at_or_before(seq, evicted_up_to_->seq);
 }
 
 PendingPacket DigestStore::take_pending(PendingList::iterator it) {

@@ -10,6 +10,7 @@
 
 #include "taps/error.hpp"
 #include "taps/message.hpp"
+#include "taps/security.hpp"
 
 namespace taps {
 
@@ -91,6 +92,8 @@ class Connection {
   std::string local_endpoint() const;
   // "tcp", "udp" or "tls/tcp"; empty before ready.
   std::string stack() const;
+  // On a TLS connection once ready: what was negotiated and the peer's certificate.
+  std::optional<TlsInfo> tls_info() const;
 
   explicit operator bool() const noexcept { return impl_ != nullptr; }
   friend bool operator==(const Connection&, const Connection&) = default;

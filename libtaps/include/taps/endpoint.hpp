@@ -17,11 +17,15 @@ class RemoteEndpoint {
   // A literal IPv4 or IPv6 address; IPv6 may carry a scope ("fe80::1%veth0").
   RemoteEndpoint& with_ip_address(std::string address) { address_ = std::move(address); return *this; }
   RemoteEndpoint& with_interface(std::string name) { interface_ = std::move(name); return *this; }
+  // RFC 9622 WithService: a service name ("https") that Initiate turns into the port
+  // (/etc/services) when no port is given.
+  RemoteEndpoint& with_service(std::string name) { service_ = std::move(name); return *this; }
 
   const std::optional<std::string>& host_name() const noexcept { return host_name_; }
   const std::optional<std::uint16_t>& port() const noexcept { return port_; }
   const std::optional<std::string>& ip_address() const noexcept { return address_; }
   const std::optional<std::string>& interface_name() const noexcept { return interface_; }
+  const std::optional<std::string>& service() const noexcept { return service_; }
 
   // "host:port", "[v6]:port" or "addr:port": for messages and JSON.
   std::string to_string() const;
@@ -33,6 +37,7 @@ class RemoteEndpoint {
   std::optional<std::uint16_t> port_;
   std::optional<std::string> address_;
   std::optional<std::string> interface_;
+  std::optional<std::string> service_;
 };
 
 class LocalEndpoint {
@@ -41,6 +46,8 @@ class LocalEndpoint {
   LocalEndpoint& with_port(std::uint16_t port) { port_ = port; return *this; }
   LocalEndpoint& with_ip_address(std::string address) { address_ = std::move(address); return *this; }
   LocalEndpoint& with_interface(std::string name) { interface_ = std::move(name); return *this; }
+  // RFC 9622 WithService: Listen turns it into the port (/etc/services) when no port is given.
+  LocalEndpoint& with_service(std::string name) { service_ = std::move(name); return *this; }
   // Multicast receive (RFC 9622 section 6.1.1): Listen joins GROUP, from any source (ASM),
   // or only from SOURCE (SSM); call again with the same group to add sources. Sources
   // may also be given as remote endpoints. Initiate on such a Preconnection fails.
@@ -67,6 +74,7 @@ class LocalEndpoint {
   }
 
   const std::optional<std::string>& multicast_group() const noexcept { return group_; }
+  const std::optional<std::string>& service() const noexcept { return service_; }
   const std::vector<std::string>& multicast_sources() const noexcept { return sources_; }
   const std::vector<std::string>& excluded_multicast_sources() const noexcept { return excluded_; }
 
@@ -81,6 +89,7 @@ class LocalEndpoint {
   std::optional<std::string> interface_;
   std::optional<std::string> group_;
   std::vector<std::string> sources_;
+  std::optional<std::string> service_;
   std::vector<std::string> excluded_;
 };
 

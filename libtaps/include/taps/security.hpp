@@ -86,6 +86,19 @@ class SecurityParameters {
   friend bool operator==(const SecurityParameters&, const SecurityParameters&) = default;
 };
 
+// What a TLS connection negotiated and who the peer is (Connection::tls_info), for
+// people and scripts: ncat -v and s_client show the same.
+struct TlsInfo {
+  std::string version;  // "TLSv1.3"
+  std::string cipher;   // "TLS_AES_256_GCM_SHA384"
+  std::string group;    // key exchange group, "X25519"
+  std::string alpn;     // empty when none was agreed
+  bool resumed = false;
+  // The peer's certificate; empty when it sent none (a client without one).
+  std::string peer_subject, peer_issuer, peer_not_before, peer_not_after;
+  std::string peer_spki_pin;  // SHA-256 of its SubjectPublicKeyInfo, 64 hex digits (--pin)
+};
+
 // Reads a public key pin, the SHA-256 of a DER SubjectPublicKeyInfo, given as 64 hex
 // digits (either case, ':' separators allowed) or as base64 (44 characters, what
 // `openssl pkey -pubin -outform der | openssl dgst -sha256 -binary | base64` prints).

@@ -23,5 +23,6 @@ void Connection::abort() {
 std::string Connection::remote_endpoint() const { return impl_ ? impl_->remote_endpoint() : std::string(); }
 std::string Connection::local_endpoint() const { return impl_ ? impl_->local_endpoint() : std::string(); }
 std::string Connection::stack() const { return impl_ ? impl_->stack() : std::string(); }
+std::optional<TlsInfo> Connection::tls_info() const { return impl_ ? impl_->tls_info() : std::nullopt; }
 
 }  // namespace taps

@@ -1,15 +1,23 @@
 #include "core/connection_impl.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
+#include <atomic>
 
 #include "framing/framer_host.hpp"
 
 namespace taps::detail {
 
 ConnectionImpl::ConnectionImpl(asio::io_context& io, ConnectionHandlers handlers, bool is_stream)
-    : io_(io), handlers_(std::move(handlers)), is_stream_(is_stream) {}
+    : io_(io), handlers_(std::move(handlers)), is_stream_(is_stream), linger_timer_(io) {}
 
-ConnectionImpl::~ConnectionImpl() = default;
+namespace {
+// One budget for every Connection of the process (Contexts may run on several threads).
+std::atomic<std::size_t> unfinished_charged{0};
+}  // namespace
+
+ConnectionImpl::~ConnectionImpl() { unfinished_charged -= charged_; }
 
 MessageId ConnectionImpl::send(Message message, MessageContext ctx) {
   ctx.id = next_id_++;
@@ -99,6 +107,19 @@ void ConnectionImpl::close() {
   if (was_full) resume_reading();
   if (has_outgoing()) start_writing();
   maybe_finish();
+  if (state_ == ConnectionState::closed) return;
+  // A peer that never sends its FIN (or never reads our last bytes) would keep this
+  // Connection, its socket and its buffers for ever.
+  linger_timer_.expires_after(close_linger_limit);
+  linger_timer_.async_wait([weak = std::weak_ptr<ConnectionImpl>(shared_from_this())](std::error_code ec) {
+    auto self = weak.lock();
+    if (ec || !self || self->state_ == ConnectionState::closed) return;
+    self->outgoing_.clear();
+    self->shutdown_transport(false);
+    self->finish(Error{std::make_error_code(std::errc::timed_out),
+                       fmt::format("the peer did not finish closing within {} s; connection aborted",
+                                   close_linger_limit.count())});
+  });
 }
 
 void ConnectionImpl::abort() {
@@ -165,8 +186,10 @@ void ConnectionImpl::transport_up(bool deliver_ready) {
 void ConnectionImpl::application_ready(bool deliver_ready) {
   if (state_ != ConnectionState::establishing) return;
   state_ = ConnectionState::established;
+  if (confirm_race) confirm_race();
   cancel_establishment = nullptr;
   continue_race = nullptr;
+  confirm_race = nullptr;
   if (deliver_ready) {
     post_event([](ConnectionHandlers& h) {
       if (h.ready) h.ready();
@@ -195,6 +218,7 @@ void ConnectionImpl::application_ready(bool deliver_ready) {
 void ConnectionImpl::establishment_failed(Error error) {
   cancel_establishment = nullptr;
   continue_race = nullptr;
+  confirm_race = nullptr;
   if (terminal_posted_) return;
   terminal_posted_ = true;
   state_ = ConnectionState::closed;
@@ -222,6 +246,13 @@ void ConnectionImpl::on_data(Message data, MessageContext ctx) {
       early_data_.emplace_back(std::move(data), std::move(ctx));
     } else {
       framers_->received(data.data(), data.size(), ctx);
+      if (framers_ && !framers_->failed() && !charge_unfinished()) {
+        framer_failed(make_error(errc::message_too_large,
+                                 fmt::format("unfinished messages of all connections would exceed the memory budget of "
+                                             "{} MiB; this one holds {} bytes",
+                                             unfinished_budget >> 20, framers_->buffered())));
+        return;
+      }
       deliver_received();
     }
     return;
@@ -450,12 +481,35 @@ void ConnectionImpl::maybe_finish() {
   finish(std::nullopt);
 }
 
+bool ConnectionImpl::charge_unfinished() {
+  std::size_t held = framers_ ? framers_->buffered() : 0;
+  std::size_t want = held > unfinished_free_per_connection ? held - unfinished_free_per_connection : 0;
+  if (want <= charged_) {
+    unfinished_charged -= charged_ - want;
+    charged_ = want;
+    return true;
+  }
+  std::size_t more = want - charged_;
+  if (unfinished_charged.fetch_add(more) + more > unfinished_budget) {
+    unfinished_charged -= more;
+    return false;
+  }
+  charged_ = want;
+  return true;
+}
+
 void ConnectionImpl::finish(std::optional<Error> error) {
+  if (charged_ > 0) {
+    unfinished_charged -= charged_;
+    charged_ = 0;
+  }
   if (terminal_posted_) return;
   terminal_posted_ = true;
   cancel_establishment = nullptr;
   continue_race = nullptr;  // it holds the racer, which holds this Connection
+  confirm_race = nullptr;
   state_ = ConnectionState::closed;
+  linger_timer_.cancel();
   asio::post(io_, [self = shared_from_this(), error = std::move(error)] {
     if (self->terminal_delivered_) return;
     self->terminal_delivered_ = true;

@@ -9,6 +9,7 @@
 
 #include <asio/io_context.hpp>
 #include <asio/post.hpp>
+#include <asio/steady_timer.hpp>
 #include <chrono>
 #include <cstddef>
 #include <deque>
@@ -31,6 +32,13 @@ enum class ConnectionState { establishing, established, closing, closed };
 // messages (many tiny messages cost more than their bytes).
 inline constexpr std::size_t receive_buffer_limit = 1 << 20;
 inline constexpr std::size_t receive_message_limit = 16384;
+// Unfinished received messages (a framer waiting for the rest of a 16 MiB message, say)
+// may hold this much per Connection freely; beyond it, bytes count against one budget
+// for the whole process, and the Connection that would exceed it fails.
+inline constexpr std::size_t unfinished_free_per_connection = 1 << 20;
+inline constexpr std::size_t unfinished_budget = 256u << 20;
+// How long close() waits for the peer to finish its side before it aborts.
+inline constexpr std::chrono::seconds close_linger_limit{30};
 
 class ConnectionImpl : public std::enable_shared_from_this<ConnectionImpl> {
  public:
@@ -48,6 +56,10 @@ class ConnectionImpl : public std::enable_shared_from_this<ConnectionImpl> {
   const std::string& remote_endpoint() const noexcept { return remote_; }
   const std::string& local_endpoint() const noexcept { return local_; }
   const std::string& stack() const noexcept { return stack_; }
+  virtual std::optional<TlsInfo> tls_info() const { return std::nullopt; }
+  // For error texts: the remote endpoint, or "the peer" when a reset came before we
+  // could learn its address.
+  std::string peer_name() const { return remote_.empty() ? std::string("the peer") : remote_; }
 
   // The framers every transport this Connection gets will run (fresh instances each).
   void set_framers(std::vector<FramerSpec> framers) { framer_specs_ = std::move(framers); }
@@ -70,6 +82,9 @@ class ConnectionImpl : public std::enable_shared_from_this<ConnectionImpl> {
   // Set while a race runs: a framer failed before ready on the adopted transport; the
   // racer goes on with the next candidate or reports the establishment error.
   std::function<void(Error)> continue_race;
+  // Set while a race runs: the winner is ready for the application (its framers too);
+  // the racer reports its `ready` event only then.
+  std::function<void()> confirm_race;
 
  protected:
   // One buffer for the transport: a whole message without framers, or one piece of a
@@ -137,6 +152,9 @@ class ConnectionImpl : public std::enable_shared_from_this<ConnectionImpl> {
   void deliver_byte_stream(const ReceiveRequest& req, MessageContext ctx);
   void maybe_finish();
   void finish(std::optional<Error> error);
+  // Charges what the framers hold beyond the free allowance to the process budget;
+  // false when the budget is used up.
+  bool charge_unfinished();
 
   const bool is_stream_;
   std::vector<FramerSpec> framer_specs_;
@@ -160,6 +178,8 @@ class ConnectionImpl : public std::enable_shared_from_this<ConnectionImpl> {
   std::deque<ReceiveRequest> receives_;
   bool terminal_posted_ = false;
   bool terminal_delivered_ = false;
+  asio::steady_timer linger_timer_;
+  std::size_t charged_ = 0;  // bytes of the process budget this Connection holds
 };
 
 template <class Fn>

@@ -1,7 +1,11 @@
 #include "core/listener_impl.hpp"
 
+#include <asio/error.hpp>
 #include <asio/post.hpp>
 #include <fmt/format.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include "security/tls_handshake.hpp"
 #include "transport/address.hpp"
@@ -16,6 +20,20 @@ namespace {
 constexpr int listen_backlog = 1024;
 // A client that connects and never completes its handshake must not hold a slot forever.
 constexpr std::chrono::seconds server_handshake_timeout{10};
+// Handshakes run side by side, so that one stalled client cannot hold up the next, even
+// when only one connection is wanted; their number is bounded all the same.
+constexpr std::size_t max_concurrent_handshakes = 64;
+// accept() at the descriptor limit: wait this long, doubling up to the cap, then retry.
+constexpr std::chrono::milliseconds first_backoff{10};
+constexpr std::chrono::milliseconds max_backoff{1000};
+
+// Tested by value and category address, without calling into the category: a sanitizer
+// checks such calls with a pipe(), which fails exactly when descriptors ran out.
+bool is_resource_shortage(const std::error_code& ec) {
+  if (&ec.category() != &asio::error::get_system_category()) return false;
+  int v = ec.value();
+  return v == EMFILE || v == ENFILE || v == ENOBUFS || v == ENOMEM;
+}
 
 // A wildcard IPv6 socket also takes IPv4 (dual stack) unless IPv6 only was asked.
 template <class Socket>
@@ -27,7 +45,7 @@ void configure(Socket& socket, const asio::ip::address& address, int family, std
 }  // namespace
 
 ListenerImpl::ListenerImpl(asio::io_context& io, ListenerHandlers handlers, ListenSpec spec)
-    : io_(io), handlers_(std::move(handlers)), spec_(std::move(spec)), resolver_(io) {}
+    : io_(io), handlers_(std::move(handlers)), spec_(std::move(spec)), resolver_(io), backoff_timer_(io) {}
 
 void ListenerImpl::start() {
   if (spec_.address) {
@@ -38,6 +56,15 @@ void ListenerImpl::start() {
     auto wildcard = spec_.family == 4 ? asio::ip::address(asio::ip::address_v4::any())
                                       : asio::ip::address(asio::ip::address_v6::any());
     asio::post(io_, [self = shared_from_this(), wildcard] { self->bind_all({wildcard}); });
+    return;
+  }
+  std::vector<asio::ip::address> loopback;
+  for (bool v6 : {true, false}) {
+    if ((spec_.family == 4 && v6) || (spec_.family == 6 && !v6)) continue;
+    if (auto a = special_use_address(*spec_.host_name, v6)) loopback.push_back(*a);
+  }
+  if (!loopback.empty()) {
+    asio::post(io_, [self = shared_from_this(), loopback] { self->bind_all(loopback); });
     return;
   }
   resolver_.async_resolve(*spec_.host_name, std::to_string(spec_.port),
@@ -128,16 +155,32 @@ std::optional<Error> ListenerImpl::bind_udp(const asio::ip::address& address) {
   return std::nullopt;
 }
 
+bool ListenerImpl::accepting_paused() const {
+  return (limit_ && *limit_ == 0) || handshakes_.size() >= max_concurrent_handshakes;
+}
+
 void ListenerImpl::accept(asio::ip::tcp::acceptor& acceptor) {
   if (stopped_) return;
-  if (limit_ && *limit_ <= handshakes_.size()) {
+  if (accepting_paused()) {
     paused_.push_back(&acceptor);
     return;
   }
   acceptor.async_accept([self = shared_from_this(), &acceptor](std::error_code ec, asio::ip::tcp::socket socket) {
     if (self->stopped_ || ec == asio::error::operation_aborted) return;
-    // Per-connection failures (the peer reset before accept, too many open files) must
-    // not end the Listener; try again.
+    if (ec && is_resource_shortage(ec)) {
+      self->back_off(acceptor, ec);
+      return;
+    }
+    // Other per-connection failures (the peer reset before accept) must not end the
+    // Listener; try again.
+    if (!ec && self->backoff_.count() > 0) {
+      self->backoff_ = std::chrono::milliseconds(0);
+      asio::post(self->io_, [self, error = make_error(errc::listener_failed,
+                                                      fmt::format("accepting again after {} failed accept() calls",
+                                                                  self->accept_failures_))] {
+        if (!self->stopped_ && self->handlers_.soft_error) self->handlers_.soft_error(error);
+      });
+    }
     if (!ec && self->spec_.tls) {
       self->handshake(std::move(socket));
     } else if (!ec) {
@@ -151,6 +194,32 @@ void ListenerImpl::accept(asio::ip::tcp::acceptor& acceptor) {
       });
     }
     self->accept(acceptor);
+  });
+}
+
+// The pending connection stays in the kernel's backlog; it is accepted once a
+// descriptor is free. The application hears once per shortage, not once per try.
+void ListenerImpl::back_off(asio::ip::tcp::acceptor& acceptor, const std::error_code& ec) {
+  ++accept_failures_;
+  if (backoff_.count() == 0) {
+    backoff_ = first_backoff;
+    asio::post(io_, [self = shared_from_this(), error = make_error(errc::listener_failed,
+                                                                   fmt::format("accept: {}; pausing new connections "
+                                                                               "until descriptors are free",
+                                                                               std::strerror(ec.value())))] {
+      if (!self->stopped_ && self->handlers_.soft_error) self->handlers_.soft_error(error);
+    });
+  } else {
+    backoff_ = std::min(backoff_ * 2, max_backoff);
+  }
+  backing_off_.push_back(&acceptor);
+  if (backing_off_.size() > 1) return;
+  backoff_timer_.expires_after(backoff_);
+  backoff_timer_.async_wait([self = shared_from_this()](std::error_code ec) {
+    if (ec || self->stopped_) return;
+    auto waiting = std::move(self->backing_off_);
+    self->backing_off_.clear();
+    for (auto* a : waiting) self->accept(*a);
   });
 }
 
@@ -181,7 +250,12 @@ void ListenerImpl::handshake(asio::ip::tcp::socket socket) {
           self->resume_accepting();
           return;
         }
-        self->take_connection_slot();
+        // Several handshakes raced for the last slot of the limit: this one lost.
+        if (!self->take_connection_slot()) {
+          self->resume_accepting();
+          return;
+        }
+        self->resume_accepting();
         auto connection = std::make_shared<TlsConnection>(self->io_, ConnectionHandlers{});
         connection->set_framers(self->spec_.framers);
         connection->adopt(handshake->take_socket(), handshake->take_session());
@@ -205,7 +279,7 @@ void ListenerImpl::cancel_handshakes() {
 }
 
 void ListenerImpl::resume_accepting() {
-  if (limit_ && *limit_ <= handshakes_.size()) return;
+  if (stopped_ || accepting_paused()) return;
   auto paused = std::move(paused_);
   paused_.clear();
   for (auto* acceptor : paused) accept(*acceptor);
@@ -215,6 +289,7 @@ void ListenerImpl::stop() {
   if (stopped_) return;
   stopped_ = true;
   resolver_.cancel();
+  backoff_timer_.cancel();
   std::error_code ignored;
   for (auto& acceptor : acceptors_) acceptor->close(ignored);
   for (auto& demux : demuxes_) demux->stop_accepting();

@@ -5,6 +5,8 @@
 #include <asio/ip/tcp.hpp>
 #include <asio/ip/udp.hpp>
 #include <asio/ip/v6_only.hpp>
+#include <asio/steady_timer.hpp>
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -44,6 +46,8 @@ class ListenerImpl : public std::enable_shared_from_this<ListenerImpl> {
   void accept(asio::ip::tcp::acceptor& acceptor);
   void handshake(asio::ip::tcp::socket socket);
   void resume_accepting();
+  bool accepting_paused() const;
+  void back_off(asio::ip::tcp::acceptor& acceptor, const std::error_code& ec);
   void cancel_handshakes();
   bool take_connection_slot();
   void fail(Error error);
@@ -57,7 +61,12 @@ class ListenerImpl : public std::enable_shared_from_this<ListenerImpl> {
   std::vector<std::string> local_endpoints_;
   std::optional<std::size_t> limit_;
   std::vector<asio::ip::tcp::acceptor*> paused_;  // acceptors waiting for a raised limit
-  std::vector<std::shared_ptr<TlsHandshake>> handshakes_;  // each holds a slot of the limit
+  std::vector<std::shared_ptr<TlsHandshake>> handshakes_;  // connections not received yet
+  // accept() failing for want of descriptors or memory: retry later, not in a busy loop.
+  asio::steady_timer backoff_timer_;
+  std::chrono::milliseconds backoff_{0};
+  std::vector<asio::ip::tcp::acceptor*> backing_off_;
+  std::uint64_t accept_failures_ = 0;
   bool stopped_ = false;
 };
 

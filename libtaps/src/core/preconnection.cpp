@@ -3,6 +3,12 @@
 #include <asio/io_context.hpp>
 #include <fmt/format.h>
 
+#include <arpa/inet.h>
+#include <netdb.h>
+
+#include <cctype>
+#include <vector>
+
 #include "core/listener_impl.hpp"
 #include "core/multicast_preconnection.hpp"
 #include "racing/racer.hpp"
@@ -18,14 +24,56 @@ namespace {
 
 using detail::parse_ip_literal;
 
+// A name for an error message: control bytes (a NUL, say) shown as \xNN.
+std::string printable(const std::string& s) {
+  std::string out;
+  for (unsigned char c : s) out += std::isprint(c) ? std::string(1, static_cast<char>(c)) : fmt::format("\\x{:02x}", c);
+  return out;
+}
+
 std::optional<Error> config_error(std::string detail) {
   return make_error(errc::invalid_configuration, std::move(detail));
 }
 
+// RFC 9622 WithService: the port of a service name in /etc/services, for the transport
+// that will carry it (a name may differ between TCP and UDP).
+Result<std::uint16_t> service_port(const std::string& service, bool udp) {
+  servent entry{};
+  servent* found = nullptr;
+  std::vector<char> buffer(4096);
+  if (::getservbyname_r(service.c_str(), udp ? "udp" : "tcp", &entry, buffer.data(), buffer.size(), &found) != 0 ||
+      !found) {
+    return make_error(errc::invalid_configuration,
+                      fmt::format("unknown service '{}' for {} (not in /etc/services)", service, udp ? "UDP" : "TCP"));
+  }
+  return static_cast<std::uint16_t>(ntohs(static_cast<std::uint16_t>(found->s_port)));
+}
+
+template <class Endpoint>
+std::optional<Error> resolve_service(Endpoint& e, bool udp) {
+  if (e.port() || !e.service()) return std::nullopt;
+  auto port = service_port(*e.service(), udp);
+  if (!port) return port.error();
+  e.with_port(*port);
+  return std::nullopt;
+}
+
 template <class Endpoint>
 std::optional<Error> check_address(const Endpoint& e, const char* which) {
+  for (const auto& text : {e.ip_address(), e.host_name()}) {
+    if (!text) continue;
+    if (auto problem = detail::scope_problem(*text)) {
+      return config_error(fmt::format("{} endpoint '{}': {}", which, *text, *problem));
+    }
+  }
   if (e.ip_address() && !parse_ip_literal(*e.ip_address())) {
     return config_error(fmt::format("{} endpoint: '{}' is not an IP address", which, *e.ip_address()));
+  }
+  if (e.host_name() && !parse_ip_literal(*e.host_name())) {
+    if (auto problem = detail::host_name_problem(*e.host_name())) {
+      return config_error(fmt::format("{} endpoint: '{}' is not a host name: {}", which,
+                                      printable(*e.host_name()), *problem));
+    }
   }
   return std::nullopt;
 }
@@ -35,6 +83,11 @@ std::optional<Error> check_security(const SecurityParameters& security) {
     if (protocol != "tls1.3") {
       return make_error(errc::not_supported,
                         fmt::format("allowedSecurityProtocols: '{}' is not supported (only tls1.3)", protocol));
+    }
+  }
+  if (!security.server_name.empty()) {
+    if (auto problem = detail::host_name_problem(security.server_name)) {
+      return config_error(fmt::format("serverName '{}' is not a host name: {}", printable(security.server_name), *problem));
     }
   }
   for (const auto& pin : security.pinned_server_certificate) {
@@ -69,7 +122,7 @@ std::optional<Error> Preconnection::validate_for_initiate() const {
   if (remote_.empty()) return config_error("Initiate needs a remote endpoint");
   for (const auto& r : remote_) {
     if (!r.host_name() && !r.ip_address()) return config_error("remote endpoint without a host name or address");
-    if (!r.port()) return config_error(fmt::format("remote endpoint {} has no port", r.to_string()));
+    if (!r.port() && !r.service()) return config_error(fmt::format("remote endpoint {} has no port", r.to_string()));
     if (auto e = check_address(r, "remote")) return e;
   }
   for (const auto& l : local_) {
@@ -99,8 +152,13 @@ Result<Connection> Preconnection::initiate(Context& ctx, ConnectionHandlers hand
     spec.tls = *tls;
   }
   spec.remotes = remote_;
+  bool udp = spec.stacks.front() == Stack::udp;
+  for (auto& r : spec.remotes) {
+    if (auto e = resolve_service(r, udp)) return *e;
+  }
   if (!local_.empty()) {
-    const auto& l = local_.front();
+    auto l = local_.front();
+    if (auto e = resolve_service(l, udp)) return *e;
     if (l.ip_address()) spec.local_address = parse_ip_literal(*l.ip_address());
     else if (l.port()) spec.local_address = properties_.address_family == 4 ? asio::ip::address(asio::ip::address_v4::any())
                                                                                : asio::ip::address(asio::ip::address_v6::any());
@@ -122,18 +180,21 @@ Result<Connection> Preconnection::initiate(Context& ctx, ConnectionHandlers hand
     // Also when plain TCP races after TLS (opportunistic security): the Connection
     // exists before the race is decided, so one type carries both.
     auto tls = std::make_shared<detail::TlsConnection>(io, std::move(handlers));
-    callbacks.tls_won = [tls](asio::ip::tcp::socket s, std::unique_ptr<detail::TlsSession> session) {
+    callbacks.tls_won = [tls, props = properties_](asio::ip::tcp::socket s, std::unique_ptr<detail::TlsSession> session) {
+      detail::apply_keep_alive(s, props);
       tls->adopt(std::move(s), std::move(session));
       tls->establishment_succeeded();
     };
-    callbacks.tcp_won = [tls](asio::ip::tcp::socket s) {
+    callbacks.tcp_won = [tls, props = properties_](asio::ip::tcp::socket s) {
+      detail::apply_keep_alive(s, props);
       tls->adopt(std::move(s), nullptr);
       tls->establishment_succeeded();
     };
     impl = tls;
   } else if (spec.stacks.front() == Stack::tcp) {
     auto tcp = std::make_shared<detail::TcpConnection>(io, std::move(handlers));
-    callbacks.tcp_won = [tcp](asio::ip::tcp::socket s) {
+    callbacks.tcp_won = [tcp, props = properties_](asio::ip::tcp::socket s) {
+      detail::apply_keep_alive(s, props);
       tcp->adopt(std::move(s));
       tcp->establishment_succeeded();
     };
@@ -155,6 +216,9 @@ Result<Connection> Preconnection::initiate(Context& ctx, ConnectionHandlers hand
   // The racer lives while it has work; after a win only the Connection holds it, in
   // case a framer refuses the winner and the race must go on.
   impl->continue_race = [racer](const Error& why) { racer->resume(why); };
+  impl->confirm_race = [weak = std::weak_ptr<detail::Racer>(racer)] {
+    if (auto r = weak.lock()) r->confirm_ready();
+  };
   impl->set_framers(framers_);
   racer->start();
   return Connection(impl);
@@ -173,7 +237,8 @@ Result<Listener> Preconnection::listen(Context& ctx, ListenerHandlers handlers) 
   }
   spec.family = properties_.address_family;
   if (!local_.empty()) {
-    const auto& l = local_.front();
+    auto l = local_.front();
+    if (auto e = resolve_service(l, spec.stack == Stack::udp)) return *e;
     if (l.ip_address()) spec.address = parse_ip_literal(*l.ip_address());
     else if (l.host_name()) {
       if (auto literal = parse_ip_literal(*l.host_name())) spec.address = literal;

@@ -55,6 +55,8 @@ class FramerHost::Level final : public FramerContext {
     framer_->on_received_data(*this);
   }
 
+  std::size_t buffered() const { return buffer_.size() + (claim_ ? claim_->message.size() : 0); }
+
   std::size_t unfinished() const {
     return buffer_.size() - cursor_ + (claim_ ? claim_->message.size() + claim_->remaining : 0);
   }
@@ -242,6 +244,12 @@ std::size_t FramerHost::end_of_stream() const {
   std::size_t left = 0;
   for (const auto& level : levels_) left += level->unfinished();
   return left;
+}
+
+std::size_t FramerHost::buffered() const {
+  std::size_t bytes = 0;
+  for (const auto& level : levels_) bytes += level->buffered();
+  return bytes;
 }
 
 void FramerHost::stop() {

@@ -40,6 +40,8 @@ class FramerHost {
   // The peer ended the stream. Returns the number of bytes that were left inside an
   // unfinished message at some level (0 when the stream ended cleanly).
   std::size_t end_of_stream() const;
+  // Bytes held for messages not complete yet, at every level.
+  std::size_t buffered() const;
   // The connection is closing: framers may send trailers.
   void stop();
   bool failed() const noexcept { return failed_; }

@@ -1,5 +1,6 @@
 #include <algorithm>
 #include <cstring>
+#include <limits>
 #include <string>
 
 #include "taps/framer.hpp"
@@ -9,7 +10,9 @@ namespace {
 
 class LineFramer final : public Framer {
  public:
-  explicit LineFramer(std::size_t max) : max_(max) {}
+  // parse() asks for max + 1 bytes to see a line that is too long: saturate below the
+  // top of size_t so that a huge maximum cannot wrap to 0.
+  explicit LineFramer(std::size_t max) : max_(std::min(max, std::numeric_limits<std::size_t>::max() - 1)) {}
 
   std::string_view name() const override { return "line"; }
 

@@ -9,6 +9,10 @@
 namespace taps::detail {
 namespace {
 
+// A server that accepts TCP and then says nothing must not hold an attempt (and, with
+// one candidate, the whole Initiate) for ever.
+constexpr std::chrono::seconds client_handshake_timeout{10};
+
 std::string describe(const Candidate& c) {
   auto where = to_string(c.address, c.port);
   if (c.interface_name.empty()) return fmt::format("{} ({})", where, to_string(c.stack));
@@ -23,6 +27,13 @@ std::string scope_name(const asio::ip::address& a) {
 }
 
 }  // namespace
+
+// A local port without an address (-p) binds the wildcard of the candidate's family.
+asio::ip::address Racer::local_for(const asio::ip::address& remote) const {
+  if (!spec_.local_address->is_unspecified()) return *spec_.local_address;
+  if (remote.is_v4()) return asio::ip::address_v4::any();
+  return asio::ip::address_v6::any();
+}
 
 Racer::Racer(asio::io_context& io, RaceSpec spec, RaceCallbacks callbacks)
     : io_(io), spec_(std::move(spec)), callbacks_(std::move(callbacks)), timer_(io) {}
@@ -71,6 +82,12 @@ void Racer::resolve(std::size_t index) {
   for (auto query : {RaceSchedule::Query::aaaa, RaceSchedule::Query::a}) {
     bool v6 = query == RaceSchedule::Query::aaaa;
     if ((spec_.family == 4 && v6) || (spec_.family == 6 && !v6)) continue;
+    if (auto loopback = special_use_address(host, v6)) {
+      asio::post(io_, [self = shared_from_this(), index, query, a = *loopback, host] {
+        if (!self->done_) self->answered(index, query, {a}, host);
+      });
+      continue;
+    }
     auto& resolver = resolvers_.emplace_back(std::make_unique<asio::ip::tcp::resolver>(io_));
     resolver->async_resolve(v6 ? asio::ip::tcp::v6() : asio::ip::tcp::v4(), host, std::to_string(port),
                             asio::ip::resolver_base::numeric_service,
@@ -164,7 +181,7 @@ void Racer::launch(const RaceSchedule::Start& start, TimePoint now) {
   if (!ec) ec = bind_path(c, attempt->socket.native_handle(), remote.protocol().family());
   if (!ec && spec_.local_address) {
     attempt->socket.set_option(asio::socket_base::reuse_address(true), ec);
-    attempt->socket.bind({*spec_.local_address, spec_.local_port}, ec);
+    attempt->socket.bind({local_for(c.address), spec_.local_port}, ec);
   }
   if (ec) {
     asio::post(io_, [self = shared_from_this(), id = start.id, why = ec.message()] { self->attempt_failed(id, why); });
@@ -193,7 +210,7 @@ void Racer::connect_udp(const Candidate& c, int id) {
   std::error_code ec;
   socket->open(remote.protocol(), ec);
   if (!ec) ec = bind_path(c, socket->native_handle(), remote.protocol().family());
-  if (!ec && spec_.local_address) socket->bind({*spec_.local_address, spec_.local_port}, ec);
+  if (!ec && spec_.local_address) socket->bind({local_for(c.address), spec_.local_port}, ec);
   if (!ec) socket->connect(remote, ec);
   asio::post(io_, [self = shared_from_this(), socket, c, id, ec] {
     if (self->done_) return;
@@ -203,9 +220,10 @@ void Racer::connect_udp(const Candidate& c, int id) {
     }
     std::error_code ignored;
     auto local = socket->local_endpoint(ignored);
-    self->emit(RaceEvent::Kind::ready, id, &c, {}, endpoint_string(local));
     self->done_ = true;
     self->winner_ = id;
+    self->winner_candidate_ = c;
+    self->winner_local_ = endpoint_string(local);
     self->schedule_->attempt_won(id);
     self->timer_.cancel();
     self->callbacks_.udp_won(std::move(*socket));
@@ -234,8 +252,20 @@ void Racer::fail_all() {
   if (failures_.empty()) {
     std::string why;
     for (const auto& e : resolve_errors_) why += (why.empty() ? "" : "; ") + e;
-    bool resolved_any = false;
-    for (const auto& r : resolved_) resolved_any = resolved_any || !r.v6.empty() || !r.v4.empty();
+    bool resolved_any = false, family_any = false;
+    std::vector<std::string> other_family;
+    for (const auto& r : resolved_) {
+      resolved_any = resolved_any || !r.v6.empty() || !r.v4.empty();
+      family_any = family_any || (spec_.family != 4 && !r.v6.empty()) || (spec_.family != 6 && !r.v4.empty());
+      for (const auto& a : spec_.family == 6 ? r.v4 : r.v6) other_family.push_back(a.address.to_string());
+    }
+    if (resolved_any && !family_any) {
+      fail(make_error(errc::establishment_failed,
+                      fmt::format("the remote endpoint has no IPv{} address, and only IPv{} is allowed (-{}): {} {} IPv{}",
+                                  spec_.family, spec_.family, spec_.family, fmt::join(other_family, ", "),
+                                  other_family.size() == 1 ? "is" : "are", spec_.family == 6 ? 4 : 6)));
+      return;
+    }
     if (resolved_any) {
       fail(make_error(errc::establishment_failed, "no candidate left: the interface preferences rule out every path"));
       return;
@@ -250,9 +280,16 @@ void Racer::fail_all() {
   fail(make_error(errc::establishment_failed, detail));
 }
 
+void Racer::confirm_ready() {
+  if (!winner_candidate_) return;
+  emit(RaceEvent::Kind::ready, winner_, &*winner_candidate_, {}, winner_local_);
+  winner_candidate_.reset();
+}
+
 void Racer::resume(const Error& why) {
   if (!done_ || winner_ == 0) return;
   done_ = false;
+  winner_candidate_.reset();
   const auto& c = schedule_->candidate(winner_);
   emit(RaceEvent::Kind::attempt_failed, winner_, &c, why.message());
   failures_.push_back(fmt::format("{}: {}", describe(c), why.message()));
@@ -285,7 +322,7 @@ void Racer::start_tls(Attempt& attempt) {
     } else {
       self->won(id);
     }
-  });
+  }, client_handshake_timeout);
 }
 
 void Racer::won(int id) {
@@ -307,7 +344,8 @@ void Racer::won(int id) {
   auto socket = winner->handshake ? winner->handshake->take_socket() : std::move(winner->socket);
   std::error_code ignored;
   auto local = socket.local_endpoint(ignored);
-  emit(RaceEvent::Kind::ready, id, &winner->candidate, {}, endpoint_string(local));
+  winner_candidate_ = winner->candidate;
+  winner_local_ = endpoint_string(local);
   if (winner->handshake) {
     callbacks_.tls_won(std::move(socket), winner->handshake->take_session());
   } else {

@@ -57,6 +57,9 @@ class Racer : public std::enable_shared_from_this<Racer> {
   // The winner failed after all (its framer refused it): go on with the candidates
   // not tried yet, or report every failure.
   void resume(const Error& why);
+  // The winner is ready for the application too (its framers are): only now is the
+  // race's `ready` event true, so only now is it emitted.
+  void confirm_ready();
 
  private:
   using TimePoint = std::chrono::steady_clock::time_point;
@@ -90,6 +93,7 @@ class Racer : public std::enable_shared_from_this<Racer> {
   void emit(RaceEvent::Kind kind, int id, const Candidate* c, std::string detail = {}, std::string local = {},
             TimePoint at = std::chrono::steady_clock::now());
   Attempt* find(int id);
+  asio::ip::address local_for(const asio::ip::address& remote) const;
 
   asio::io_context& io_;
   RaceSpec spec_;
@@ -102,6 +106,8 @@ class Racer : public std::enable_shared_from_this<Racer> {
   std::vector<std::string> failures_;
   asio::steady_timer timer_;
   int winner_ = 0;
+  std::optional<Candidate> winner_candidate_;  // until confirm_ready() or resume()
+  std::string winner_local_;
   bool done_ = false;  // won, failed or cancelled: no callback until resume()
 };
 

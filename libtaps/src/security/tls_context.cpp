@@ -1,12 +1,20 @@
 #include "security/tls_context.hpp"
 
+#include "security/certificate_info.hpp"
+
 #include <arpa/inet.h>
+#include <fcntl.h>
+#include <fmt/format.h>
 #include <netinet/in.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/x509v3.h>
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <new>
 
@@ -18,23 +26,28 @@ bool is_ip_literal(const std::string& s) {
   return inet_pton(AF_INET, s.c_str(), buffer) == 1 || inet_pton(AF_INET6, s.c_str(), buffer) == 1;
 }
 
-std::string hex(const unsigned char* data, unsigned int size) {
-  std::string out;
-  for (unsigned int i = 0; i < size; ++i) {
-    out += "0123456789abcdef"[data[i] >> 4];
-    out += "0123456789abcdef"[data[i] & 0xf];
-  }
-  return out;
-}
-
 std::string joined(const std::vector<std::string>& names) {
   std::string out;
   for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
   return out;
 }
 
+// OpenSSL names a missing file "system lib" and a file that is not PEM "no start line";
+// the user needs the path and the cause in words.
 Error bad(const std::string& what) {
-  return make_error(errc::invalid_configuration, what + ": " + take_openssl_error("rejected by OpenSSL"));
+  std::string reason = take_openssl_error("rejected by OpenSSL");
+  if (reason == "no start line") reason = "not a PEM file (no -----BEGIN line)";
+  if (reason == "no certificate or crl found") reason = "not a PEM file (no certificate in it)";
+  return make_error(errc::invalid_configuration, what + ": " + reason);
+}
+
+std::optional<Error> unreadable(const std::string& what, const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd != -1) {
+    ::close(fd);
+    return std::nullopt;
+  }
+  return make_error(errc::invalid_configuration, fmt::format("{}: cannot read {}: {}", what, path, std::strerror(errno)));
 }
 
 std::optional<Error> load_trust(SSL_CTX* ctx, const std::string& path, TlsContext::Role role) {
@@ -46,6 +59,7 @@ std::optional<Error> load_trust(SSL_CTX* ctx, const std::string& path, TlsContex
   }
   std::error_code ec;
   bool directory = std::filesystem::is_directory(path, ec);
+  if (auto e = unreadable("trustedCertificates", path)) return e;
   int ok = directory ? SSL_CTX_load_verify_dir(ctx, path.c_str()) : SSL_CTX_load_verify_file(ctx, path.c_str());
   if (ok != 1) return bad("trustedCertificates: cannot load " + path);
   if (role == TlsContext::Role::server && !directory) {
@@ -57,6 +71,10 @@ std::optional<Error> load_trust(SSL_CTX* ctx, const std::string& path, TlsContex
 
 std::optional<Error> load_identity(SSL_CTX* ctx, const CertificateFiles& files, const char* which) {
   std::string name = which;
+  if (auto e = unreadable(name, files.chain)) return e;
+  if (!files.private_key.empty()) {
+    if (auto e = unreadable(name, files.private_key)) return e;
+  }
   if (SSL_CTX_use_certificate_chain_file(ctx, files.chain.c_str()) != 1) {
     return bad(name + ": cannot load the certificate chain " + files.chain);
   }
@@ -181,23 +199,17 @@ int TlsContext::verify_certificate(X509_STORE_CTX* store, void* context) {
   if (!client || self.params_.pinned_server_certificate.empty()) return 1;
   if (self.pin_matches(X509_STORE_CTX_get0_cert(store))) return 1;
   auto* ssl = static_cast<SSL*>(X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx()));
+  X509* leaf = X509_STORE_CTX_get0_cert(store);
   static_cast<TlsSession*>(SSL_get_app_data(ssl))
-      ->set_verify_detail("the server's public key matches no pinnedServerCertificate");
+      ->set_verify_detail("the server's public key matches no pinnedServerCertificate; its pin is " +
+                          spki_pin_base64_of(leaf) + " (hex " + spki_pin_of(leaf) + ")");
   X509_STORE_CTX_set_error(store, X509_V_ERR_APPLICATION_VERIFICATION);
   return 0;
 }
 
 bool TlsContext::pin_matches(X509* leaf) const {
-  unsigned char* der = nullptr;
-  int length = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(leaf), &der);
-  if (length <= 0) return false;
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int digest_length = 0;
-  bool hashed = EVP_Digest(der, static_cast<std::size_t>(length), digest, &digest_length, EVP_sha256(), nullptr) == 1;
-  OPENSSL_free(der);
-  if (!hashed) return false;
   const auto& pins = params_.pinned_server_certificate;
-  return std::find(pins.begin(), pins.end(), hex(digest, digest_length)) != pins.end();
+  return std::find(pins.begin(), pins.end(), spki_pin_of(leaf)) != pins.end();
 }
 
 // Our preference wins (RFC 7301 section 3.2); no overlap is a fatal

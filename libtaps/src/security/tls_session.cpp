@@ -1,10 +1,13 @@
 #include "security/tls_session.hpp"
 
+#include <fmt/format.h>
 #include <openssl/err.h>
+#include <openssl/objects.h>
 
 #include <algorithm>
 #include <cstring>
 
+#include "security/certificate_info.hpp"
 #include "security/tls_context.hpp"
 
 namespace taps::detail {
@@ -157,6 +160,27 @@ std::string TlsSession::alpn() const {
   return name ? std::string(reinterpret_cast<const char*>(name), length) : std::string();
 }
 
+TlsInfo TlsSession::info() const {
+  TlsInfo info;
+  SSL* ssl = ssl_.get();
+  info.version = SSL_get_version(ssl);
+  if (const char* cipher = SSL_get_cipher_name(ssl)) info.cipher = cipher;
+  if (int nid = SSL_get_negotiated_group(ssl); nid != NID_undef) {
+    const char* name = SSL_group_to_name(ssl, nid);
+    info.group = name ? name : OBJ_nid2sn(nid);
+  }
+  info.alpn = alpn();
+  info.resumed = SSL_session_reused(ssl) == 1;
+  if (X509* peer = SSL_get0_peer_certificate(ssl)) {
+    info.peer_subject = name_text(X509_get_subject_name(peer));
+    info.peer_issuer = name_text(X509_get_issuer_name(peer));
+    info.peer_not_before = time_text(X509_get0_notBefore(peer));
+    info.peer_not_after = time_text(X509_get0_notAfter(peer));
+    info.peer_spki_pin = spki_pin_of(peer);
+  }
+  return info;
+}
+
 TlsSession::Status TlsSession::fail(int rc, const char* during) {
   switch (SSL_get_error(ssl_.get(), rc)) {
     case SSL_ERROR_WANT_READ:
@@ -172,6 +196,13 @@ TlsSession::Status TlsSession::fail(int rc, const char* during) {
       break;
   }
   error_ = take_openssl_error(std::string("TLS ") + during + " failed");
+  // OpenSSL says "unsupported protocol" / "tlsv1 alert protocol version": the peer
+  // wanted an older TLS than this engine speaks.
+  if (error_ == "unsupported protocol" || error_ == "tlsv1 alert protocol version") {
+    error_ = fmt::format("the {} offers TLS 1.2 at most; only TLS 1.3 is spoken here",
+                         SSL_is_server(ssl_.get()) ? "client" : "server");
+    return Status::failed;
+  }
   if (!verify_detail_.empty()) {
     error_ += " (" + verify_detail_ + ")";
   } else if (long verdict = SSL_get_verify_result(ssl_.get()); verdict != X509_V_OK) {

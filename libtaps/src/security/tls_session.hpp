@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "security/openssl.hpp"
+#include "taps/security.hpp"
 
 namespace taps::detail {
 
@@ -60,6 +61,8 @@ class TlsSession {
   const std::string& error() const noexcept { return error_; }
   // The application protocol agreed with ALPN; empty when none.
   std::string alpn() const;
+  // After the handshake: what was negotiated and the peer's certificate.
+  TlsInfo info() const;
   // Callbacks of TlsContext: a failure they found, said better than OpenSSL would.
   void set_verify_detail(std::string detail) { verify_detail_ = std::move(detail); }
   SSL* ssl() const noexcept { return ssl_.get(); }

@@ -13,6 +13,19 @@ namespace taps::detail {
 // number). nullopt when it is not a literal (it may be a host name).
 std::optional<asio::ip::address> parse_ip_literal(const std::string& text);
 
+// Why `text` is not an IPv6 literal with a usable zone ("fe80::1%nosuchif": no such
+// interface), or nullopt when it has none or it is fine.
+std::optional<std::string> scope_problem(const std::string& text);
+
+// Why `name` cannot be a DNS host name (RFC 1123 syntax, with underscores allowed as
+// resolvers do), or nullopt when it can. An embedded NUL would otherwise cut the name
+// short in every C API below us, so that TLS would verify a different name.
+std::optional<std::string> host_name_problem(const std::string& name);
+
+// RFC 6761 6.3: "localhost" and names under ".localhost" are loopback, answered here
+// without asking DNS (as curl and browsers do). nullopt for other names.
+std::optional<asio::ip::address> special_use_address(const std::string& name, bool v6);
+
 // "ADDR:PORT" / "[ADDR]:PORT".
 std::string to_string(const asio::ip::address& address, unsigned short port);
 template <class Endpoint>

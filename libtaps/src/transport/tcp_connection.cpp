@@ -1,5 +1,11 @@
 #include "transport/tcp_connection.hpp"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+
 #include <asio/write.hpp>
 
 #include "transport/address.hpp"
@@ -15,6 +21,19 @@ constexpr std::size_t max_batch_bytes = 4 * 1024 * 1024;
 constexpr std::size_t max_batch_messages = 64;
 
 }  // namespace
+
+void apply_keep_alive(asio::ip::tcp::socket& socket, const TransportProperties& props) {
+  auto wanted = props.get("keepAlive");
+  if (wanted != Preference::require && wanted != Preference::prefer) return;
+  int fd = socket.native_handle();
+  int on = 1;
+  ::setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof on);
+  if (!props.keep_alive_timeout) return;
+  // The kernel takes 1..32767 s.
+  int seconds = static_cast<int>(std::clamp<std::int64_t>(props.keep_alive_timeout->count(), 1, 32767));
+  ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &seconds, sizeof seconds);
+  ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &seconds, sizeof seconds);
+}
 
 TcpConnection::TcpConnection(asio::io_context& io, ConnectionHandlers handlers)
     : ConnectionImpl(io, std::move(handlers), true), socket_(io) {
@@ -51,7 +70,7 @@ void TcpConnection::read() {
           return;
         }
         if (ec) {
-          self->on_transport_error(socket_error(ec, "receive from " + self->remote_));
+          self->on_transport_error(socket_error(ec, "receive from " + self->peer_name()));
           return;
         }
         const auto* begin = self->read_buffer_.data();
@@ -87,7 +106,7 @@ void TcpConnection::start_writing() {
         self->in_flight_.clear();
         if (ec == asio::error::operation_aborted) return;
         if (ec) {
-          auto error = socket_error(ec, "send to " + self->remote_);
+          auto error = socket_error(ec, "send to " + self->peer_name());
           for (auto& out : done) self->on_send_failed(std::move(out), error);
           self->on_transport_error(error);
           return;

@@ -6,8 +6,15 @@
 #include <vector>
 
 #include "core/connection_impl.hpp"
+#include "taps/properties.hpp"
 
 namespace taps::detail {
+
+// RFC 9622 keepAlive and keepAliveTimeout on a connected TCP socket (TLS runs over one
+// too): SO_KEEPALIVE when keepAlive is require or prefer, TCP_KEEPIDLE and
+// TCP_KEEPINTVL from keepAliveTimeout. Best effort: a refused option leaves the system's
+// behaviour, as RFC 9622 allows for a preference.
+void apply_keep_alive(asio::ip::tcp::socket& socket, const TransportProperties& props);
 
 class TcpConnection final : public ConnectionImpl {
  public:

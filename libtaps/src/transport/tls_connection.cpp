@@ -21,6 +21,11 @@ TlsConnection::TlsConnection(asio::io_context& io, ConnectionHandlers handlers)
   stack_ = "tls/tcp";
 }
 
+std::optional<TlsInfo> TlsConnection::tls_info() const {
+  if (!session_) return std::nullopt;
+  return session_->info();
+}
+
 void TlsConnection::adopt(asio::ip::tcp::socket socket, std::unique_ptr<TlsSession> session) {
   ++generation_;
   reading_ = decrypting_ = writing_ = ended_ = false;
@@ -59,7 +64,7 @@ void TlsConnection::read() {
           self->session_->end_input();
         } else if (ec) {
           self->ended_ = true;
-          self->on_transport_error(socket_error(ec, "receive from " + self->remote_));
+          self->on_transport_error(socket_error(ec, "receive from " + self->peer_name()));
           return;
         } else {
           self->session_->commit_input(n);
@@ -88,7 +93,7 @@ bool TlsConnection::decrypt() {
         return false;
       case TlsSession::Status::failed:
         ended_ = true;
-        on_transport_error(make_error(errc::connection_reset, "TLS with " + remote_ + ": " + session_->error()));
+        on_transport_error(make_error(errc::connection_reset, "TLS with " + peer_name() + ": " + session_->error()));
         return false;
     }
   }
@@ -110,7 +115,7 @@ void TlsConnection::start_writing() {
     in_flight_.push_back(pop_outgoing());
     const auto& m = in_flight_.back().message;
     if (!m.empty() && !session_->write(m.data(), m.size())) {
-      auto error = make_error(errc::connection_reset, "TLS with " + remote_ + ": " + session_->error());
+      auto error = make_error(errc::connection_reset, "TLS with " + peer_name() + ": " + session_->error());
       auto failed = std::move(in_flight_);
       in_flight_.clear();
       for (auto& out : failed) on_send_failed(std::move(out), error);
@@ -137,7 +142,7 @@ void TlsConnection::written(std::error_code ec, bool final) {
   in_flight_.clear();
   if (ec == asio::error::operation_aborted) return;
   if (ec) {
-    auto error = socket_error(ec, "send to " + remote_);
+    auto error = socket_error(ec, "send to " + peer_name());
     for (auto& out : done) on_send_failed(std::move(out), error);
     on_transport_error(error);
     return;

@@ -23,6 +23,7 @@ class TlsConnection final : public ConnectionImpl {
   // resumes after a framer refused the first winner. Without a session the bytes go
   // in plaintext: plain TCP won a race the user allowed it to (opportunistic security).
   void adopt(asio::ip::tcp::socket socket, std::unique_ptr<TlsSession> session);
+  std::optional<TlsInfo> tls_info() const override;
 
  private:
   void start_writing() override;

@@ -31,7 +31,7 @@ void TlsConnection::read_plain() {
         }
         if (ec) {
           self->ended_ = true;
-          self->on_transport_error(socket_error(ec, "receive from " + self->remote_));
+          self->on_transport_error(socket_error(ec, "receive from " + self->peer_name()));
           return;
         }
         const auto* begin = self->read_buffer_.data();

@@ -51,7 +51,7 @@ void UdpConnection::read() {
         if (ec == asio::error::connection_refused) {
           self->on_soft_error(socket_error(ec, "ICMP from " + self->remote_));
         } else if (ec) {
-          self->on_transport_error(socket_error(ec, "receive from " + self->remote_));
+          self->on_transport_error(socket_error(ec, "receive from " + self->peer_name()));
           return;
         } else {
           const auto* begin = self->read_buffer_.data();
@@ -102,7 +102,7 @@ void UdpConnection::send_done(std::error_code ec) {
   if (ec == asio::error::operation_aborted) return;
   bool final = in_flight_.ctx.final;
   if (ec) {
-    on_send_failed(std::move(in_flight_), socket_error(ec, "send to " + remote_));
+    on_send_failed(std::move(in_flight_), socket_error(ec, "send to " + peer_name()));
   } else {
     on_sent(std::move(in_flight_));
     if (final) on_final_sent();

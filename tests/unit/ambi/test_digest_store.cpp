@@ -219,7 +219,7 @@ TEST_CASE("a junk flood does not keep a packet from its late digest when there i
   CHECK(d->packet_seq == 1);
 }
 
-TEST_CASE("held digest bound: the oldest go and stay refused for the hold time") {
+TEST_CASE("held digest bound: the oldest go and are never learned again") {
   DigestStore store({.max_held_digests = 4});
   for (std::uint32_t seq = 0; seq < 6; ++seq) store.on_digest(seq, digest_of(seq), t0 + std::chrono::milliseconds(seq));
   CHECK(store.held_digests() == 4);
@@ -228,10 +228,65 @@ TEST_CASE("held digest bound: the oldest go and stay refused for the hold time")
   CHECK_FALSE(store.on_digest(0, digest_of(0), t0 + 20ms));
   CHECK(store.pending_packets() == 1);
   CHECK(delivered(store.on_packet(digest_of(5), payload, t0 + 10ms)));
-  // After the hold time, the refusal lapses.
+  // Not after the hold time either: the slot is retired in the anti-replay window.
   store.expire(t0 + 11s);
   CHECK_FALSE(store.on_digest(0, digest_of(0), t0 + 11s));
+  CHECK(store.held_digests() == 0);
+  CHECK(store.on_digest(6, digest_of(6), t0 + 11s) == std::nullopt);
   CHECK(store.held_digests() == 1);
+}
+
+// The reconnect replay of DESIGN.md 6.5: a verifier holds digests 1 s; its manifest
+// server re-sends 10 s of history to every (re)connecting verifier. Before the window,
+// the history re-armed every slot whose digest the verifier had already forgotten.
+TEST_CASE("a re-sent digest never re-arms a consumed or expired slot, whatever the hold times") {
+  DigestStore store({.data_hold_time = 300ms, .digest_hold_time = 1000ms});
+  TimePoint now = t0;
+  for (std::uint32_t seq = 0; seq < 40; ++seq) {
+    now += 25ms;
+    store.on_digest(seq, digest_of(seq), now);
+    if (seq % 10 != 9) REQUIRE(delivered(store.on_packet(digest_of(seq), payload, now)));
+  }
+  // Slots 9, 19, 29 and 39 were never used: they expire unconsumed.
+  now = t0 + 2500ms;
+  CHECK(store.expire(now).empty());
+  CHECK(store.held_digests() == 0);
+  // The connection was lost and is back: the server re-sends its history.
+  for (std::uint32_t seq = 0; seq < 40; ++seq) CHECK_FALSE(store.on_digest(seq, digest_of(seq), now));
+  CHECK(store.held_digests() == 0);
+  // The 40 captured packets injected again: not one is delivered; they time out.
+  for (std::uint32_t seq = 0; seq < 40; ++seq) CHECK(held(store.on_packet(digest_of(seq), payload, now)));
+  CHECK(store.expire(now + 300ms).size() == 40);
+  // The stream goes on.
+  store.on_digest(40, digest_of(40), now + 300ms);
+  CHECK(delivered(store.on_packet(digest_of(40), payload, now + 300ms)));
+  CHECK(store.too_old_digests() == 0);
+}
+
+TEST_CASE("the anti-replay window holds across the 32-bit wrap") {
+  DigestStore store({.digest_hold_time = 100ms});
+  std::vector<std::uint32_t> seqs;
+  for (std::uint32_t i = 0; i < 32; ++i) seqs.push_back(0xfffffff0u + i);  // ..., 0xffffffff, 0, ..., 15
+  for (auto seq : seqs) store.on_digest(seq, digest_of(seq), t0);
+  for (std::size_t i = 0; i < seqs.size(); i += 2) REQUIRE(delivered(store.on_packet(digest_of(seqs[i]), payload, t0)));
+  store.expire(t0 + 1s);
+  for (auto seq : seqs) CHECK_FALSE(store.on_digest(seq, digest_of(seq), t0 + 1s));
+  CHECK(store.held_digests() == 0);
+  CHECK(store.on_digest(16, digest_of(16), t0 + 1s) == std::nullopt);
+  CHECK(delivered(store.on_packet(digest_of(16), payload, t0 + 1s)));
+  CHECK(dropped(store.on_packet(digest_of(16), payload, t0 + 1s)) == DropReason::replay);
+}
+
+TEST_CASE("a digest behind the anti-replay window is refused and counted") {
+  DigestStore store({.replay_window = 64});
+  store.on_digest(1000, digest_of(1000), t0);
+  CHECK_FALSE(store.on_digest(936, digest_of(936), t0));
+  CHECK(store.too_old_digests() == 1);
+  CHECK(held(store.on_packet(digest_of(936), payload, t0)));
+  // Just inside: learned, out of order.
+  store.on_digest(937, digest_of(937), t0);
+  CHECK(store.too_old_digests() == 1);
+  CHECK(delivered(store.on_packet(digest_of(937), payload, t0)));
 }
 
 TEST_CASE("digests coming and going keep every held one findable") {
@@ -290,4 +345,23 @@ TEST_CASE("drop reason names") {
   CHECK(drop_reason_name(DropReason::replay) == "replay");
   CHECK(drop_reason_name(DropReason::overflow) == "overflow");
   CHECK(drop_reason_name(DropReason::truncated) == "truncated");
+}
+
+TEST_CASE("a digest re-sent while held starts its hold time again (draft section 3.2)") {
+  DigestStore store({.digest_hold_time = 1000ms});
+  store.on_digest(5, digest_of(5), t0);
+  store.on_digest(6, digest_of(6), t0);
+  CHECK_FALSE(store.on_digest(5, digest_of(5), t0 + 900ms));
+  CHECK_FALSE(store.on_digest(6, digest_of(7), t0 + 900ms));  // another digest for the slot: no refresh
+  CHECK(store.held_digests() == 2);
+  store.expire(t0 + 1500ms);
+  CHECK(store.held_digests() == 1);
+  CHECK(delivered(store.on_packet(digest_of(5), payload, t0 + 1500ms)));
+  CHECK(held(store.on_packet(digest_of(6), payload, t0 + 1500ms)));
+  // Used: re-sending it changes nothing, and it expires on time.
+  CHECK_FALSE(store.on_digest(5, digest_of(5), t0 + 1800ms));
+  store.expire(t0 + 1900ms);
+  CHECK(store.held_digests() == 0);
+  CHECK_FALSE(store.on_digest(5, digest_of(5), t0 + 2000ms));
+  CHECK(store.held_digests() == 0);
 }

@@ -9,11 +9,15 @@
 //    until the digest expires.
 //  - A packet with no held digest waits up to data_hold_time for it, then is dropped as
 //    timeout. A digest that arrives in time delivers the oldest such packet.
-//  - Digests expire digest_hold_time after they arrived.
+//  - Digests expire digest_hold_time after they last arrived: a digest re-sent while
+//    held (and not yet used) starts its hold time again (draft section 3.2).
+//  - Once only, across reconnects (DESIGN.md 6.5): a slot whose digest was consumed,
+//    expired or evicted is retired in a ReplayWindow and never learned again while it
+//    lies in the window; a digest behind the window is refused (and counted). So a
+//    manifest re-sent after a reconnect re-arms nothing, whatever the hold times.
 //  - Bounds: pending packets (count and bytes: a full buffer drops the new packet as
 //    overflow, so a flood never touches held digests nor delays a packet whose digest is
-//    known) and held digests (the oldest go first; their sequence numbers stay refused
-//    for digest_hold_time so that a re-sent manifest cannot re-arm them).
+//    known), held digests (the oldest go first, retired) and the window (fixed bits).
 //
 // Time is a parameter of every call: the store reads no clock and does no I/O, so tests
 // drive it with simulated time. Not thread-safe.
@@ -28,11 +32,11 @@
 #include <span>
 #include <string_view>
 #include <unordered_map>
-#include <unordered_set>
 #include <variant>
 #include <vector>
 
 #include "ambi/digest.hpp"
+#include "ambi/replay_window.hpp"
 
 namespace ambi {
 
@@ -55,9 +59,14 @@ struct DigestStoreLimits {
   std::size_t max_pending_packets = 4096;
   // Payload bytes of pending packets; each also counts pending_overhead bytes.
   std::size_t max_pending_bytes = 8u << 20;
-  // Each held digest (consumed or not) costs about 150 bytes: 19 MiB at this bound,
-  // which holds digest_hold_time of a 13000 packets/s stream.
+  // Each held digest (consumed or not, or refreshed and waiting to be dropped) costs
+  // about 150 bytes: 19 MiB at this bound, which holds digest_hold_time of a 13000
+  // packets/s stream.
   std::size_t max_held_digests = 1u << 17;
+  // Sequence numbers the anti-replay window spans (one bit each: 32 KiB). Twice the held
+  // digest bound, so that every slot that can be held at all lies in it: only a digest
+  // that comes that far behind the newest one is refused as too old.
+  std::size_t replay_window = 1u << 18;
 };
 
 // The bookkeeping bytes each pending packet is charged besides its payload (its list
@@ -106,7 +115,7 @@ class DigestStore {
 
   // A digest from a manifest, for packet sequence number `packet_seq`. Returns the
   // pending packet it delivers, if one waits for it (within data_hold_time). A digest
-  // for a slot already held, or refused as too old, changes nothing.
+  // for a slot already held or retired, or behind the window, changes nothing.
   std::optional<DeliveredPacket> on_digest(std::uint32_t packet_seq, const Digest& digest, TimePoint now);
 
   // Drops pending packets that waited data_hold_time (reason timeout: each one returned)
@@ -119,6 +128,8 @@ class DigestStore {
   std::optional<TimePoint> next_deadline() const;
 
   std::size_t held_digests() const { return held_seqs_.size(); }
+  // Digests refused because their slot lay behind the anti-replay window.
+  std::uint64_t too_old_digests() const { return too_old_digests_; }
   std::size_t pending_packets() const { return pending_.size(); }
   // Charged bytes: payloads plus pending_overhead each.
   std::size_t pending_bytes() const { return pending_bytes_; }
@@ -136,6 +147,7 @@ class DigestStore {
     std::uint32_t seq;
     TimePoint expires;
     bool consumed = false;
+    bool live = true;  // false: refreshed, a newer entry for the slot follows
   };
   // Held digests by digest, open addressing with linear probing: a packet's lookup reads
   // one line of the table and the digest it points to (a node-based map chased four
@@ -162,24 +174,19 @@ class DigestStore {
     std::vector<Entry> table_;  // a power of two, at most half full
     std::size_t size_ = 0;
   };
-  // Evicted before they expired: sequence numbers at or before `seq` (serial order)
-  // stay refused until `until`.
-  struct Refused {
-    std::uint32_t seq;
-    TimePoint until;
-  };
   using PendingList = std::list<PendingPacket>;
 
   void expire_digests(TimePoint now);
   void forget_oldest_digest();
-  bool refused(std::uint32_t seq, TimePoint now) const;
+  void refresh(Arrival& held, const Digest& digest, TimePoint now);
   PendingPacket take_pending(PendingList::iterator it);
 
   DigestStoreLimits limits_;
   std::deque<Arrival> arrival_order_;  // the held digests, oldest first
   Index index_;
-  std::unordered_set<std::uint32_t> held_seqs_;
-  std::optional<Refused> evicted_up_to_;
+  std::unordered_map<std::uint32_t, Arrival*> held_seqs_;  // the live entry of each held slot
+  ReplayWindow window_;
+  std::uint64_t too_old_digests_ = 0;
 
   PendingList pending_;  // oldest first
   std::unordered_multimap<Digest, PendingList::iterator, KeyedDigestHash> pending_index_;
