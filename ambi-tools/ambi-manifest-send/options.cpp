@@ -7,7 +7,7 @@
 #include "common/exit_codes.hpp"
 #include "common/help_formatter.hpp"
 #include "taps/config.hpp"
-#include "taps/version.hpp"
+#include "common/build_info.hpp"
 
 namespace ambi_manifest_send {
 namespace {
@@ -145,10 +145,10 @@ ParseResult parse(const std::vector<std::string>& args) {
   } catch (const CLI::CallForHelp&) {
     return {std::nullopt, 0, app.help(), {}};
   } catch (const CLI::ParseError& e) {
-    if (version) return {std::nullopt, 0, fmt::format("ambi-manifest-send {}\n", taps::version), {}};
+    if (version) return {std::nullopt, 0, taps::apps::version_text("ambi-manifest-send"), {}};
     return usage_error(e.what());
   }
-  if (version) return {std::nullopt, 0, fmt::format("ambi-manifest-send {}\n", taps::version), {}};
+  if (version) return {std::nullopt, 0, taps::apps::version_text("ambi-manifest-send"), {}};
   o.mode = originate ? Mode::originate : Mode::witness;
   if (!config_file.empty()) {
     auto loaded = taps::preconnection_from_json_file(config_file);

@@ -16,6 +16,7 @@
 #include "ambi-manifest-send/witness.hpp"
 #include "common/exit_codes.hpp"
 #include "common/fd_stream.hpp"
+#include "common/stop_signals.hpp"
 #include "verifier/packet_endpoints.hpp"
 
 namespace ambi_manifest_send {
@@ -39,12 +40,18 @@ bool write_file(const std::string& path, const std::string& text) {
 class Sender {
  public:
   Sender(const Options& o, const EventLog& log)
-      : o_(o), log_(log), io_(ctx_.io_context()), signals_(io_, SIGINT, SIGTERM), linger_timer_(io_) {}
+      : o_(o),
+        log_(log),
+        io_(ctx_.io_context()),
+        stop_signals_(
+            io_, [this](int signo) { finish(o_.mode == Mode::witness ? exit_ok : 128 + signo); },
+            [this](int signo) {
+              exit_code_ = o_.mode == Mode::witness ? exit_ok : 128 + signo;
+              io_.stop();
+            }),
+        linger_timer_(io_) {}
 
   int run() {
-    signals_.async_wait([this](std::error_code ec, int signo) {
-      if (!ec) finish(o_.mode == Mode::witness ? exit_ok : 128 + signo);
-    });
     ServerConfig sc;
     sc.host = o_.listen_host;
     sc.port = o_.listen_port;
@@ -149,7 +156,7 @@ class Sender {
   void finish(int code) {
     if (exit_code_) return;
     exit_code_ = code;
-    signals_.cancel();
+    stop_signals_.ending();
     linger_timer_.cancel();
     std::uint64_t packets = 0, bytes = 0;
     if (originator_) {
@@ -175,7 +182,7 @@ class Sender {
   const EventLog& log_;
   taps::Context ctx_;
   asio::io_context& io_;
-  asio::signal_set signals_;
+  StopSignals stop_signals_;
   asio::steady_timer linger_timer_;
   std::unique_ptr<ManifestServer> server_;
   std::unique_ptr<Originator> originator_;

@@ -8,7 +8,7 @@
 #include "common/exit_codes.hpp"
 #include "common/help_formatter.hpp"
 #include "taps/config.hpp"
-#include "taps/version.hpp"
+#include "common/build_info.hpp"
 
 namespace ambi_verify {
 namespace {
@@ -166,7 +166,7 @@ ParseResult parse(const std::vector<std::string>& args) {
   } catch (const CLI::ParseError& e) {
     return usage_error(e.what());
   }
-  if (version) return {std::nullopt, 0, fmt::format("ambi-verify {}\n", taps::version), {}, {}};
+  if (version) return {std::nullopt, 0, taps::apps::version_text("ambi-verify"), {}, {}};
   if (!config_file.empty()) {
     auto loaded = taps::preconnection_from_json_file(config_file);
     if (!loaded) return usage_error("--config: " + loaded.error().message());

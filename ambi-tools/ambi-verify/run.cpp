@@ -12,6 +12,7 @@
 
 #include "common/exit_codes.hpp"
 #include "common/fd_stream.hpp"
+#include "common/stop_signals.hpp"
 #include "taps/preconnection.hpp"
 #include "verifier/verifier_framer.hpp"
 
@@ -59,7 +60,13 @@ EventFields join_fields(const taps::MulticastJoin& j) {
 class Verifier {
  public:
   Verifier(const Options& o, const EventLog& log)
-      : o_(o), log_(log), stream_(o.stream), io_(ctx_.io_context()), signals_(io_, SIGINT, SIGTERM), duration_timer_(io_),
+      : o_(o), log_(log), stream_(o.stream), io_(ctx_.io_context()), stop_signals_(
+            io_, [this](int signo) { finish(128 + signo); },
+            [this](int signo) {
+              exit_code_ = 128 + signo;
+              io_.stop();
+            }),
+        duration_timer_(io_),
         out_(std::make_shared<FdWriter>(io_, ::dup(STDOUT_FILENO))), reaper_(io_), summary_timer_(io_) {}
 
   int run() {
@@ -68,9 +75,6 @@ class Verifier {
       log_.error(fmt::format("cannot write output: {}", ec.message()));
       finish(exit_connection);
     };
-    signals_.async_wait([this](std::error_code ec, int signo) {
-      if (!ec) finish(128 + signo);
-    });
     session_ = std::make_shared<ambi_verifier::VerifierSession>(ctx_, config(), events());
     if (auto error = session_->start()) {
       log_.error(error->message());
@@ -400,7 +404,8 @@ class Verifier {
   void finish(int code) {
     if (exit_code_) return;
     exit_code_ = code;
-    signals_.cancel();
+    // A blocked stdout may hold the flush below for ever: a signal now ends it.
+    stop_signals_.ending();
     duration_timer_.cancel();
     reaper_.cancel();
     summary_timer_.cancel();
@@ -419,7 +424,7 @@ class Verifier {
   ambi_metadata::StreamMetadata stream_;  // the stream verified now
   taps::Context ctx_;
   asio::io_context& io_;
-  asio::signal_set signals_;
+  StopSignals stop_signals_;
   asio::steady_timer duration_timer_;
   std::shared_ptr<FdWriter> out_;
   std::shared_ptr<ambi_verifier::VerifierSession> session_;

@@ -103,7 +103,7 @@ TEST_CASE("bad command lines: exit 1 with one line naming the problem") {
       {{"host"}, "needs HOST and PORT"},
       {{}, "needs HOST and PORT"},
       {{"host", "70000"}, "'70000' is not a port"},
-      {{"host", "http"}, "'http' is not a port"},
+      {{"host", "8o"}, "'8o' is not a port"},
       {{"host", "0"}, "port 0"},
       {{"-l"}, "needs a PORT"},
       {{"--bogus", "h", "1"}, "--bogus"},
@@ -244,4 +244,19 @@ TEST_CASE("--tls options override the securityParameters of --config") {
   REQUIRE(r.options);
   CHECK(r.options->preconnection.security_parameters().alpn == std::vector<std::string>{"b"});
   std::remove(path.c_str());
+}
+
+TEST_CASE("a service name is a PORT (RFC 9622 WithService); -z takes a range") {
+  auto r = taps_cat::parse({"taps-cat", "host", "https"});
+  REQUIRE(r.options);
+  REQUIRE(r.options->preconnection.remote_endpoints().size() == 1);
+  CHECK(r.options->preconnection.remote_endpoints().front().service() == "https");
+  CHECK(!r.options->preconnection.remote_endpoints().front().port());
+  auto scan = taps_cat::parse({"taps-cat", "-z", "host", "20-25"});
+  REQUIRE(scan.options);
+  CHECK(scan.options->port == 20);
+  CHECK(scan.options->scan_last_port == 25);
+  auto bad = taps_cat::parse({"taps-cat", "-z", "host", "25-20"});
+  CHECK(!bad.options);
+  CHECK(bad.error.find("'25-20' is not a port range") != std::string::npos);
 }

@@ -159,7 +159,6 @@ class ConnectionImpl : public std::enable_shared_from_this<ConnectionImpl> {
   const bool is_stream_;
   std::vector<FramerSpec> framer_specs_;
   std::unique_ptr<FramerHost> framers_;
-  bool ready_deliverable_ = false;  // ready goes to the application once framers are ready
   MessageId next_id_ = 1;
   std::deque<Outgoing> held_;         // sent before the Connection was ready
   std::vector<std::pair<Message, MessageContext>> early_data_;  // arrived before the framers were started

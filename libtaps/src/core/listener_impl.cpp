@@ -21,8 +21,10 @@ constexpr int listen_backlog = 1024;
 // A client that connects and never completes its handshake must not hold a slot forever.
 constexpr std::chrono::seconds server_handshake_timeout{10};
 // Handshakes run side by side, so that one stalled client cannot hold up the next, even
-// when only one connection is wanted; their number is bounded all the same.
-constexpr std::size_t max_concurrent_handshakes = 64;
+// when only one connection is wanted. Their number is bounded: a new client evicts the
+// oldest unfinished handshake, so a crowd of silent clients costs bounded memory and
+// cannot keep a real one out.
+constexpr std::size_t max_concurrent_handshakes = 1024;
 // accept() at the descriptor limit: wait this long, doubling up to the cap, then retry.
 constexpr std::chrono::milliseconds first_backoff{10};
 constexpr std::chrono::milliseconds max_backoff{1000};
@@ -155,9 +157,7 @@ std::optional<Error> ListenerImpl::bind_udp(const asio::ip::address& address) {
   return std::nullopt;
 }
 
-bool ListenerImpl::accepting_paused() const {
-  return (limit_ && *limit_ == 0) || handshakes_.size() >= max_concurrent_handshakes;
-}
+bool ListenerImpl::accepting_paused() const { return limit_ && *limit_ == 0; }
 
 void ListenerImpl::accept(asio::ip::tcp::acceptor& acceptor) {
   if (stopped_) return;
@@ -235,6 +235,10 @@ bool ListenerImpl::take_connection_slot() {
 void ListenerImpl::handshake(asio::ip::tcp::socket socket) {
   std::error_code ec;
   std::string remote = endpoint_string(socket.remote_endpoint(ec));
+  if (handshakes_.size() >= max_concurrent_handshakes) {
+    handshakes_.front()->cancel();
+    handshakes_.erase(handshakes_.begin());
+  }
   auto handshake = std::make_shared<TlsHandshake>(std::move(socket), spec_.tls->server_session());
   handshakes_.push_back(handshake);
   handshake->start(

@@ -87,7 +87,10 @@ class FramerHost::Level final : public FramerContext {
                                                std::to_string(available)));
       return;
     }
-    message.bytes().reserve(n);
+    // The length is only announced: memory follows the bytes that really arrive (a
+    // 4-byte header must not reserve gigabytes), with a head start for the common case.
+    constexpr std::size_t claim_head_start = 1 << 20;
+    message.bytes().reserve(std::min(n, now + claim_head_start));
     claim_ = Claim{std::move(message), n - now, std::move(ctx), end};
   }
 

@@ -35,6 +35,7 @@ class LineFramer final : public Framer {
           ctx.fail(make_error(errc::framing_error,
                               "line: a line longer than the maximum message size of " + std::to_string(max_) + " bytes"));
         } else if (ctx.datagram()) {
+          scanned_ = 0;  // the next datagram is searched from its start
           ctx.deliver_and_advance(bytes.size(), {}, true);  // a datagram ends a line too
           continue;
         }

@@ -107,7 +107,7 @@ TEST_CASE("metadata: manifest URIs") {
   CHECK(ManifestUri{"2001:db8::1", 9}.to_string() == "ambi+tls://[2001:db8::1]:9");
 }
 
-// Found by tests/fuzz/fuzz_ambi_metadata (testdata/fuzz/ambi_metadata): nlohmann throws
+// Found by tests/fuzz/fuzz_ambi_metadata (testdata/fuzz/ambi-metadata): nlohmann throws
 // out_of_range for a number that overflows a double, which once escaped as an abort.
 TEST_CASE("metadata: a number that overflows is an error naming its path, never an exception") {
   const std::string ms = R"($["ietf-dorms:dorms"].metadata.sender[0].group[0]["udp-stream"][0]["ietf-ambi:ambi"]["manifest-stream"][0])";
