@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "common/exit_codes.hpp"
+#include "common/group_targets.hpp"
 #include "common/help_formatter.hpp"
 #include "taps/config.hpp"
 #include "taps/framer.hpp"
@@ -15,39 +16,54 @@ namespace taps_mcast_recv {
 namespace {
 
 using taps::apps::exit_usage;
+using taps::apps::group_port_string;
 
-constexpr const char* footer = R"(Joins GROUP (ASM: any source; SSM: only the sources given with -s or as
+// Groups one process joins: each is a socket of its own.
+constexpr std::size_t max_groups = 4096;
+
+constexpr const char* footer = R"(Joins each GROUP (ASM: any source; SSM: only the sources given with -s or as
 S@G) on the interface that routes toward the source (or -i NAME), and writes
-each datagram's payload to stdout. One "sender" per source address and port.
+each datagram's payload to stdout. One "sender" per group, source address and
+port; at exit one summary line per sender on stderr (or "nothing arrived").
+
+Groups: GROUP, S@G, G:PORT, S@G:PORT, [IPV6-GROUP]:PORT, and ranges G+N (the
+group and the N after it: 232.1.1.1+99 is 100 groups). A bare last PORT applies
+to every group that names none; -s applies to every group (S@G adds S to G).
+Each group gets a socket of its own, so net.ipv4.igmp_max_memberships (groups
+per socket) does not bound them. Link-scope IPv6 groups (ff02::) need -i or a
+zone. --exclude S: ASM minus S (IGMPv3/MLDv2 exclude mode).
 
 Examples:
   taps-mcast-recv -s 10.99.0.1 232.1.1.1 5001 -c 1000      SSM: 1000 datagrams, exit 0
-  taps-mcast-recv 10.99.0.1@232.1.1.1 5001 -o none --seq iperf2 --stats
-                                          SSM from an iperf2 sender: loss, reorder
+  taps-mcast-recv 10.99.0.1@232.1.1.1 5001 -o none --seq iperf2 --interval 1
+                                          SSM from an iperf2 sender: loss, jitter each second
+  taps-mcast-recv -s 10.99.0.1 232.1.1.1+99 5001 -o none -t 30   100 groups
   taps-mcast-recv -i eth1 239.1.2.3 5000 -o lines -t 10    ASM on eth1 for 10 s
+  taps-mcast-recv --exclude 10.0.0.9 239.1.2.3 5000        ASM from every source but one
   taps-mcast-recv -s 2001:db8::1 ff3e::8000:1 5001 --json  IPv6 SSM, JSON events
-  taps-mcast-recv ff0e::1:2 5000 -o hex                    IPv6 ASM, payloads in hex
+  taps-mcast-recv -i eth0 ff02::1:3 5000 -o hex            link-scope group on eth0
+Sender and receiver on one host: taps-mcast-send --loopback ... (loopback is off
+by default on the sending side, so without it nothing arrives).
 
 Exit codes:
   0 -c N datagrams arrived (or -t ended after at least one)   1 usage error
-  2 join failed   4 nothing (or fewer than -c N) arrived within -t
+  2 join failed   3 output failed   4 nothing (or fewer than -c N) arrived within -t
 
+Statistics: --interval SEC prints one row per sender every SEC seconds with that
+interval's packets, rate, loss, reordering, duplicates and jitter (RFC 3550 when
+--seq carries send times, else interarrival), then a final row marked (summary).
 Events (--json, JSON Lines on stderr): join {group, source, interface},
-sender {sender, t_first_ms: first datagram after the join}, stats {sender,
-packets, bytes, pps, mbps, lost, reordered, duplicates}, leave. --stats
-alone prints statistics at exit; --stats=SEC also every SEC seconds.
-Limits: net.ipv4.igmp_max_memberships (groups per socket), net.ipv4.igmp_max_msf
-(sources per group), net.core.rmem_max (receive buffer unless root).)";
+sender {sender, group, t_first_ms: first datagram after the join}, interval and
+summary {sender, group, start, end, packets, bytes, pps, mbps, lost, reordered,
+duplicates, jitter_ms}, stats {the same, whole life, ttl: the TTL on arrival}
+per sender at exit, hint {hint, ...}, leave.
+Limits: --max-senders (default 1024) senders are followed at once, the others
+counted as refused; a sender silent for --sender-idle SEC (default 60) is
+forgotten. net.ipv4.igmp_max_msf (sources per group), net.core.rmem_max
+(receive buffer unless root).)";
 
 ParseResult usage_error(std::string message) {
   return {std::nullopt, exit_usage, {}, message + "\nTry 'taps-mcast-recv --help' for more information."};
-}
-
-std::optional<std::uint16_t> parse_port(const std::string& text) {
-  unsigned value = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size() || value == 0 || value > 65535) return std::nullopt;
-  return static_cast<std::uint16_t>(value);
 }
 
 std::optional<std::chrono::milliseconds> parse_seconds(const std::string& text) {
@@ -60,14 +76,23 @@ std::optional<std::chrono::milliseconds> parse_seconds(const std::string& text) 
   return std::chrono::milliseconds(std::max<std::int64_t>(1, std::llround(seconds * 1000)));
 }
 
-// "--stats=SEC" is the interval form and "--stats" alone a flag: a separate option
-// keeps "--stats 232.1.1.1 5001" from taking the group as the interval.
+bool is_seconds(const std::string& text) { return parse_seconds(text).has_value(); }
+
+// "--stats=SEC" is the interval form and "--stats" alone a flag: "--stats 232.1.1.1
+// 5001" must not take the group as the interval. "--stats 1 G PORT" (a number that is
+// not the last argument, which is the PORT) is the interval too.
 std::vector<std::string> split_stats_interval(const std::vector<std::string>& args) {
   std::vector<std::string> out;
-  for (const auto& a : args) {
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const auto& a = args[i];
     if (a.starts_with("--stats=")) {
-      out.push_back("--stats-interval");
+      out.push_back("--interval");
       out.push_back(a.substr(8));
+      out.push_back("--stats");
+    } else if (a == "--stats" && i + 2 < args.size() && is_seconds(args[i + 1])) {
+      out.push_back("--interval");
+      out.push_back(args[++i]);
+      out.push_back("--stats");
     } else {
       out.push_back(a);
     }
@@ -79,21 +104,26 @@ std::vector<std::string> split_stats_interval(const std::vector<std::string>& ar
 
 ParseResult parse(const std::vector<std::string>& raw_args) {
   CLI::App app{"taps-mcast-recv: receive multicast (ASM or SSM, IPv4 or IPv6) on the IETF TAPS API\n\n"
-               "  taps-mcast-recv [options] GROUP PORT\n"
-               "  taps-mcast-recv [options] SOURCE@GROUP PORT",
+               "  taps-mcast-recv [options] GROUP|S@G ... PORT\n"
+               "  taps-mcast-recv [options] S@G:PORT ...",
                "taps-mcast-recv"};
   app.footer(footer);
   app.set_help_flag("-h,--help", "Print this help and exit");
   taps::apps::use_help_formatter(app, 30);
 
   Options o;
-  std::vector<std::string> positionals, framers;
-  std::string output = "raw", seq = "none", stats_interval, duration, config_file;
+  std::vector<std::string> positionals, framers, sources, excluded;
+  std::string output = "raw", seq = "none", interval, duration, config_file, max_senders, sender_idle, hint_after;
   std::uint64_t count = 0;
   int receive_buffer = 4 << 20;
   bool json = false, verbose = false, version = false;
-  app.add_option("args", positionals, "GROUP PORT (GROUP may be SOURCE@GROUP)")->expected(0, 2);
-  app.add_option("-s,--source", o.sources, "SSM source address (repeatable); none: any source (ASM)")
+  app.add_option("targets", positionals, "GROUP, S@G, G:PORT, S@G:PORT or G+N, then PORT");
+  app.add_option("-s,--source", sources, "SSM source address (repeatable); none: any source (ASM)")
+      ->type_name("ADDR")
+      ->expected(1)
+      ->allow_extra_args(false)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  app.add_option("--exclude", excluded, "ASM minus this source (repeatable; mcjoin's exclude mode)")
       ->type_name("ADDR")
       ->expected(1)
       ->allow_extra_args(false)
@@ -103,12 +133,16 @@ ParseResult parse(const std::vector<std::string>& raw_args) {
   auto* count_option = app.add_option("-c,--count", count, "Exit 0 after N datagrams")->type_name("N");
   app.add_option("-t,--duration", duration, "Exit after SEC seconds (exit 4 if nothing arrived)")
       ->type_name("SEC");
-  app.add_option("-o,--output", output, "Payload on stdout: raw, lines (a newline after each), hex, none")
+  app.add_option("-o,--output", output, "Payload on stdout: raw, lines (one line each), hex, lp (length-prefixed), none")
       ->type_name("MODE");
   app.add_option("--seq", seq, "Payloads start with a sequence number: u32, u64 (network order) or iperf2")
       ->type_name("KIND");
-  app.add_flag("--stats", o.stats, "Statistics per sender on stderr at exit (--stats=SEC: also every SEC s)");
-  app.add_option("--stats-interval", stats_interval)->group("");
+  app.add_option("--interval", interval, "A statistics row per sender every SEC seconds")->type_name("SEC");
+  app.add_flag("--stats", o.stats, "Statistics per sender on stderr at exit (--stats=SEC: --interval SEC)");
+  app.add_flag("--timestamps", o.timestamps, "Wall-clock time at the start of each statistics row");
+  app.add_option("--max-senders", max_senders, "Senders followed at once (default 1024)")->type_name("N");
+  app.add_option("--sender-idle", sender_idle, "Forget a sender silent this long (default 60)")->type_name("SEC");
+  app.add_option("--hint-after", hint_after, "Hints when nothing arrived this long (default 3)")->type_name("SEC");
   app.add_option("--rcvbuf", receive_buffer, "Socket receive buffer in bytes (default 4194304)")->type_name("BYTES");
   app.add_option("--framer", framers, "Deframe datagrams: line or lp (each message is then a datagram's part)")
       ->type_name("NAME")
@@ -131,16 +165,9 @@ ParseResult parse(const std::vector<std::string>& raw_args) {
     return usage_error(fmt::format("taps-mcast-recv: {}", e.what()));
   }
   if (version) return {std::nullopt, 0, fmt::format("taps-mcast-recv {}\n", taps::version), {}};
-  if (positionals.size() != 2) return usage_error("taps-mcast-recv: needs GROUP and PORT");
 
-  o.group = positionals[0];
-  if (auto at = o.group.find('@'); at != std::string::npos) {
-    o.sources.push_back(o.group.substr(0, at));
-    o.group = o.group.substr(at + 1);
-  }
-  auto port = parse_port(positionals[1]);
-  if (!port) return usage_error(fmt::format("taps-mcast-recv: '{}' is not a port number (1-65535)", positionals[1]));
-  o.port = *port;
+  auto targets = taps::apps::parse_group_targets(positionals, max_groups);
+  if (!targets.error.empty()) return usage_error("taps-mcast-recv: " + targets.error);
   if (count_option->count() > 0) {
     if (count == 0) return usage_error("taps-mcast-recv: -c needs a count of at least 1");
     o.count = count;
@@ -149,17 +176,32 @@ ParseResult parse(const std::vector<std::string>& raw_args) {
     o.duration = parse_seconds(duration);
     if (!o.duration) return usage_error(fmt::format("taps-mcast-recv: -t '{}' is not a duration in seconds", duration));
   }
-  if (!stats_interval.empty()) {
-    o.stats_interval = parse_seconds(stats_interval);
-    if (!o.stats_interval) {
-      return usage_error(fmt::format("taps-mcast-recv: --stats='{}' is not an interval in seconds", stats_interval));
+  if (!interval.empty()) {
+    o.interval = parse_seconds(interval);
+    if (!o.interval) return usage_error(fmt::format("taps-mcast-recv: --interval '{}' is not an interval in seconds", interval));
+  }
+  if (!sender_idle.empty()) {
+    auto idle = parse_seconds(sender_idle);
+    if (!idle) return usage_error(fmt::format("taps-mcast-recv: --sender-idle '{}' is not a duration in seconds", sender_idle));
+    o.sender_idle = *idle;
+  }
+  if (!hint_after.empty()) {
+    auto after = parse_seconds(hint_after);
+    if (!after) return usage_error(fmt::format("taps-mcast-recv: --hint-after '{}' is not a duration in seconds", hint_after));
+    o.hint_after = *after;
+  }
+  if (!max_senders.empty()) {
+    std::size_t n = 0;
+    auto [end, ec] = std::from_chars(max_senders.data(), max_senders.data() + max_senders.size(), n);
+    if (ec != std::errc() || end != max_senders.data() + max_senders.size() || n == 0 || n > 1000000) {
+      return usage_error(fmt::format("taps-mcast-recv: --max-senders '{}' is not a number of senders (1-1000000)", max_senders));
     }
-    o.stats = true;
+    o.max_senders = n;
   }
   static const std::pair<const char*, Output> outputs[] = {
-      {"raw", Output::raw}, {"lines", Output::lines}, {"hex", Output::hex}, {"none", Output::none}};
+      {"raw", Output::raw}, {"lines", Output::lines}, {"hex", Output::hex}, {"lp", Output::lp}, {"none", Output::none}};
   auto out = std::find_if(std::begin(outputs), std::end(outputs), [&](const auto& p) { return output == p.first; });
-  if (out == std::end(outputs)) return usage_error(fmt::format("taps-mcast-recv: -o '{}' (raw, lines, hex or none)", output));
+  if (out == std::end(outputs)) return usage_error(fmt::format("taps-mcast-recv: -o '{}' (raw, lines, hex, lp or none)", output));
   o.output = out->second;
   static const std::pair<const char*, SeqFormat> seqs[] = {
       {"none", SeqFormat::none}, {"u32", SeqFormat::u32}, {"u64", SeqFormat::u64}, {"iperf2", SeqFormat::iperf2}};
@@ -169,33 +211,61 @@ ParseResult parse(const std::vector<std::string>& raw_args) {
   if (receive_buffer <= 0) return usage_error(fmt::format("taps-mcast-recv: --rcvbuf {} must be positive", receive_buffer));
   o.verbosity = json ? Verbosity::json : verbose ? Verbosity::verbose : Verbosity::quiet;
 
-  auto& p = o.preconnection;
+  taps::Preconnection base;
   if (!config_file.empty()) {
     auto loaded = taps::preconnection_from_json_file(config_file);
     if (!loaded) return {std::nullopt, exit_usage, {}, "taps-mcast-recv: " + loaded.error().message()};
-    p = std::move(loaded.value());
+    base = std::move(loaded.value());
   }
-  taps::LocalEndpoint local;
-  local.with_port(o.port);
-  if (o.sources.empty()) local.with_any_source_multicast_group(o.group);
-  for (const auto& source : o.sources) local.with_single_source_multicast_group(o.group, source);
-  if (!o.interface_name.empty()) local.with_interface(o.interface_name);
-  p.local_endpoints() = {local};
-  p.remote_endpoints().clear();
-  p.transport_properties().set("reliability", taps::Preference::prohibit);
-  p.transport_properties().set_direction(taps::Direction::unidirectional_receive);
-  p.transport_properties().multicast_receive_buffer = receive_buffer;
   if (!framers.empty()) {
-    p.framers().clear();
+    base.framers().clear();
     for (const auto& name : framers) {
       auto framer = taps::framer_by_name(name, taps::default_max_message_size);
       if (!framer) return usage_error(fmt::format("taps-mcast-recv: unknown framer '{}' (available: line, lp)", name));
-      p.add_framer(std::move(*framer));
+      base.add_framer(std::move(*framer));
     }
   }
-  // The engine knows best what a group or source is: ask it now, so that a bad
-  // address is a usage error (exit 1) with its precise message.
-  if (auto error = p.validate_for_listen()) return usage_error("taps-mcast-recv: " + error->message());
+  // One stream per group and port; an S@G names one more source of that group.
+  for (const auto& t : targets.targets) {
+    auto it = std::find_if(o.streams.begin(), o.streams.end(),
+                           [&](const Stream& st) { return st.group == t.group && st.port == t.port; });
+    if (it == o.streams.end()) {
+      o.streams.push_back({t.group, t.port, {}, {}, {}});
+      it = o.streams.end() - 1;
+    }
+    auto& list = it->sources;
+    auto all = sources;
+    if (!t.source.empty()) all.push_back(t.source);
+    for (const auto& source : all) {
+      // The same source twice is one membership (a second join would fail).
+      if (std::find(list.begin(), list.end(), source) == list.end()) list.push_back(source);
+    }
+  }
+  for (auto& st : o.streams) {
+    auto& p = st.preconnection = base;
+    taps::LocalEndpoint local;
+    local.with_port(st.port);
+    if (st.sources.empty()) local.with_any_source_multicast_group(st.group);
+    if (!excluded.empty() && !st.sources.empty()) {
+      return usage_error(fmt::format("taps-mcast-recv: --exclude is for ASM groups, and {} has a source (-s or S@G)",
+                                     group_port_string(st.group, st.port)));
+    }
+    st.excluded = excluded;
+    for (const auto& source : excluded) local.with_excluded_multicast_source(source);
+    for (const auto& source : st.sources) local.with_single_source_multicast_group(st.group, source);
+    if (!o.interface_name.empty()) local.with_interface(o.interface_name);
+    p.local_endpoints() = {local};
+    p.remote_endpoints().clear();
+    p.transport_properties().set("reliability", taps::Preference::prohibit);
+    p.transport_properties().set_direction(taps::Direction::unidirectional_receive);
+    p.transport_properties().multicast_receive_buffer = receive_buffer;
+    // The engine knows best what a group or source is: ask it now, so that a bad
+    // address is a usage error (exit 1) with its precise message.
+    if (auto error = p.validate_for_listen()) {
+      std::string fix = error->message().find("needs an interface") != std::string::npos ? ": give -i NAME" : "";
+      return usage_error("taps-mcast-recv: " + error->message() + fix);
+    }
+  }
   return {std::move(o), 0, {}, {}};
 }
 

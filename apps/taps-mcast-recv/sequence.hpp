@@ -8,9 +8,11 @@
 #include <span>
 #include <vector>
 
+#include "common/seq_payload.hpp"
+
 namespace taps_mcast_recv {
 
-enum class SeqFormat { none, u32, u64, iperf2 };
+using SeqFormat = taps::apps::SeqFormat;
 
 // The sequence number at the start of a payload (network byte order). iperf2's is a
 // signed 32-bit number whose negative values mark the end of a test: `end_marker`.

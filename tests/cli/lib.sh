@@ -513,3 +513,27 @@ for i, seq in enumerate(seqs):
             time.sleep(ahead)
 PY
 }
+
+# ---------------------------------------------------------------------------
+# Multicast sending (taps-mcast-send)
+
+TAPS_MCAST_SEND=${TAPS_MCAST_SEND:-$TAPS_SOURCE_DIR/build/dev/apps/taps-mcast-send/taps-mcast-send}
+
+# mcast_sender NS ARGS...: taps-mcast-send inside NS under the timeout.
+mcast_sender() {
+  local ns=$1
+  shift
+  [[ -x $TAPS_MCAST_SEND ]] || fail "taps-mcast-send not found: TAPS_MCAST_SEND=$TAPS_MCAST_SEND"
+  ip netns exec "$ns" timeout -k 3 "$TAPS_TIMEOUT" "$TAPS_MCAST_SEND" "$@"
+}
+
+# udp_counter NS NAME: a counter of the Udp: line of /proc/net/snmp inside NS
+# (InDatagrams, RcvbufErrors, OutDatagrams, ...).
+udp_counter() {
+  ip netns exec "$1" awk -v name="$2" '$1 == "Udp:" { if (!n) { for (i = 2; i <= NF; i++) col[$i] = i; n = 1 } else print $col[name] }' /proc/net/snmp
+}
+
+# within_percent VALUE TARGET PERCENT: true when |VALUE - TARGET| <= PERCENT % of TARGET.
+within_percent() {
+  python3 -c 'import sys; v, t, p = map(float, sys.argv[1:]); sys.exit(0 if abs(v - t) <= t * p / 100 else 1)' "$1" "$2" "$3"
+}

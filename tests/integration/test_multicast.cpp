@@ -207,3 +207,17 @@ TEST_CASE("receive on a send-only multicast Connection is a receive_error at onc
   CHECK(error->detail.find("send-only") != std::string::npos);
   sender->close();
 }
+
+TEST_CASE("multicast send batches (sendmmsg, UDP GSO runs of equal sizes) arrive as single datagrams, in order") {
+  taps::Context ctx;
+  auto group = test_group(9);
+  // 300 sends in one handler: runs of 10-, 11- and 12-byte datagrams, each run one GSO
+  // buffer; each must still arrive as its own datagram, with its arrival metadata.
+  auto got = exchange(ctx, receive_from(group, std::nullopt), group, "127.0.0.1", 300, 300);
+  REQUIRE(got.payloads.size() == 300);
+  for (int i = 0; i < 300; ++i) CHECK(got.payloads[static_cast<std::size_t>(i)] == "datagram " + std::to_string(i));
+  for (const auto& mc : got.contexts) {
+    CHECK(mc.received_at_ns > 0);
+    CHECK(mc.received_hop_limit == 1);  // _taps.multicastHopLimit 1, no router on lo
+  }
+}

@@ -67,9 +67,16 @@ class LocalEndpoint {
   const std::optional<std::uint16_t>& port() const noexcept { return port_; }
   const std::optional<std::string>& ip_address() const noexcept { return address_; }
   const std::optional<std::string>& interface_name() const noexcept { return interface_; }
+  // _taps extension: ASM minus SOURCE (RFC 3376 exclude mode, MCAST_BLOCK_SOURCE).
+  LocalEndpoint& with_excluded_multicast_source(std::string source) {
+    excluded_.push_back(std::move(source));
+    return *this;
+  }
+
   const std::optional<std::string>& multicast_group() const noexcept { return group_; }
   const std::optional<std::string>& service() const noexcept { return service_; }
   const std::vector<std::string>& multicast_sources() const noexcept { return sources_; }
+  const std::vector<std::string>& excluded_multicast_sources() const noexcept { return excluded_; }
 
   std::string to_string() const;
 
@@ -83,6 +90,7 @@ class LocalEndpoint {
   std::optional<std::string> group_;
   std::vector<std::string> sources_;
   std::optional<std::string> service_;
+  std::vector<std::string> excluded_;
 };
 
 // "ADDR:PORT", with IPv6 in brackets: the form JSON events and messages use.

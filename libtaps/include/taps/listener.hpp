@@ -22,6 +22,7 @@ struct MulticastJoin {
   std::string group;           // the group address
   std::string source;          // SSM: the source address; empty for ASM
   std::string interface_name;  // where it was joined
+  std::vector<std::string> excluded_sources;  // ASM: sources blocked (exclude mode)
 };
 
 // Handlers for Listener events, all posted to the Context's thread.

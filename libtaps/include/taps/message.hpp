@@ -55,6 +55,14 @@ class MessageContext {
   // Where a received message came from and arrived at, as "ADDR:PORT".
   std::string remote_endpoint;
   std::string local_endpoint;
+  // _taps extension, multicast receive: when the kernel received the datagram (ns since
+  // the epoch, CLOCK_REALTIME); 0 when unknown. Rates and jitter measured from it do not
+  // depend on how late the application got to the datagram.
+  std::int64_t received_at_ns = 0;
+  // _taps extension, multicast receive: the datagram's TTL / hop limit as it arrived
+  // (IP_RECVTTL, IPV6_RECVHOPLIMIT); -1 when unknown. The sender's hop limit less this
+  // is the number of routers on the way.
+  int received_hop_limit = -1;
 
   // Metadata namespaced by framer (e.g. set("lp", "length", "12")).
   void set(std::string_view framer, std::string_view name, std::string value) {

@@ -77,6 +77,8 @@ class TransportProperties {
   int address_family = 0;
   // _taps.multicastHopLimit (default 1) and _taps.multicastReceiveBuffer (bytes, default 4 MiB).
   int multicast_hop_limit = 1, multicast_receive_buffer = 4 << 20;
+  // _taps.multicastLoopback: a receiver on the sending host gets the datagrams too.
+  bool multicast_loopback = false;
   // Racing timers (RFC 8305): Connection Attempt Delay and Resolution Delay.
   std::chrono::milliseconds connection_attempt_delay{250};
   std::chrono::milliseconds resolution_delay{50};

@@ -35,8 +35,17 @@ void MulticastListener::open() {
       return;
     }
   }
+  // A link-scope group exists once per link: the socket binds to the group on that
+  // link (bind() refuses it without the zone: "Invalid argument").
+  auto bind_group = spec_.group;
+  if (bind_group.is_v6() && chosen &&
+      (bind_group.to_v6().is_multicast_link_local() || bind_group.to_v6().is_multicast_node_local())) {
+    auto v6 = bind_group.to_v6();
+    v6.scope_id(*chosen);
+    bind_group = v6;
+  }
   std::string warning;
-  auto socket = open_receive_socket(io_, spec_.group, spec_.port, spec_.receive_buffer, warning);
+  auto socket = open_receive_socket(io_, bind_group, spec_.port, spec_.receive_buffer, warning);
   if (!socket) {
     fail(socket.error());
     return;
@@ -55,8 +64,16 @@ void MulticastListener::open() {
       fail(membership.error());
       return;
     }
+    MulticastJoin join{spec_.group.to_string(), source ? source->to_string() : std::string(), interface_name(index), {}};
+    for (const auto& excluded : spec_.excluded) {
+      if (auto error = membership->block(excluded)) {
+        fail(*error);
+        return;
+      }
+      join.excluded_sources.push_back(excluded.to_string());
+    }
     memberships.push_back(std::move(*membership));
-    joins.push_back({spec_.group.to_string(), source ? source->to_string() : std::string(), interface_name(index)});
+    joins.push_back(std::move(join));
   }
   receiver_ = std::make_shared<MulticastReceiver>(std::move(*socket), std::move(memberships));
   std::weak_ptr<MulticastListener> weak = shared_from_this();
@@ -101,6 +118,10 @@ bool MulticastListener::on_datagram(const Datagram& d) {
       std::find(spec_.sources.begin(), spec_.sources.end(), d.sender.address()) == spec_.sources.end()) {
     return true;
   }
+  if (!spec_.excluded.empty() &&
+      std::find(spec_.excluded.begin(), spec_.excluded.end(), d.sender.address()) != spec_.excluded.end()) {
+    return true;
+  }
   std::shared_ptr<MulticastConnection> connection;
   if (d.sender == last_sender_) connection = last_connection_.lock();
   if (!connection) {
@@ -114,6 +135,8 @@ bool MulticastListener::on_datagram(const Datagram& d) {
   MessageContext ctx = context_for(d.interface_index);
   ctx.remote_endpoint = connection->remote_endpoint();
   ctx.local_endpoint = local_string(d.destination);
+  ctx.received_at_ns = d.received_at_ns;
+  ctx.received_hop_limit = d.hop_limit;
   return connection->deliver(Message(std::vector<std::uint8_t>(d.data, d.data + d.size)), std::move(ctx));
 }
 

@@ -27,6 +27,7 @@ struct MulticastSpec {
   asio::ip::address group;
   std::uint16_t port = 0;
   std::vector<asio::ip::address> sources;  // empty: any source (ASM)
+  std::vector<asio::ip::address> excluded;  // ASM: but not these
   std::optional<std::string> interface_name;  // none: the interface routing toward each source (or the group)
   int receive_buffer = 4 << 20;
   std::vector<FramerSpec> framers;

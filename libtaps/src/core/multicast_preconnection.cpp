@@ -8,7 +8,7 @@
 #include "core/multicast_listener.hpp"
 #include "transport/address.hpp"
 #include "transport/multicast_socket.hpp"
-#include "transport/udp_connection.hpp"
+#include "transport/multicast_send_connection.hpp"
 
 namespace taps::detail {
 namespace {
@@ -32,6 +32,15 @@ std::optional<std::string> local_group(const Preconnection& p) {
   if (l.multicast_group()) return l.multicast_group();
   if (multicast_literal(l.ip_address())) return l.ip_address();
   return std::nullopt;
+}
+
+// A link- or interface-local IPv6 group (ff02::, ff12::, ff32::, ff01::) exists once per
+// interface: its zone (0 when none was written), or nullopt for a group of wider scope.
+std::optional<unsigned> link_scope_zone(const asio::ip::address& group) {
+  if (!group.is_v6()) return std::nullopt;
+  auto v6 = group.to_v6();
+  if (!v6.is_multicast_link_local() && !v6.is_multicast_node_local()) return std::nullopt;
+  return static_cast<unsigned>(v6.scope_id());
 }
 
 bool remote_is_group(const Preconnection& p) {
@@ -102,9 +111,28 @@ ListenPlan plan_listen(const Preconnection& p) {
       plan.spec.sources.push_back(*a);
     }
   }
+  for (const auto& s : l.excluded_multicast_sources()) {
+    auto a = parse_ip_literal(s);
+    if (!a || a->is_multicast() || a->is_unspecified()) {
+      return fail(config_error(fmt::format("excluded source '{}' is not a unicast address", s)));
+    }
+    if (a->is_v4() != group->is_v4()) {
+      return fail(config_error(fmt::format("excluded source {} and group {} are of different address families", s, text)));
+    }
+    plan.spec.excluded.push_back(*a);
+  }
+  if (!plan.spec.excluded.empty() && !plan.spec.sources.empty()) {
+    return fail(config_error(fmt::format("group {}: sources to include (SSM) and to exclude cannot be mixed", text)));
+  }
   plan.spec.group = *group;
   plan.spec.port = *l.port();
   plan.spec.interface_name = chosen_interface(p);
+  if (auto zone = link_scope_zone(*group)) {
+    if (!plan.spec.interface_name && *zone == 0) {
+      return fail(config_error(fmt::format("link-scope group {} needs an interface (or a zone: {}%eth0)", text, text)));
+    }
+    if (!plan.spec.interface_name) plan.spec.interface_name = interface_name(*zone);
+  }
   plan.spec.receive_buffer = p.transport_properties().multicast_receive_buffer;
   if (plan.spec.receive_buffer <= 0) return fail(config_error("_taps.multicastReceiveBuffer must be positive"));
   plan.spec.framers = p.framers();
@@ -134,6 +162,10 @@ std::optional<Error> validate_multicast_initiate(const Preconnection& p) {
   const auto& r = p.remote_endpoints().front();
   if (p.remote_endpoints().size() > 1) return make_error(errc::not_supported, "more than one remote multicast group");
   if (!r.port() || *r.port() == 0) return config_error(fmt::format("multicast group {} needs a port", *r.ip_address()));
+  if (auto zone = link_scope_zone(*parse_ip_literal(*r.ip_address())); zone && *zone == 0 && !chosen_interface(p)) {
+    return config_error(fmt::format("link-scope group {} needs an interface (or a zone: {}%eth0)", *r.ip_address(),
+                                    *r.ip_address()));
+  }
   int hops = p.transport_properties().multicast_hop_limit;
   if (hops < 0 || hops > 255) return config_error(fmt::format("_taps.multicastHopLimit {} is not 0-255", hops));
   for (const auto& l : p.local_endpoints()) {
@@ -167,10 +199,11 @@ Result<Connection> initiate_multicast(Context& ctx, const Preconnection& p, Conn
   if (!p.local_endpoints().empty() && p.local_endpoints().front().ip_address()) {
     source = parse_ip_literal(*p.local_endpoints().front().ip_address());
   }
-  auto connection = std::make_shared<UdpConnection>(ctx.io_context(), std::move(handlers));
+  auto connection = std::make_shared<MulticastSendConnection>(ctx.io_context(), std::move(handlers));
   connection->set_framers(p.framers());
   connection->set_send_only(fmt::format("receive on a send-only Connection to multicast group {}", endpoint_string(group)));
-  auto socket = open_send_socket(ctx.io_context(), group, p.transport_properties().multicast_hop_limit, false, index,
+  const auto& props = p.transport_properties();
+  auto socket = open_send_socket(ctx.io_context(), group, props.multicast_hop_limit, props.multicast_loopback, index,
                                  source);
   if (!socket) {
     connection->establishment_failed(socket.error());

@@ -24,11 +24,14 @@ constexpr int batches_per_wakeup = 16;
 // 250 us pause turns that into a few calls per 25 datagrams. The default 4 MiB
 // buffer holds over 3 ms at 500k pps of 1200-byte datagrams, so nothing is lost.
 constexpr auto coalesce_delay = std::chrono::microseconds(250);
-constexpr std::size_t control_words = (CMSG_SPACE(sizeof(in6_pktinfo)) + 7) / 8;
+constexpr std::size_t control_words =
+    (CMSG_SPACE(sizeof(in6_pktinfo)) + CMSG_SPACE(sizeof(timespec)) + CMSG_SPACE(sizeof(int)) + 7) / 8;
 
 struct Arrival {
   asio::ip::address destination;
   unsigned interface_index = 0;
+  std::int64_t received_at_ns = 0;
+  int hop_limit = -1;
 };
 
 Arrival parse_control(msghdr& h) {
@@ -41,6 +44,13 @@ Arrival parse_control(msghdr& h) {
       std::memcpy(bytes.data(), &info.ipi_addr, bytes.size());
       a.destination = asio::ip::address_v4(bytes);
       a.interface_index = static_cast<unsigned>(info.ipi_ifindex);
+    } else if ((c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_TTL) ||
+               (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_HOPLIMIT)) {
+      std::memcpy(&a.hop_limit, CMSG_DATA(c), sizeof a.hop_limit);
+    } else if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
+      timespec ts;
+      std::memcpy(&ts, CMSG_DATA(c), sizeof ts);
+      a.received_at_ns = static_cast<std::int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
     } else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
       in6_pktinfo info;
       std::memcpy(&info, CMSG_DATA(c), sizeof info);
@@ -178,7 +188,8 @@ void MulticastReceiver::read_batches() {
       }
       auto arrival = parse_control(h.msg_hdr);
       Datagram d{sender, arrival.destination, arrival.interface_index,
-                 payload_.get() + static_cast<std::size_t>(i) * slot_size, h.msg_len};
+                 payload_.get() + static_cast<std::size_t>(i) * slot_size, h.msg_len, arrival.received_at_ns,
+                 arrival.hop_limit};
       if (!sink_(d)) paused_ = true;
     }
     for (int i = 0; i < n; ++i) prepare_header(static_cast<std::size_t>(i));

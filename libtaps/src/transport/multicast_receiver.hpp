@@ -25,6 +25,8 @@ struct Datagram {
   unsigned interface_index;              // where it arrived
   const std::uint8_t* data;
   std::size_t size;
+  std::int64_t received_at_ns;  // the kernel's receive time (SO_TIMESTAMPNS), 0 if none
+  int hop_limit;                // TTL / hop limit on arrival, -1 if unknown
 };
 
 class MulticastReceiver : public std::enable_shared_from_this<MulticastReceiver> {

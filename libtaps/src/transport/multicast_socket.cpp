@@ -7,6 +7,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -91,6 +92,22 @@ Result<Membership> Membership::join(asio::ip::udp::socket& socket, const asio::i
   return Membership(fd, level, leave, std::move(request));
 }
 
+std::optional<Error> Membership::block(const asio::ip::address& source) {
+  group_req joined{};
+  std::memcpy(&joined, request_.data(), std::min(request_.size(), sizeof joined));
+  group_source_req r{};
+  r.gsr_interface = joined.gr_interface;
+  r.gsr_group = joined.gr_group;
+  r.gsr_source = storage_of(source);
+  if (::setsockopt(fd_, level_, MCAST_BLOCK_SOURCE, &r, sizeof r) == 0) return std::nullopt;
+  int err = errno;
+  auto group = asio::ip::udp::endpoint();
+  std::memcpy(group.data(), &joined.gr_group, joined.gr_group.ss_family == AF_INET ? sizeof(sockaddr_in) : sizeof(sockaddr_in6));
+  std::string hint = err == ENOBUFS ? limit_hint(group.address(), true) : std::string();
+  return make_error(errc::establishment_failed, fmt::format("exclude {} from (*, {}): {}{}", source.to_string(),
+                                                            group.address().to_string(), std::strerror(err), hint));
+}
+
 Membership::Membership(Membership&& other) noexcept
     : fd_(std::exchange(other.fd_, -1)), level_(other.level_), leave_option_(other.leave_option_),
       request_(std::move(other.request_)) {}
@@ -122,9 +139,14 @@ Result<asio::ip::udp::socket> open_receive_socket(asio::io_context& io, const as
   if (!ec) socket.non_blocking(true, ec);
   if (ec) return make_error(errc::listener_failed, fmt::format("listen on {}: {}", where, ec.message()));
   int fd = socket.native_handle();
-  bool ok = group.is_v4() ? set_int(fd, IPPROTO_IP, IP_MULTICAST_ALL, 0) && set_int(fd, IPPROTO_IP, IP_PKTINFO, 1)
+  bool ok = group.is_v4() ? set_int(fd, IPPROTO_IP, IP_MULTICAST_ALL, 0) && set_int(fd, IPPROTO_IP, IP_PKTINFO, 1) &&
+                                set_int(fd, IPPROTO_IP, IP_RECVTTL, 1)
                           : set_int(fd, IPPROTO_IPV6, IPV6_MULTICAST_ALL, 0) &&
-                                set_int(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, 1);
+                                set_int(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, 1) &&
+                                set_int(fd, IPPROTO_IPV6, IPV6_RECVHOPLIMIT, 1);
+  // The kernel's receive time of each datagram: rates and jitter without the delay of
+  // batched reading in them.
+  ok = ok && set_int(fd, SOL_SOCKET, SO_TIMESTAMPNS, 1);
   if (!ok) return socket_failure("multicast socket options on " + where);
   if (!set_int(fd, SOL_SOCKET, SO_RCVBUFFORCE, receive_buffer)) set_int(fd, SOL_SOCKET, SO_RCVBUF, receive_buffer);
   int granted = 0;

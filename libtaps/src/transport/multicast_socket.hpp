@@ -22,6 +22,10 @@ class Membership {
   static Result<Membership> join(asio::ip::udp::socket& socket, const asio::ip::address& group,
                                  const std::optional<asio::ip::address>& source, unsigned interface_index);
 
+  // ASM exclude mode: no datagrams from `source` (MCAST_BLOCK_SOURCE); leaving the
+  // group drops the block with it. The error names the sysctl on ENOBUFS.
+  std::optional<Error> block(const asio::ip::address& source);
+
   Membership(Membership&& other) noexcept;
   Membership& operator=(Membership&& other) noexcept;
   Membership(const Membership&) = delete;

@@ -1,0 +1,16 @@
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "taps-mcast-send/options.hpp"
+#include "taps-mcast-send/run.hpp"
+
+int main(int argc, char** argv) {
+  auto parsed = taps_mcast_send::parse(std::vector<std::string>(argv, argv + argc));
+  if (!parsed.options) {
+    if (!parsed.output.empty()) std::fputs(parsed.output.c_str(), stdout);
+    if (!parsed.error.empty()) std::fprintf(stderr, "%s\n", parsed.error.c_str());
+    return parsed.exit_code;
+  }
+  return taps_mcast_send::run(*parsed.options);
+}
