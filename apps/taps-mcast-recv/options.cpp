@@ -10,7 +10,7 @@
 #include "common/help_formatter.hpp"
 #include "taps/config.hpp"
 #include "taps/framer.hpp"
-#include "taps/version.hpp"
+#include "common/build_info.hpp"
 
 namespace taps_mcast_recv {
 namespace {
@@ -164,7 +164,7 @@ ParseResult parse(const std::vector<std::string>& raw_args) {
   } catch (const CLI::ParseError& e) {
     return usage_error(fmt::format("taps-mcast-recv: {}", e.what()));
   }
-  if (version) return {std::nullopt, 0, fmt::format("taps-mcast-recv {}\n", taps::version), {}};
+  if (version) return {std::nullopt, 0, taps::apps::version_text("taps-mcast-recv"), {}};
 
   auto targets = taps::apps::parse_group_targets(positionals, max_groups);
   if (!targets.error.empty()) return usage_error("taps-mcast-recv: " + targets.error);

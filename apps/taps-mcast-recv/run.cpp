@@ -14,6 +14,7 @@
 #include "common/exit_codes.hpp"
 #include "common/fd_stream.hpp"
 #include "common/group_targets.hpp"
+#include "common/stop_signals.hpp"
 #include "taps-mcast-recv/hints.hpp"
 #include "taps-mcast-recv/stats.hpp"
 
@@ -60,8 +61,13 @@ std::string wall_clock() {
 class Receiver {
  public:
   Receiver(const Options& o, const EventLog& log)
-      : o_(o), log_(log), io_(ctx_.io_context()), signals_(io_, SIGINT, SIGTERM), duration_timer_(io_),
-        interval_timer_(io_), silence_timer_(io_), idle_timer_(io_),
+      : o_(o), log_(log), io_(ctx_.io_context()), stop_signals_(
+            io_, [this](int signo) { finish(128 + signo); },
+            [this](int signo) {
+              exit_code_ = 128 + signo;
+              io_.stop();
+            }),
+        duration_timer_(io_), interval_timer_(io_), silence_timer_(io_), idle_timer_(io_),
         out_(std::make_shared<FdWriter>(io_, ::dup(STDOUT_FILENO))) {}
 
   int run() {
@@ -70,9 +76,6 @@ class Receiver {
       log_.error(fmt::format("cannot write output: {}", ec.message()));
       finish(exit_connection);
     };
-    signals_.async_wait([this](std::error_code ec, int signo) {
-      if (!ec) finish(128 + signo);
-    });
     streams_.resize(o_.streams.size());
     for (std::size_t i = 0; i < o_.streams.size(); ++i) {
       if (!listen(i)) return *exit_code_;
@@ -369,7 +372,8 @@ class Receiver {
   void finish(int code) {
     if (exit_code_) return;
     exit_code_ = code;
-    signals_.cancel();
+    // A blocked stdout may hold the flush below for ever: a signal now ends it.
+    stop_signals_.ending();
     duration_timer_.cancel();
     interval_timer_.cancel();
     silence_timer_.cancel();
@@ -388,7 +392,7 @@ class Receiver {
   const EventLog& log_;
   taps::Context ctx_;
   asio::io_context& io_;
-  asio::signal_set signals_;
+  StopSignals stop_signals_;
   asio::steady_timer duration_timer_, interval_timer_, silence_timer_, idle_timer_;
   std::shared_ptr<FdWriter> out_;
   std::vector<StreamState> streams_;

@@ -4,8 +4,11 @@
 
 #include "taps-mcast-send/options.hpp"
 #include "taps-mcast-send/run.hpp"
+#include "common/process_setup.hpp"
 
 int main(int argc, char** argv) {
+  taps::apps::reopen_closed_stdio();
+  taps::apps::raise_descriptor_limit();
   auto parsed = taps_mcast_send::parse(std::vector<std::string>(argv, argv + argc));
   if (!parsed.options) {
     if (!parsed.output.empty()) std::fputs(parsed.output.c_str(), stdout);

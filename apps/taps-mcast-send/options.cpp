@@ -9,7 +9,7 @@
 #include "common/exit_codes.hpp"
 #include "common/help_formatter.hpp"
 #include "taps/config.hpp"
-#include "taps/version.hpp"
+#include "common/build_info.hpp"
 
 namespace taps_mcast_send {
 namespace {
@@ -151,7 +151,7 @@ ParseResult parse(const std::vector<std::string>& raw_args) {
   } catch (const CLI::ParseError& e) {
     return usage_error(e.what());
   }
-  if (version) return {std::nullopt, 0, fmt::format("taps-mcast-send {}\n", taps::version), {}};
+  if (version) return {std::nullopt, 0, taps::apps::version_text("taps-mcast-send"), {}};
 
   Options o;
   auto targets = taps::apps::parse_group_targets(positionals, max_groups);

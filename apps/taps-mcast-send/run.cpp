@@ -13,6 +13,7 @@
 
 #include "common/exit_codes.hpp"
 #include "common/fd_stream.hpp"
+#include "common/stop_signals.hpp"
 #include "taps-mcast-send/pacer.hpp"
 #include "taps-mcast-send/stdin_datagrams.hpp"
 #include "taps/context.hpp"
@@ -39,13 +40,16 @@ std::int64_t realtime_ns() {
 class Sender {
  public:
   Sender(const Options& o, const EventLog& log)
-      : o_(o), log_(log), io_(ctx_.io_context()), signals_(io_, SIGINT, SIGTERM), tick_timer_(io_),
+      : o_(o), log_(log), io_(ctx_.io_context()), stop_signals_(
+            io_, [this](int signo) { end(128 + signo); },
+            [this](int signo) {
+              exit_code_ = 128 + signo;
+              io_.stop();
+            }),
+        tick_timer_(io_),
         duration_timer_(io_), datagrams_(o.size, o.lines) {}
 
   int run() {
-    signals_.async_wait([this](std::error_code ec, int signo) {
-      if (!ec) end(128 + signo);
-    });
     streams_.reserve(o_.streams.size());
     for (const auto& spec : o_.streams) streams_.push_back(std::make_unique<Stream>(spec));
     for (auto& s : streams_) {
@@ -216,7 +220,7 @@ class Sender {
     if (ending_) return;
     ending_ = true;
     exit_code_ = code;
-    signals_.cancel();
+    stop_signals_.ending();
     tick_timer_.cancel();
     duration_timer_.cancel();
     if (stdin_) stdin_->close();
@@ -280,7 +284,7 @@ class Sender {
   const EventLog& log_;
   taps::Context ctx_;
   asio::io_context& io_;
-  asio::signal_set signals_;
+  StopSignals stop_signals_;
   asio::steady_timer tick_timer_, duration_timer_;
   std::vector<std::unique_ptr<Stream>> streams_;
   std::optional<Pacer> pacer_;

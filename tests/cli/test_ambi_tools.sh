@@ -126,6 +126,8 @@ verifier=$!
 wait_for_event "$TMP/strict.verify.err" verified 1 "$verifier"
 # The forger uses the port the datagrams really leave from (the sending event).
 sport=$(json_field "$TMP/strict.send.err" sending local)
+# --source-port is honoured (issue 11 item 7): the datagrams leave from 40004.
+assert_eq 40004 "${sport##*:}" "the port the datagrams leave from with --source-port 40004"
 ns_exec "$NS_A" python3 "$AMBI_PEER" inject --source "$AMBI_S" --sport "${sport##*:}" --group 232.77.3.2 --port 5004 --count 3
 wait_rc "$verifier"
 assert_eq 5 "$RC" "ambi-verify --strict after a forged packet"

@@ -196,15 +196,18 @@ Result<Connection> initiate_multicast(Context& ctx, const Preconnection& p, Conn
     index = *found;
   }
   std::optional<asio::ip::address> source;
-  if (!p.local_endpoints().empty() && p.local_endpoints().front().ip_address()) {
-    source = parse_ip_literal(*p.local_endpoints().front().ip_address());
+  std::uint16_t source_port = 0;
+  if (!p.local_endpoints().empty()) {
+    const auto& l = p.local_endpoints().front();
+    if (l.ip_address()) source = parse_ip_literal(*l.ip_address());
+    source_port = l.port().value_or(0);
   }
   auto connection = std::make_shared<MulticastSendConnection>(ctx.io_context(), std::move(handlers));
   connection->set_framers(p.framers());
   connection->set_send_only(fmt::format("receive on a send-only Connection to multicast group {}", endpoint_string(group)));
   const auto& props = p.transport_properties();
   auto socket = open_send_socket(ctx.io_context(), group, props.multicast_hop_limit, props.multicast_loopback, index,
-                                 source);
+                                 source, source_port);
   if (!socket) {
     connection->establishment_failed(socket.error());
   } else {

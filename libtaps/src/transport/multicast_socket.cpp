@@ -199,7 +199,8 @@ std::string interface_name(unsigned index) {
 
 Result<asio::ip::udp::socket> open_send_socket(asio::io_context& io, const asio::ip::udp::endpoint& group,
                                                int hop_limit, bool loopback, unsigned interface_index,
-                                               const std::optional<asio::ip::address>& source) {
+                                               const std::optional<asio::ip::address>& source,
+                                               std::uint16_t source_port) {
   asio::ip::udp::socket socket(io);
   std::error_code ec;
   std::string where = endpoint_string(group);
@@ -223,10 +224,16 @@ Result<asio::ip::udp::socket> open_send_socket(asio::io_context& io, const asio:
     return make_error(errc::establishment_failed,
                       fmt::format("multicast options for {}: {}", where, std::strerror(errno)));
   }
-  if (source) socket.bind({*source, 0}, ec);
+  if (source || source_port != 0) {
+    auto local = source ? *source
+                        : group.address().is_v4() ? asio::ip::address(asio::ip::address_v4::any())
+                                                  : asio::ip::address(asio::ip::address_v6::any());
+    socket.bind({local, source_port}, ec);
+  }
   if (!ec) socket.connect(group, ec);
   if (ec) {
     std::string from = source ? " from " + source->to_string() : std::string();
+    if (source_port != 0) from += fmt::format(" (source port {})", source_port);
     return make_error(errc::establishment_failed, fmt::format("send to {}{}: {}", where, from, ec.message()));
   }
   return socket;

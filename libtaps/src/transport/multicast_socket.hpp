@@ -59,9 +59,10 @@ std::optional<unsigned> interface_index(const std::string& name);
 std::string interface_name(unsigned index);
 
 // A send socket for GROUP:PORT: hop limit, loopback (off unless asked), the outgoing
-// interface (0: by route) and the source address to bind (unset: any).
+// interface (0: by route), the source address (unset: any) and port (0: any) to bind.
 Result<asio::ip::udp::socket> open_send_socket(asio::io_context& io, const asio::ip::udp::endpoint& group,
                                                int hop_limit, bool loopback, unsigned interface_index,
-                                               const std::optional<asio::ip::address>& source);
+                                               const std::optional<asio::ip::address>& source,
+                                               std::uint16_t source_port = 0);
 
 }  // namespace taps::detail
