@@ -45,7 +45,11 @@ class VerifierFramer final : public taps::Framer {
     }
     if (session_->on_packet(owner_, *endpoints, payload, received)) {
       session_->flush(owner_, ctx);
-      ctx.deliver_and_advance(payload.size(), {}, true);
+      // Its arrival time rides along (draft section 3.2 users measure latency with it);
+      // the Connection adds the endpoints.
+      taps::MessageContext delivered;
+      delivered.received_at_ns = received.received_at_ns;
+      ctx.deliver_and_advance(payload.size(), std::move(delivered), true);
     }
   }
 
