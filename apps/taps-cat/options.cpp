@@ -366,6 +366,12 @@ ParseResult parse(const std::vector<std::string>& args) {
   if (o.datagram_lines && (!udp || framer_option->count() > 0)) {
     return usage_error("taps-cat: --lines is for --udp without --framer (a framer already makes each line a message)");
   }
+  // A peer that vanishes (power off, a blackhole) must not hold taps-cat for ever:
+  // keepalive probes after 30 s of silence, unless the config file says otherwise.
+  if (!props.is_explicit("keepAlive")) {
+    props.set("keepAlive", taps::Preference::prefer);
+    if (!props.keep_alive_timeout) props.keep_alive_timeout = std::chrono::seconds(30);
+  }
   if (v4) props.address_family = 4;
   if (v6) props.address_family = 6;
   if (timeout_option->count() > 0) {

@@ -181,6 +181,7 @@ void ListenerImpl::accept(asio::ip::tcp::acceptor& acceptor) {
         if (!self->stopped_ && self->handlers_.soft_error) self->handlers_.soft_error(error);
       });
     }
+    if (!ec) apply_keep_alive(socket, self->spec_.properties);
     if (!ec && self->spec_.tls) {
       self->handshake(std::move(socket));
     } else if (!ec) {

@@ -247,6 +247,7 @@ Result<Listener> Preconnection::listen(Context& ctx, ListenerHandlers handlers) 
     spec.port = l.port().value_or(0);
   }
   spec.framers = framers_;
+  spec.properties = properties_;
   auto impl = std::make_shared<detail::ListenerImpl>(ctx.io_context(), std::move(handlers), std::move(spec));
   impl->start();
   return Listener(impl);
