@@ -1,11 +1,11 @@
 #include "taps-cat/multicast_options.hpp"
 
 #include <CLI/CLI.hpp>
-#include <charconv>
 #include <fmt/format.h>
 
 #include <cstdio>
 
+#include "common/number_text.hpp"
 #include "taps-cat/options.hpp"
 
 namespace taps_cat {
@@ -32,12 +32,9 @@ std::optional<std::string> apply_multicast_options(const MulticastFlags& flags, 
   bool group = is_multicast_group(o);
   if (!flags.ttl.empty()) {
     if (!group) return "--ttl is for sending to a multicast group: HOST must be one";
-    unsigned ttl = 256;
-    auto [end, ec] = std::from_chars(flags.ttl.data(), flags.ttl.data() + flags.ttl.size(), ttl);
-    if (ec != std::errc() || end != flags.ttl.data() + flags.ttl.size() || ttl > 255) {
-      return fmt::format("--ttl '{}' is not a hop limit (0-255)", flags.ttl);
-    }
-    props.multicast_hop_limit = static_cast<int>(ttl);
+    auto ttl = taps::apps::parse_unsigned(flags.ttl, 0, 255);
+    if (!ttl) return fmt::format("--ttl '{}' is not a hop limit (0-255)", flags.ttl);
+    props.multicast_hop_limit = static_cast<int>(*ttl);
   }
   // Multicast is datagrams: stdin reads become datagrams as with --udp.
   if (group && !props.is_explicit("reliability")) {

@@ -1,7 +1,6 @@
 #include "taps-cat/options.hpp"
 
 #include <CLI/CLI.hpp>
-#include <charconv>
 #include <cctype>
 #include <cmath>
 #include <fmt/format.h>
@@ -12,6 +11,7 @@
 #include "common/build_info.hpp"
 #include "common/exit_codes.hpp"
 #include "common/help_formatter.hpp"
+#include "common/number_text.hpp"
 #include "taps/config.hpp"
 #include "taps/framer.hpp"
 #include "taps-cat/multicast_options.hpp"
@@ -60,26 +60,14 @@ start) and "event": listening, resolve, attempt, attempt_failed, ready,
 cancelled, connection_received, sent, received, closed, connection_error,
 establishment_error, soft_error, client_limit, exec_exit, scan. Payload goes to stdout only.)";
 
-std::optional<std::uint16_t> parse_port(const std::string& text) {
-  unsigned value = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size() || value > 65535) return std::nullopt;
-  return static_cast<std::uint16_t>(value);
-}
-
 // A service name of /etc/services ("https"), as netcat accepts for PORT.
 bool is_service_name(const std::string& text) {
   return !text.empty() && text.size() <= 32 && std::isalpha(static_cast<unsigned char>(text[0])) &&
          text.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_+.") == std::string::npos;
 }
 
-// A count given as text: CLI11 would read "-1" into an unsigned as 2^64-1.
-std::optional<std::uint64_t> parse_count(const std::string& text, std::uint64_t min, std::uint64_t max) {
-  std::uint64_t value = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size() || value < min || value > max) return std::nullopt;
-  return value;
-}
+// PORT: 0 is "any port" when listening (connecting to it is refused later).
+std::optional<std::uint16_t> parse_port(std::string_view text) { return taps::apps::parse_port(text, true); }
 
 std::optional<std::chrono::milliseconds> parse_seconds(double seconds) {
   if (!std::isfinite(seconds) || seconds < 0 || seconds > 86400.0 * 365) return std::nullopt;
@@ -337,12 +325,12 @@ ParseResult parse(const std::vector<std::string>& args) {
     o.preconnection.local_endpoints() = {local};
   }
   if (max_message_option->count() > 0) {
-    auto max = parse_count(max_message_text, 1, 0xffffffffu);
+    auto max = taps::apps::parse_unsigned(max_message_text, 1, 0xffffffffu);
     if (!max) return usage_error(fmt::format("taps-cat: --max-message '{}' is not a size in bytes from 1 to 4294967295", max_message_text));
     o.max_message = *max;
   }
   if (max_clients_option->count() > 0) {
-    auto max = parse_count(max_clients_text, 1, 1000000);
+    auto max = taps::apps::parse_unsigned(max_clients_text, 1, 1000000);
     if (!max) return usage_error(fmt::format("taps-cat: --max-clients '{}' is not a number from 1 to 1000000", max_clients_text));
     if (!o.keep_open) return usage_error("taps-cat: --max-clients works only with -l -k");
     o.max_clients = *max;

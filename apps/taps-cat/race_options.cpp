@@ -1,22 +1,17 @@
 #include "taps-cat/race_options.hpp"
 
 #include <CLI/CLI.hpp>
-#include <charconv>
 #include <fmt/format.h>
 #include <ranges>
 #include <string_view>
 
+#include "common/number_text.hpp"
 #include "taps-cat/options.hpp"
 
 namespace taps_cat {
 namespace {
 
-std::optional<std::uint16_t> parse_port(std::string_view text) {
-  unsigned value = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size() || value == 0 || value > 65535) return std::nullopt;
-  return static_cast<std::uint16_t>(value);
-}
+using taps::apps::parse_port;
 
 bool looks_like_address(std::string_view host) {
   return host.find(':') != std::string_view::npos || host.find_first_not_of("0123456789.") == std::string_view::npos;

@@ -1,0 +1,20 @@
+#include "common/number_text.hpp"
+
+#include <charconv>
+
+namespace taps::apps {
+
+std::optional<std::uint64_t> parse_unsigned(std::string_view text, std::uint64_t min, std::uint64_t max) {
+  std::uint64_t value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size() || value < min || value > max) return std::nullopt;
+  return value;
+}
+
+std::optional<std::uint16_t> parse_port(std::string_view text, bool allow_zero) {
+  auto value = parse_unsigned(text, allow_zero ? 0 : 1, 65535);
+  if (!value) return std::nullopt;
+  return static_cast<std::uint16_t>(*value);
+}
+
+}  // namespace taps::apps
