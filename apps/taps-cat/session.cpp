@@ -155,20 +155,37 @@ void Session::start() {
 
 // -w on a stream: the connection ends once nothing moved either way for that long (a
 // stalled peer must not hold taps-cat for ever).
+// Called for every message: it only notes the time. One timer runs per idle period and,
+// when it fires early because data moved meanwhile, waits for the rest.
 void Session::activity() {
-  if (exit_code_) return;
-  if (config_.datagrams && config_.peer_idle.count() > 0) {
-    idle_timer_.expires_after(config_.peer_idle);
-    idle_timer_.async_wait([weak = std::weak_ptr<Session>(shared_from_this())](std::error_code ec) {
-      if (auto self = weak.lock(); self && !ec && !self->exit_code_) self->connection_.close();
-    });
-    return;
-  }
-  if (config_.idle.count() == 0 || config_.datagrams) return;
-  idle_timer_.expires_after(config_.idle);
+  if (exit_code_ || idle_limit().count() == 0) return;
+  last_activity_ = std::chrono::steady_clock::now();
+  if (!idle_timer_armed_) wait_idle(idle_limit());
+}
+
+// UDP peers of -k are forgotten after peer_idle; -w on a stream ends it (exit 4).
+std::chrono::milliseconds Session::idle_limit() const {
+  if (config_.datagrams) return config_.peer_idle;
+  return config_.idle;
+}
+
+void Session::wait_idle(std::chrono::steady_clock::duration after) {
+  idle_timer_armed_ = true;
+  idle_timer_.expires_after(after);
   idle_timer_.async_wait([weak = std::weak_ptr<Session>(shared_from_this())](std::error_code ec) {
     auto self = weak.lock();
-    if (ec || !self || self->exit_code_) return;
+    if (!self) return;
+    self->idle_timer_armed_ = false;
+    if (ec || self->exit_code_) return;
+    auto quiet = std::chrono::steady_clock::now() - self->last_activity_;
+    if (quiet < self->idle_limit()) {
+      self->wait_idle(self->idle_limit() - quiet);
+      return;
+    }
+    if (self->config_.datagrams) {
+      self->connection_.close();
+      return;
+    }
     self->log_.error(fmt::format("no data either way for {:.3g} s (-w); giving up",
                                  std::chrono::duration<double>(self->config_.idle).count()));
     self->connection_.abort();

@@ -76,6 +76,8 @@ class Session : public std::enable_shared_from_this<Session> {
   void maybe_done();
   void give_up_on_child();
   void activity();
+  std::chrono::milliseconds idle_limit() const;
+  void wait_idle(std::chrono::steady_clock::duration after);
 
   asio::io_context& io_;
   const taps::apps::EventLog& log_;
@@ -86,6 +88,8 @@ class Session : public std::enable_shared_from_this<Session> {
   taps::Connection connection_;
   asio::steady_timer wait_timer_;
   asio::steady_timer idle_timer_;
+  bool idle_timer_armed_ = false;
+  std::chrono::steady_clock::time_point last_activity_;
 
   std::vector<std::uint8_t> partial_line_;  // input after the last newline
   std::vector<std::uint8_t> pending_input_;  // a read not yet cut into lines (send bound reached)
