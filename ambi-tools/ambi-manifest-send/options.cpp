@@ -4,15 +4,15 @@
 #include <fmt/format.h>
 
 #include "ambi/manifest.hpp"
-#include "common/exit_codes.hpp"
-#include "common/help_formatter.hpp"
-#include "taps/config.hpp"
-#include "common/build_info.hpp"
+#include "common/tool_frame.hpp"
 
 namespace ambi_manifest_send {
 namespace {
 
-using taps::apps::exit_usage;
+constexpr const char* synopsis =
+    "ambi-manifest-send: publish AMBI manifests for a multicast stream "
+    "(draft-ietf-mboned-ambi-05)\n\n"
+    "  ambi-manifest-send [options] -s S -g G -p PORT --listen [HOST:]PORT --cert F --key F\n";
 
 constexpr const char* footer = R"(Publishes the AMBI manifests (draft-ietf-mboned-ambi-05) of the multicast
 stream S -> G:PORT over ambi+tls: every verifier that connects (ambi-verify)
@@ -59,9 +59,8 @@ gets at most half that much history (and at most --digest-hold-time of it);
 at most 64 KiB are queued for one verifier's connection at a time; beyond
 --max-verifiers connections are refused (event verifier, state refused).)";
 
-ParseResult usage_error(std::string message) {
-  return {std::nullopt, exit_usage, {},
-          "ambi-manifest-send: " + message + "\nTry 'ambi-manifest-send --help' for more information."};
+taps::apps::EarlyExit usage_error(std::string_view message) {
+  return taps::apps::usage_error("ambi-manifest-send", message);
 }
 
 // "[HOST:]PORT" or "[V6]:PORT".
@@ -93,67 +92,63 @@ std::string uri_host(const Options& o) {
 }
 
 ParseResult parse(const std::vector<std::string>& args) {
-  CLI::App app{"ambi-manifest-send: publish AMBI manifests for a multicast stream (draft-ietf-mboned-ambi-05)\n\n"
-               "  ambi-manifest-send [options] -s S -g G -p PORT --listen [HOST:]PORT --cert F --key F\n",
-               "ambi-manifest-send"};
-  app.footer(footer);
-  app.set_help_flag("-h,--help", "Print this help and exit");
-  taps::apps::use_help_formatter(app, 34);
+  taps::apps::ToolFrame frame{"ambi-manifest-send", synopsis, footer, 34};
+  auto& app = frame.app();
 
   Options o;
-  std::string listen, hash = "sha-256", config_file;
+  std::string listen, hash = "sha-256";
   std::uint16_t port = 0;
   std::uint32_t stream_id = 1;
   std::int64_t interval_ms = 100, data_hold = 2000, digest_hold = 10000;
   int refresh = -1;
   double linger = 0;
-  bool originate = false, witness = false, json = false, verbose = false, version = false;
-  app.add_option("-s,--source", o.stream.source, "The sender's address S")->required();
-  app.add_option("-g,--group", o.stream.group, "The multicast group G")->required();
-  app.add_option("-p,--port", port, "The UDP destination port")->required();
-  app.add_option("--listen", listen, "Serve ambi+tls on [HOST:]PORT (port 0: any free port)")->required();
-  app.add_option("--cert", o.cert_file, "The server certificate chain (PEM)")->required();
-  app.add_option("--key", o.key_file, "Its private key (PEM)")->required();
+  bool originate = false, witness = false;
+  frame.require(app.add_option("-s,--source", o.stream.source, "The sender's address S")->type_name("ADDR"));
+  frame.require(app.add_option("-g,--group", o.stream.group, "The multicast group G")->type_name("GROUP"));
+  frame.require(app.add_option("-p,--port", port, "The UDP destination port")->type_name("PORT"));
+  frame.require(app.add_option("--listen", listen, "Serve ambi+tls on [HOST:]PORT (port 0: any free port)")
+                    ->type_name("[HOST:]PORT"));
+  frame.require(app.add_option("--cert", o.cert_file, "The server certificate chain (PEM)")->type_name("FILE"));
+  frame.require(app.add_option("--key", o.key_file, "Its private key (PEM)")->type_name("FILE"));
   auto* originate_flag = app.add_flag("--originate", originate, "Send stdin as the stream and publish its digests");
   app.add_flag("--witness", witness, "Join (S,G) and publish digests of what arrives (default)")->excludes(originate_flag);
-  app.add_option("--stream-id", stream_id, "Manifest Stream Identifier (default 1)");
-  app.add_option("--hash", hash, "sha-256 (default), sha-384 or sha-512");
-  app.add_option("--digests-per-manifest", o.digests_per_manifest, "Digests per manifest, at most (default 64)");
-  app.add_option("--manifest-interval", interval_ms, "MS: publish a partial manifest after this long (default 100)");
-  app.add_option("--refresh-deadline", refresh, "S: put a Refresh Deadline TLV in every manifest (0: the metadata is stable)");
-  app.add_option("--data-hold-time", data_hold, "MS, for the metadata (default 2000)");
-  app.add_option("--digest-hold-time", digest_hold, "MS, for the metadata and for late verifiers (default 10000)");
-  app.add_option("--config", config_file, "FILE: the multicast Preconnection's properties (JSON, DESIGN.md 4)");
-  app.add_option("--metadata-out", o.metadata_out, "Write the stream's metadata JSON here before sending anything");
-  app.add_option("--max-backlog", o.max_backlog, "BYTES a verifier may lag before it is cut off (default 4 MiB)");
-  app.add_option("--max-verifiers", o.max_verifiers, "N verifiers served at once; more are refused (default 4096)");
-  app.add_option("-i,--interface", o.interface_name, "Interface to join (witness) or send (originate) on");
-  app.add_option("--packet-size", o.packet_size, "--originate: BYTES per datagram, only the last shorter (default 1200)");
+  app.add_option("--stream-id", stream_id, "Manifest Stream Identifier (default 1)")->type_name("ID");
+  app.add_option("--hash", hash, "sha-256 (default), sha-384 or sha-512")->type_name("ALG");
+  app.add_option("--digests-per-manifest", o.digests_per_manifest, "Digests per manifest, at most (default 64)")
+      ->type_name("N");
+  app.add_option("--manifest-interval", interval_ms, "Publish a partial manifest after this long (default 100)")
+      ->type_name("MS");
+  app.add_option("--refresh-deadline", refresh, "Put a Refresh Deadline TLV in every manifest (0: the metadata is stable)")
+      ->type_name("SEC");
+  app.add_option("--data-hold-time", data_hold, "For the metadata (default 2000)")->type_name("MS");
+  app.add_option("--digest-hold-time", digest_hold, "For the metadata and for late verifiers (default 10000)")
+      ->type_name("MS");
+  app.add_option("--metadata-out", o.metadata_out, "Write the stream's metadata JSON here before sending anything")
+      ->type_name("FILE");
+  app.add_option("--max-backlog", o.max_backlog, "A verifier this far behind is cut off (default 4 MiB)")
+      ->type_name("BYTES");
+  app.add_option("--max-verifiers", o.max_verifiers, "Verifiers served at once; more are refused (default 4096)")
+      ->type_name("N");
+  app.add_option("-i,--interface", o.interface_name, "Interface to join (witness) or send (originate) on")
+      ->type_name("NAME");
+  app.add_option("--packet-size", o.packet_size, "--originate: bytes per datagram, only the last shorter (default 1200)")
+      ->type_name("BYTES");
   app.add_flag("--lines", o.lines, "--originate: one datagram per stdin line, newline kept (at most --packet-size)");
-  app.add_option("--rate", o.rate, "--originate: packets per second (default 1000; 0: no pacing)");
-  app.add_option("--wait-verifiers", o.wait_verifiers, "--originate: N verifiers connected before stdin is read (default 0)");
-  app.add_option("--linger", linger, "--originate: SEC to keep serving the final manifests after EOF (default 0)");
-  app.add_option("--source-port", o.source_port, "PORT: --originate sends from it; --witness witnesses only it (default: any)");
-  auto* ttl_opt = app.add_option("--ttl", o.ttl, "--originate: hop limit (default 1)");
-  auto* json_flag = app.add_flag("--json", json, "Events as JSON Lines on stderr");
-  app.add_flag("-v,--verbose", verbose, "Events as text on stderr")->excludes(json_flag);
-  app.add_flag("--version", version, "Print the version and exit");
-
-  std::vector<std::string> argv(args.rbegin(), args.rend() - 1);
-  try {
-    app.parse(argv);
-  } catch (const CLI::CallForHelp&) {
-    return {std::nullopt, 0, app.help(), {}};
-  } catch (const CLI::ParseError& e) {
-    if (version) return {std::nullopt, 0, taps::apps::version_text("ambi-manifest-send"), {}};
-    return usage_error(e.what());
-  }
-  if (version) return {std::nullopt, 0, taps::apps::version_text("ambi-manifest-send"), {}};
+  app.add_option("--rate", o.rate, "--originate: packets per second (default 1000; 0: no pacing)")->type_name("PPS");
+  app.add_option("--wait-verifiers", o.wait_verifiers, "--originate: verifiers connected before stdin is read (default 0)")
+      ->type_name("N");
+  app.add_option("--linger", linger, "--originate: keep serving the final manifests this long after EOF (default 0)")
+      ->type_name("SEC");
+  app.add_option("--source-port", o.source_port, "--originate sends from it; --witness witnesses only it (default: any)")
+      ->type_name("PORT");
+  auto* ttl_opt = app.add_option("--ttl", o.ttl, "--originate: hop limit (default 1)")->type_name("N");
+  frame.add_config_option("The multicast Preconnection's properties (JSON, DESIGN.md 4)");
+  if (auto exit = frame.parse(args)) return *exit;
   o.mode = originate ? Mode::originate : Mode::witness;
-  if (!config_file.empty()) {
-    auto loaded = taps::preconnection_from_json_file(config_file);
-    if (!loaded) return usage_error("--config: " + loaded.error().message());
-    o.multicast_properties = loaded.value().transport_properties();
+  taps::Preconnection config;
+  if (auto exit = frame.load_config(config)) return *exit;
+  if (frame.has_config()) {
+    o.multicast_properties = config.transport_properties();
     if (!ttl_opt->count()) o.ttl = o.multicast_properties.multicast_hop_limit;
   }
   if (!originate && (o.wait_verifiers > 0 || linger != 0)) return usage_error("--wait-verifiers and --linger need --originate");
@@ -186,8 +181,8 @@ ParseResult parse(const std::vector<std::string>& args) {
     return usage_error(fmt::format("-s '{}' -g '{}' -p {}: {}", o.stream.source, o.stream.group, port, error->message()));
   }
   o.stream.manifest_uris.clear();
-  o.verbosity = json ? Verbosity::json : verbose ? Verbosity::verbose : Verbosity::quiet;
-  return {std::move(o), 0, {}, {}};
+  o.verbosity = frame.verbosity();
+  return ParseResult(std::move(o));
 }
 
 }  // namespace ambi_manifest_send

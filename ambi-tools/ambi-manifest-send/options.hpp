@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "common/event_log.hpp"
+#include "common/tool_frame.hpp"
 #include "metadata/metadata.hpp"
 #include "taps/properties.hpp"
 
@@ -39,7 +40,7 @@ struct Options {
   std::size_t packet_size = 1200;
   bool lines = false;
   std::size_t wait_verifiers = 0;       // read stdin once this many verifiers are connected
-  std::chrono::milliseconds linger{0};  // after EOF, keep serving the last manifests this long  // one datagram per stdin line instead of --packet-size pieces
+  std::chrono::milliseconds linger{0};  // after EOF, keep serving the last manifests this long
   std::uint64_t rate = 1000;  // packets per second; 0: as fast as possible
   std::uint16_t source_port = 0;
   int ttl = 1;
@@ -50,12 +51,7 @@ struct Options {
 // wildcard (DESIGN.md 9).
 std::string uri_host(const Options& o);
 
-struct ParseResult {
-  std::optional<Options> options;
-  int exit_code = 0;
-  std::string output;
-  std::string error;
-};
+using ParseResult = taps::apps::ParseResult<Options>;
 
 // Parses argv (argv[0] included). Never exits the process, never throws.
 ParseResult parse(const std::vector<std::string>& args);

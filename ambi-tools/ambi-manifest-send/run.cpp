@@ -37,9 +37,9 @@ bool write_file(const std::string& path, const std::string& text) {
   return std::rename(tmp.c_str(), path.c_str()) == 0;
 }
 
-class Sender {
+class ManifestSendTool {
  public:
-  Sender(const Options& o, const EventLog& log)
+  ManifestSendTool(const Options& o, const EventLog& log)
       : o_(o),
         log_(log),
         io_(ctx_.io_context()),
@@ -194,14 +194,9 @@ class Sender {
 
 }  // namespace
 
-int run(const Options& o) {
-  EventLog log("ambi-manifest-send", o.verbosity);
-  std::signal(SIGPIPE, SIG_IGN);
-  StdioFlagsGuard guard;
-  Sender sender(o, log);
-  int code = sender.run();
-  hold_stop_signals();
-  return code;
+int run(const Options& o, EventLog& log, const StdioAtStart&) {
+  ManifestSendTool tool(o, log);
+  return tool.run();
 }
 
 }  // namespace ambi_manifest_send

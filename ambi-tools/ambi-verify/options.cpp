@@ -1,19 +1,18 @@
 #include "ambi-verify/options.hpp"
 
 #include <CLI/CLI.hpp>
-#include <charconv>
-#include <cmath>
 #include <fmt/format.h>
 
-#include "common/exit_codes.hpp"
-#include "common/help_formatter.hpp"
-#include "taps/config.hpp"
-#include "common/build_info.hpp"
+#include "common/number_text.hpp"
+#include "common/tool_frame.hpp"
 
 namespace ambi_verify {
 namespace {
 
-using taps::apps::exit_usage;
+constexpr const char* synopsis =
+    "ambi-verify: receive an AMBI-authenticated multicast stream (draft-ietf-mboned-ambi-05)\n\n"
+    "  ambi-verify [options] --metadata FILE\n"
+    "  ambi-verify [options] -s S -g G -p PORT --manifest ambi+tls://HOST:PORT\n";
 
 constexpr const char* footer = R"(Joins (S,G), connects to the stream's manifest server over ambi+tls (TLS 1.3,
 certificate verified against --ca), and writes to stdout only the payloads whose
@@ -65,19 +64,7 @@ dropped without state until a slot frees (every second, senders that delivered
 nothing for data-hold-time give theirs up: stats senders_evicted); senders quiet
 for 60 s are forgotten.)";
 
-ParseResult usage_error(std::string message) {
-  return {std::nullopt, exit_usage, {}, "ambi-verify: " + message + "\nTry 'ambi-verify --help' for more information.", {}};
-}
-
-std::optional<std::chrono::milliseconds> parse_seconds(const std::string& text) {
-  double seconds = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), seconds);
-  if (ec != std::errc() || end != text.data() + text.size() || !std::isfinite(seconds) || seconds <= 0 ||
-      seconds > 86400.0 * 365) {
-    return std::nullopt;
-  }
-  return std::chrono::milliseconds(std::max<std::int64_t>(1, std::llround(seconds * 1000)));
-}
+taps::apps::EarlyExit usage_error(std::string_view message) { return taps::apps::usage_error("ambi-verify", message); }
 
 }  // namespace
 
@@ -115,63 +102,54 @@ std::optional<ambi_metadata::StreamMetadata> refreshed_stream(const std::vector<
 }
 
 ParseResult parse(const std::vector<std::string>& args) {
-  CLI::App app{"ambi-verify: receive an AMBI-authenticated multicast stream (draft-ietf-mboned-ambi-05)\n\n"
-               "  ambi-verify [options] --metadata FILE\n"
-               "  ambi-verify [options] -s S -g G -p PORT --manifest ambi+tls://HOST:PORT\n",
-               "ambi-verify"};
-  app.footer(footer);
-  app.set_help_flag("-h,--help", "Print this help and exit");
-  taps::apps::use_help_formatter(app, 32);
+  taps::apps::ToolFrame frame{"ambi-verify", synopsis, footer, 32};
+  auto& app = frame.app();
 
   Options o;
   std::vector<std::string> warnings;
-  std::string source, group, manifest, hash = "sha-256", output = "raw", duration, config_file;
+  std::string source, group, manifest, hash = "sha-256", output = "raw", duration;
   std::uint16_t port = 0;
   std::uint32_t stream_id = 1;
   std::uint64_t count = 0;
   std::int64_t data_hold = 0, digest_hold = 0;
   std::size_t max_pending = o.limits.max_pending_packets, max_pending_bytes = o.limits.max_pending_bytes;
-  bool json = false, verbose = false, version = false;
-  app.add_option("--metadata", o.metadata_file, "The stream's metadata JSON (ietf-dorms + ietf-ambi)");
-  app.add_option("--config", config_file, "FILE: the multicast Preconnection's properties (JSON, DESIGN.md 4)");
-  auto* source_opt = app.add_option("-s,--source", source, "The sender's address S");
-  auto* group_opt = app.add_option("-g,--group", group, "The multicast group G");
-  auto* port_opt = app.add_option("-p,--port", port, "The UDP destination port");
-  auto* manifest_opt = app.add_option("--manifest", manifest, "The manifest server, ambi+tls://HOST:PORT");
-  auto* stream_opt = app.add_option("--stream-id", stream_id, "Manifest Stream Identifier (default 1)");
-  auto* hash_opt = app.add_option("--hash", hash, "sha-256 (default), sha-384 or sha-512");
-  app.add_option("--ca", o.ca_file, "CA file for the manifest server's certificate (default: system store)");
-  app.add_option("-i,--interface", o.interface_name, "Interface to join on (default: the route toward S)");
-  auto* count_opt = app.add_option("-c,--count", count, "Exit 0 after N verified payloads");
-  app.add_option("-t,--duration", duration, "Exit after SEC seconds (exit 4 if nothing was verified)");
-  app.add_option("-o,--output", output, "Payloads on stdout: raw, lines (a newline after each), hex, none");
+  app.add_option("--metadata", o.metadata_file, "The stream's metadata JSON (ietf-dorms + ietf-ambi)")->type_name("FILE");
+  auto* source_opt = app.add_option("-s,--source", source, "The sender's address S")->type_name("ADDR");
+  auto* group_opt = app.add_option("-g,--group", group, "The multicast group G")->type_name("GROUP");
+  auto* port_opt = app.add_option("-p,--port", port, "The UDP destination port")->type_name("PORT");
+  auto* manifest_opt = app.add_option("--manifest", manifest, "The manifest server, ambi+tls://HOST:PORT")->type_name("URI");
+  auto* stream_opt = app.add_option("--stream-id", stream_id, "Manifest Stream Identifier (default 1)")->type_name("ID");
+  auto* hash_opt = app.add_option("--hash", hash, "sha-256 (default), sha-384 or sha-512")->type_name("ALG");
+  app.add_option("--ca", o.ca_file, "CA file for the manifest server's certificate (default: system store)")
+      ->type_name("FILE");
+  app.add_option("-i,--interface", o.interface_name, "Interface to join on (default: the route toward S)")
+      ->type_name("NAME");
+  auto* count_opt = app.add_option("-c,--count", count, "Exit 0 after N verified payloads")->type_name("N");
+  app.add_option("-t,--duration", duration, "Exit after SEC seconds (exit 4 if nothing was verified)")->type_name("SEC");
+  app.add_option("-o,--output", output, "Payloads on stdout: raw, lines (a newline after each), hex, none")
+      ->type_name("MODE");
   app.add_flag("--stats", o.stats, "Counters (verified, dropped by reason) on stderr at exit");
   app.add_flag("--strict", o.strict, "Exit 5 at the first integrity failure");
   app.add_option("--manifest-attempts", o.manifest_attempts,
-                 "N: exit 2 once the manifest server's certificate failed verification N times in a row (default 3; 0: retry for ever)");
-  auto* data_hold_opt = app.add_option("--data-hold-time", data_hold, "MS a packet waits for its digest (metadata, else 2000)");
-  auto* digest_hold_opt = app.add_option("--digest-hold-time", digest_hold, "MS a digest is held (metadata, else 10000)");
-  app.add_option("--max-pending", max_pending, "Packets waiting for a digest, at most (default 4096)");
-  app.add_option("--max-pending-bytes", max_pending_bytes, "Bytes waiting for a digest, at most (default 8 MiB)");
-  app.add_option("--max-senders", o.max_senders, "N sender ports tracked at once (default 256; see Limits)");
-  auto* json_flag = app.add_flag("--json", json, "Events as JSON Lines on stderr");
-  app.add_flag("-v,--verbose", verbose, "Events as text on stderr")->excludes(json_flag);
-  app.add_flag("--version", version, "Print the version and exit");
-
-  std::vector<std::string> argv(args.rbegin(), args.rend() - 1);
-  try {
-    app.parse(argv);
-  } catch (const CLI::CallForHelp&) {
-    return {std::nullopt, 0, app.help(), {}, {}};
-  } catch (const CLI::ParseError& e) {
-    return usage_error(e.what());
-  }
-  if (version) return {std::nullopt, 0, taps::apps::version_text("ambi-verify"), {}, {}};
-  if (!config_file.empty()) {
-    auto loaded = taps::preconnection_from_json_file(config_file);
-    if (!loaded) return usage_error("--config: " + loaded.error().message());
-    o.multicast_properties = loaded.value().transport_properties();
-  }
+                 "Exit 2 once the manifest server's certificate failed verification N times in a row (default 3; "
+                 "0: retry for ever)")
+      ->type_name("N");
+  auto* data_hold_opt =
+      app.add_option("--data-hold-time", data_hold, "A packet waits this long for its digest (metadata, else 2000)")
+          ->type_name("MS");
+  auto* digest_hold_opt =
+      app.add_option("--digest-hold-time", digest_hold, "A digest is held this long (metadata, else 10000)")
+          ->type_name("MS");
+  app.add_option("--max-pending", max_pending, "Packets waiting for a digest, at most (default 4096)")->type_name("N");
+  app.add_option("--max-pending-bytes", max_pending_bytes, "Bytes waiting for a digest, at most (default 8 MiB)")
+      ->type_name("BYTES");
+  app.add_option("--max-senders", o.max_senders, "Sender ports tracked at once (default 256; see Limits)")
+      ->type_name("N");
+  frame.add_config_option("The multicast Preconnection's properties (JSON, DESIGN.md 4)");
+  if (auto exit = frame.parse(args)) return *exit;
+  taps::Preconnection config;
+  if (auto exit = frame.load_config(config)) return *exit;
+  if (frame.has_config()) o.multicast_properties = config.transport_properties();
 
   if (!o.metadata_file.empty()) {
     if (*manifest_opt || *hash_opt) return usage_error("--manifest and --hash come from the metadata: drop them or --metadata");
@@ -236,7 +214,7 @@ ParseResult parse(const std::vector<std::string>& args) {
     o.count = count;
   }
   if (!duration.empty()) {
-    o.duration = parse_seconds(duration);
+    o.duration = taps::apps::parse_seconds(duration);
     if (!o.duration) return usage_error(fmt::format("-t '{}' is not a duration in seconds", duration));
   }
   static const std::pair<const char*, Output> outputs[] = {
@@ -244,8 +222,8 @@ ParseResult parse(const std::vector<std::string>& args) {
   auto out = std::find_if(std::begin(outputs), std::end(outputs), [&](const auto& p) { return output == p.first; });
   if (out == std::end(outputs)) return usage_error(fmt::format("-o '{}' (raw, lines, hex or none)", output));
   o.output = out->second;
-  o.verbosity = json ? Verbosity::json : verbose ? Verbosity::verbose : Verbosity::quiet;
-  return {std::move(o), 0, {}, {}, std::move(warnings)};
+  o.verbosity = frame.verbosity();
+  return ParseResult(std::move(o), std::move(warnings));
 }
 
 }  // namespace ambi_verify

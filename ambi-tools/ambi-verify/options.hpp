@@ -10,6 +10,7 @@
 
 #include "common/event_log.hpp"
 #include "common/payload_output.hpp"
+#include "common/tool_frame.hpp"
 #include "metadata/metadata.hpp"
 #include "taps/properties.hpp"
 #include "verifier/verifier_session.hpp"
@@ -41,15 +42,7 @@ struct Options {
   Verbosity verbosity = Verbosity::quiet;
 };
 
-// What parse() decided: run with the options, or exit now with `exit_code` after
-// printing `output` (help, version) to stdout or `error` to stderr.
-struct ParseResult {
-  std::optional<Options> options;
-  int exit_code = 0;
-  std::string output;
-  std::string error;
-  std::vector<std::string> warnings;  // for stderr, when running
-};
+using ParseResult = taps::apps::ParseResult<Options>;
 
 // Parses argv (argv[0] included). Never exits the process, never throws. Reads the
 // --metadata file.

@@ -57,9 +57,9 @@ EventFields join_fields(const taps::MulticastJoin& j) {
   return f;
 }
 
-class Verifier {
+class VerifyTool {
  public:
-  Verifier(const Options& o, const EventLog& log)
+  VerifyTool(const Options& o, const EventLog& log)
       : o_(o), log_(log), stream_(o.stream), io_(ctx_.io_context()), stop_signals_(
             io_, [this](int signo) { finish(128 + signo); },
             [this](int signo) {
@@ -448,15 +448,13 @@ class Verifier {
 
 }  // namespace
 
-int run(const Options& o) {
-  EventLog log("ambi-verify", o.verbosity);
-  std::signal(SIGPIPE, SIG_IGN);
-  StdioFlagsGuard guard;
-  grow_pipe(STDOUT_FILENO, 1 << 20);
-  Verifier verifier(o, log);
-  int code = verifier.run();
-  hold_stop_signals();
-  return code;
+int run(const Options& o, EventLog& log, const StdioAtStart& stdio) {
+  if (stdio.stdout_closed && o.output != Output::none) {
+    log.error("standard output is closed: nowhere to write verified payloads (use -o none or >/dev/null)");
+    return exit_usage;
+  }
+  VerifyTool tool(o, log);
+  return tool.run();
 }
 
 }  // namespace ambi_verify

@@ -8,11 +8,8 @@
 #include <string_view>
 #include <utility>
 
-#include "common/build_info.hpp"
-#include "common/exit_codes.hpp"
-#include "common/help_formatter.hpp"
 #include "common/number_text.hpp"
-#include "taps/config.hpp"
+#include "common/tool_frame.hpp"
 #include "taps/framer.hpp"
 #include "taps-cat/multicast_options.hpp"
 #include "taps-cat/race_options.hpp"
@@ -20,7 +17,10 @@
 namespace taps_cat {
 namespace {
 
-using taps::apps::exit_usage;
+constexpr const char* synopsis =
+    "taps-cat: netcat on the IETF Transport Services API (RFC 9622)\n\n"
+    "  taps-cat [options] HOST PORT          connect, copy stdin <-> connection\n"
+    "  taps-cat [options] -l [HOST] PORT     listen (one connection; -k for more)\n";
 
 constexpr const char* footer = R"(Connect (Initiate) copies stdin to the connection and the connection to
 stdout. At stdin EOF taps-cat half-closes (TLS close_notify, TCP FIN) and exits
@@ -80,9 +80,7 @@ bool is_ip_literal(const std::string& s) {
                         s.find_first_not_of("0123456789.") == std::string::npos);
 }
 
-ParseResult usage_error(std::string message) {
-  return {std::nullopt, exit_usage, {}, message + "\nTry 'taps-cat --help' for more information."};
-}
+taps::apps::EarlyExit usage_error(std::string_view message) { return taps::apps::usage_error("taps-cat", message); }
 
 // --tls and the options that shape it; they override the config file's securityParameters.
 struct TlsFlags {
@@ -159,23 +157,17 @@ std::optional<std::string> apply_tls_options(const TlsFlags& f, Options& o) {
 }  // namespace
 
 ParseResult parse(const std::vector<std::string>& args) {
-  CLI::App app{"taps-cat: netcat on the IETF Transport Services API (RFC 9622)\n\n"
-               "  taps-cat [options] HOST PORT          connect, copy stdin <-> connection\n"
-               "  taps-cat [options] -l [HOST] PORT     listen (one connection; -k for more)\n",
-               "taps-cat"};
-  app.footer(footer);
-  app.set_help_flag("-h,--help", "Print this help and exit");
-  taps::apps::use_help_formatter(app, 34);
+  taps::apps::ToolFrame frame{"taps-cat", synopsis, footer, 34};
+  auto& app = frame.app();
 
   std::vector<std::string> positionals;
-  bool listen = false, tcp = false, udp = false, v4 = false, v6 = false, verbose = false, json = false;
-  bool version = false;
+  bool listen = false, tcp = false, udp = false, v4 = false, v6 = false;
   std::string source;
   double timeout = 0, wait = 0;
   int attempt_delay = 0;
   Options o;
 
-  app.add_option("args", positionals, "HOST PORT, or with -l: [HOST] PORT")->expected(0, 2);
+  app.add_option("args", positionals, "HOST PORT, or with -l: [HOST] PORT")->type_name("HOST PORT");
   app.add_flag("-l,--listen", listen, "Listen (Listen) instead of connecting");
   app.add_flag("-k,--keep-open", o.keep_open, "With -l: keep accepting; serve every connection");
   std::string max_clients_text;
@@ -225,29 +217,17 @@ ParseResult parse(const std::vector<std::string>& args) {
                                  ->type_name("BYTES");
   TlsFlags tls_flags;
   add_tls_options(app, tls_flags);
-  app.add_option("--config", o.config_file, "Read the Preconnection from a JSON file; options override it")
-      ->type_name("FILE");
   app.add_flag("--print-config", o.print_config, "Print the effective Preconnection as JSON and exit");
-  auto* json_flag = app.add_flag("--json", json, "Events as JSON Lines on stderr");
-  app.add_flag("-v,--verbose", verbose, "Events as text on stderr")->excludes(json_flag);
-  app.add_flag("--version", version, "Print the version and exit");
-
-  std::vector<std::string> argv(args.rbegin(), args.rend() - 1);
-  try {
-    app.parse(argv);
-  } catch (const CLI::CallForHelp&) {
-    return {std::nullopt, 0, app.help(), {}};
-  } catch (const CLI::ParseError& e) {
-    return usage_error(fmt::format("taps-cat: {}", e.what()));
-  }
-  if (version) return {std::nullopt, 0, taps::apps::version_text("taps-cat"), {}};
+  frame.add_config_option("Read the Preconnection from a JSON file; options override it");
+  if (auto exit = frame.parse(args)) return *exit;
 
   o.mode = listen ? Mode::listen : Mode::connect;
-  o.verbosity = json ? Verbosity::json : verbose ? Verbosity::verbose : Verbosity::quiet;
-  if (!o.config_file.empty()) {
-    auto loaded = taps::preconnection_from_json_file(o.config_file);
-    if (!loaded) return {std::nullopt, exit_usage, {}, "taps-cat: " + loaded.error().message()};
-    o.preconnection = std::move(loaded.value());
+  o.verbosity = frame.verbosity();
+  o.config_file = frame.config_file();
+  if (auto exit = frame.load_config(o.preconnection)) return *exit;
+  if (positionals.size() > 2) {
+    return usage_error(fmt::format("unexpected argument '{}': {}", positionals[2],
+                                   o.mode == Mode::listen ? "-l takes [HOST] PORT" : "give HOST PORT"));
   }
   auto& props = o.preconnection.transport_properties();
 
@@ -257,10 +237,10 @@ ParseResult parse(const std::vector<std::string>& args) {
       host = positionals[0];
       port_text = positionals[1];
     } else if (!positionals.empty() || o.preconnection.remote_endpoints().empty()) {
-      return usage_error("taps-cat: connect needs HOST and PORT");
+      return usage_error("connect needs HOST and PORT");
     }
   } else {
-    if (positionals.empty()) return usage_error("taps-cat: -l needs a PORT");
+    if (positionals.empty()) return usage_error("-l needs a PORT");
     port_text = positionals.back();
     if (positionals.size() == 2) host = positionals[0];
   }
@@ -271,16 +251,16 @@ ParseResult parse(const std::vector<std::string>& args) {
       auto last = parse_port(port_text.substr(dash + 1));
       auto first = parse_port(first_text);
       if (!first || !last || *first == 0 || *last < *first) {
-        return usage_error(fmt::format("taps-cat: '{}' is not a port range FIRST-LAST (1-65535, FIRST <= LAST)", port_text));
+        return usage_error(fmt::format("'{}' is not a port range FIRST-LAST (1-65535, FIRST <= LAST)", port_text));
       }
       o.scan_last_port = *last;
     }
     auto port = parse_port(first_text);
     bool service = !port && is_service_name(port_text);
     if (!port && !service) {
-      return usage_error(fmt::format("taps-cat: '{}' is not a port number (0-65535) or a service name", port_text));
+      return usage_error(fmt::format("'{}' is not a port number (0-65535) or a service name", port_text));
     }
-    if (o.mode == Mode::connect && port && *port == 0) return usage_error("taps-cat: cannot connect to port 0");
+    if (o.mode == Mode::connect && port && *port == 0) return usage_error("cannot connect to port 0");
     o.host = host;
     o.port = port.value_or(0);
     if (o.scan && o.scan_last_port == 0) o.scan_last_port = o.port;
@@ -303,48 +283,48 @@ ParseResult parse(const std::vector<std::string>& args) {
     }
   }
   if (o.scan && (o.mode != Mode::connect || o.port == 0)) {
-    return usage_error("taps-cat: -z scans ports of a HOST: give HOST and a PORT number or range, without -l");
+    return usage_error("-z scans ports of a HOST: give HOST and a PORT number or range, without -l");
   }
   if ((o.recv_only || o.send_only) && !o.exec.empty()) {
-    return usage_error("taps-cat: --recv-only and --send-only are for stdin and stdout, not -e");
+    return usage_error("--recv-only and --send-only are for stdin and stdout, not -e");
   }
   if ((o.keep_open || !o.exec.empty()) && o.mode != Mode::listen) {
-    return usage_error(fmt::format("taps-cat: {} works only with -l", o.keep_open ? "-k" : "-e"));
+    return usage_error(fmt::format("{} works only with -l", o.keep_open ? "-k" : "-e"));
   }
   if (!source.empty() || local_port_option->count() > 0) {
     if (o.mode == Mode::listen) {
-      return usage_error("taps-cat: -s and -p are for connecting; with -l give the address as HOST and the port as PORT");
+      return usage_error("-s and -p are for connecting; with -l give the address as HOST and the port as PORT");
     }
     taps::LocalEndpoint local;
     if (!source.empty()) local.with_ip_address(source);
     if (local_port_option->count() > 0) {
       auto port = parse_port(local_port_text);
-      if (!port || *port == 0) return usage_error(fmt::format("taps-cat: -p '{}' is not a port number (1-65535)", local_port_text));
+      if (!port || *port == 0) return usage_error(fmt::format("-p '{}' is not a port number (1-65535)", local_port_text));
       local.with_port(*port);
     }
     o.preconnection.local_endpoints() = {local};
   }
   if (max_message_option->count() > 0) {
     auto max = taps::apps::parse_unsigned(max_message_text, 1, 0xffffffffu);
-    if (!max) return usage_error(fmt::format("taps-cat: --max-message '{}' is not a size in bytes from 1 to 4294967295", max_message_text));
+    if (!max) return usage_error(fmt::format("--max-message '{}' is not a size in bytes from 1 to 4294967295", max_message_text));
     o.max_message = *max;
   }
   if (max_clients_option->count() > 0) {
     auto max = taps::apps::parse_unsigned(max_clients_text, 1, 1000000);
-    if (!max) return usage_error(fmt::format("taps-cat: --max-clients '{}' is not a number from 1 to 1000000", max_clients_text));
-    if (!o.keep_open) return usage_error("taps-cat: --max-clients works only with -l -k");
+    if (!max) return usage_error(fmt::format("--max-clients '{}' is not a number from 1 to 1000000", max_clients_text));
+    if (!o.keep_open) return usage_error("--max-clients works only with -l -k");
     o.max_clients = *max;
   }
   if (framer_option->count() > 0) {
     o.preconnection.framers().clear();
     for (const auto& name : framers) {
       auto framer = taps::framer_by_name(name, o.max_message);
-      if (!framer) return usage_error(fmt::format("taps-cat: unknown framer '{}' (available: line, lp)", name));
+      if (!framer) return usage_error(fmt::format("unknown framer '{}' (available: line, lp)", name));
       o.preconnection.add_framer(std::move(*framer));
     }
   }
-  if (auto error = apply_protocols(race_flags, tls_flags.tls, tcp, udp)) return usage_error("taps-cat: " + *error);
-  if (auto error = apply_tls_options(tls_flags, o)) return usage_error("taps-cat: " + *error);
+  if (auto error = apply_protocols(race_flags, tls_flags.tls, tcp, udp)) return usage_error("" + *error);
+  if (auto error = apply_tls_options(tls_flags, o)) return usage_error("" + *error);
   if (udp) {
     props.set("reliability", taps::Preference::prohibit);
     props.set("preserveMsgBoundaries", taps::Preference::require);
@@ -352,7 +332,7 @@ ParseResult parse(const std::vector<std::string>& args) {
     props.set("reliability", taps::Preference::require);
   }
   if (o.datagram_lines && (!udp || framer_option->count() > 0)) {
-    return usage_error("taps-cat: --lines is for --udp without --framer (a framer already makes each line a message)");
+    return usage_error("--lines is for --udp without --framer (a framer already makes each line a message)");
   }
   // A peer that vanishes (power off, a blackhole) must not hold taps-cat for ever:
   // keepalive probes after 30 s of silence, unless the config file says otherwise.
@@ -364,11 +344,11 @@ ParseResult parse(const std::vector<std::string>& args) {
   if (v6) props.address_family = 6;
   if (timeout_option->count() > 0) {
     auto t = parse_seconds(timeout);
-    if (!t) return usage_error(fmt::format("taps-cat: --timeout {} is not a duration in seconds", timeout));
+    if (!t) return usage_error(fmt::format("--timeout {} is not a duration in seconds", timeout));
     props.conn_timeout = *t;
   }
   auto w = parse_seconds(wait);
-  if (!w) return usage_error(fmt::format("taps-cat: --wait {} is not a duration in seconds", wait));
+  if (!w) return usage_error(fmt::format("--wait {} is not a duration in seconds", wait));
   o.wait = *w;
   if (attempt_delay_option->count() > 0) {
     int clamped = std::clamp(attempt_delay, 10, 2000);
@@ -377,9 +357,10 @@ ParseResult parse(const std::vector<std::string>& args) {
     }
     props.connection_attempt_delay = std::chrono::milliseconds(clamped);
   }
-  if (auto error = apply_multicast_options(multicast_flags, o)) return usage_error("taps-cat: " + *error);
-  if (auto error = apply_race_options(race_flags, o, is_multicast_group(o))) return usage_error("taps-cat: " + *error);
-  return {std::move(o), 0, {}, {}};
+  if (auto error = apply_multicast_options(multicast_flags, o)) return usage_error("" + *error);
+  if (auto error = apply_race_options(race_flags, o, is_multicast_group(o))) return usage_error("" + *error);
+  auto warnings = std::move(o.warnings);
+  return ParseResult(std::move(o), std::move(warnings));
 }
 
 }  // namespace taps_cat

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "common/event_log.hpp"
+#include "common/tool_frame.hpp"
 #include "taps/framer.hpp"
 #include "taps/preconnection.hpp"
 
@@ -35,7 +36,7 @@ struct Options {
   Verbosity verbosity = Verbosity::quiet;
   bool print_config = false;
   std::string config_file;
-  std::vector<std::string> warnings;  // said on stderr before running (clamped values)
+  std::vector<std::string> warnings;  // gathered while parsing; ParseResult carries them out
   // With a framer, stdin lines are messages and each received message is a line.
   bool framed() const { return !preconnection.framers().empty(); }
 
@@ -43,14 +44,7 @@ struct Options {
   taps::Preconnection preconnection;
 };
 
-// What parse() decided: run with the options, or exit now with `exit_code` after
-// printing `output` (help, version) to stdout or `error` to stderr.
-struct ParseResult {
-  std::optional<Options> options;
-  int exit_code = 0;
-  std::string output;
-  std::string error;
-};
+using ParseResult = taps::apps::ParseResult<Options>;
 
 // Parses argv (argv[0] included). Never exits the process, never throws.
 ParseResult parse(const std::vector<std::string>& args);

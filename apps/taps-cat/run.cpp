@@ -356,9 +356,7 @@ class Runner {
 
 }  // namespace
 
-int run(const Options& o, const StdioAtStart& stdio) {
-  EventLog log("taps-cat", o.verbosity);
-  for (const auto& w : o.warnings) log.warning(w);
+int run(const Options& o, EventLog& log, const StdioAtStart& stdio) {
   if (stdio.stdout_closed && (o.print_config || o.exec.empty())) {
     log.error("standard output is closed: nowhere to write what arrives (redirect it to /dev/null to discard it)");
     return exit_usage;
@@ -367,15 +365,8 @@ int run(const Options& o, const StdioAtStart& stdio) {
     std::fputs((taps::preconnection_to_json(o.preconnection) + "\n").c_str(), stdout);
     return exit_ok;
   }
-  // A closed stdout must be an error we report, not a silent death.
-  std::signal(SIGPIPE, SIG_IGN);
-  StdioFlagsGuard guard;
-  grow_pipe(STDIN_FILENO, 1 << 20);
-  grow_pipe(STDOUT_FILENO, 1 << 20);
   Runner runner(o, log);
-  int code = runner.run();
-  hold_stop_signals();
-  return code;
+  return runner.run();
 }
 
 }  // namespace taps_cat

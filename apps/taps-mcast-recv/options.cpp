@@ -1,25 +1,25 @@
 #include "taps-mcast-recv/options.hpp"
 
 #include <CLI/CLI.hpp>
-#include <charconv>
-#include <cmath>
 #include <fmt/format.h>
 
-#include "common/exit_codes.hpp"
 #include "common/group_targets.hpp"
-#include "common/help_formatter.hpp"
-#include "taps/config.hpp"
+#include "common/number_text.hpp"
+#include "common/tool_frame.hpp"
 #include "taps/framer.hpp"
-#include "common/build_info.hpp"
 
 namespace taps_mcast_recv {
 namespace {
 
-using taps::apps::exit_usage;
 using taps::apps::group_port_string;
 
 // Groups one process joins: each is a socket of its own.
 constexpr std::size_t max_groups = 4096;
+
+constexpr const char* synopsis =
+    "taps-mcast-recv: receive multicast (ASM or SSM, IPv4 or IPv6) on the IETF TAPS API\n\n"
+    "  taps-mcast-recv [options] GROUP|S@G ... PORT\n"
+    "  taps-mcast-recv [options] S@G:PORT ...";
 
 constexpr const char* footer = R"(Joins each GROUP (ASM: any source; SSM: only the sources given with -s or as
 S@G) on the interface that routes toward the source (or -i NAME), and writes
@@ -62,19 +62,11 @@ counted as refused; a sender silent for --sender-idle SEC (default 60) is
 forgotten. net.ipv4.igmp_max_msf (sources per group), net.core.rmem_max
 (receive buffer unless root).)";
 
-ParseResult usage_error(std::string message) {
-  return {std::nullopt, exit_usage, {}, message + "\nTry 'taps-mcast-recv --help' for more information."};
+taps::apps::EarlyExit usage_error(std::string_view message) {
+  return taps::apps::usage_error("taps-mcast-recv", message);
 }
 
-std::optional<std::chrono::milliseconds> parse_seconds(const std::string& text) {
-  double seconds = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), seconds);
-  if (ec != std::errc() || end != text.data() + text.size() || !std::isfinite(seconds) || seconds <= 0 ||
-      seconds > 86400.0 * 365) {
-    return std::nullopt;
-  }
-  return std::chrono::milliseconds(std::max<std::int64_t>(1, std::llround(seconds * 1000)));
-}
+using taps::apps::parse_seconds;
 
 bool is_seconds(const std::string& text) { return parse_seconds(text).has_value(); }
 
@@ -103,21 +95,14 @@ std::vector<std::string> split_stats_interval(const std::vector<std::string>& ar
 }  // namespace
 
 ParseResult parse(const std::vector<std::string>& raw_args) {
-  CLI::App app{"taps-mcast-recv: receive multicast (ASM or SSM, IPv4 or IPv6) on the IETF TAPS API\n\n"
-               "  taps-mcast-recv [options] GROUP|S@G ... PORT\n"
-               "  taps-mcast-recv [options] S@G:PORT ...",
-               "taps-mcast-recv"};
-  app.footer(footer);
-  app.set_help_flag("-h,--help", "Print this help and exit");
-  taps::apps::use_help_formatter(app, 30);
+  taps::apps::ToolFrame frame{"taps-mcast-recv", synopsis, footer, 30};
+  auto& app = frame.app();
 
   Options o;
   std::vector<std::string> positionals, framers, sources, excluded;
-  std::string output = "raw", seq = "none", interval, duration, config_file, max_senders, sender_idle, hint_after;
-  std::uint64_t count = 0;
-  int receive_buffer = 4 << 20;
-  bool json = false, verbose = false, version = false;
-  app.add_option("targets", positionals, "GROUP, S@G, G:PORT, S@G:PORT or G+N, then PORT");
+  std::string output = "raw", seq = "none", interval, duration, max_senders, sender_idle, hint_after, count,
+      receive_buffer;
+  app.add_option("targets", positionals, "GROUP, S@G, G:PORT, S@G:PORT or G+N, then PORT")->type_name("GROUP");
   app.add_option("-s,--source", sources, "SSM source address (repeatable); none: any source (ASM)")
       ->type_name("ADDR")
       ->expected(1)
@@ -130,7 +115,7 @@ ParseResult parse(const std::vector<std::string>& raw_args) {
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   app.add_option("-i,--interface", o.interface_name, "Interface to join on (default: the route toward the source)")
       ->type_name("NAME");
-  auto* count_option = app.add_option("-c,--count", count, "Exit 0 after N datagrams")->type_name("N");
+  app.add_option("-c,--count", count, "Exit 0 after N datagrams")->type_name("N");
   app.add_option("-t,--duration", duration, "Exit after SEC seconds (exit 4 if nothing arrived)")
       ->type_name("SEC");
   app.add_option("-o,--output", output, "Payload on stdout: raw, lines (one line each), hex, lp (length-prefixed), none")
@@ -149,79 +134,63 @@ ParseResult parse(const std::vector<std::string>& raw_args) {
       ->expected(1)
       ->allow_extra_args(false)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
-  app.add_option("--config", config_file, "Read the Preconnection from a JSON file; options override it")
-      ->type_name("FILE");
-  auto* json_flag = app.add_flag("--json", json, "Events as JSON Lines on stderr");
-  app.add_flag("-v,--verbose", verbose, "Events as text on stderr")->excludes(json_flag);
-  app.add_flag("--version", version, "Print the version and exit");
-
-  auto args = split_stats_interval(raw_args);
-  std::vector<std::string> argv(args.rbegin(), args.rend() - 1);
-  try {
-    app.parse(argv);
-  } catch (const CLI::CallForHelp&) {
-    return {std::nullopt, 0, app.help(), {}};
-  } catch (const CLI::ParseError& e) {
-    return usage_error(fmt::format("taps-mcast-recv: {}", e.what()));
-  }
-  if (version) return {std::nullopt, 0, taps::apps::version_text("taps-mcast-recv"), {}};
+  frame.add_config_option("Read the Preconnection from a JSON file; options override it");
+  if (auto exit = frame.parse(split_stats_interval(raw_args))) return *exit;
 
   auto targets = taps::apps::parse_group_targets(positionals, max_groups);
-  if (!targets.error.empty()) return usage_error("taps-mcast-recv: " + targets.error);
-  if (count_option->count() > 0) {
-    if (count == 0) return usage_error("taps-mcast-recv: -c needs a count of at least 1");
-    o.count = count;
+  if (!targets.error.empty()) return usage_error("" + targets.error);
+  if (!count.empty()) {
+    o.count = taps::apps::parse_unsigned(count, 1, UINT64_MAX);
+    if (!o.count) return usage_error(fmt::format("-c '{}' is not a number of datagrams (at least 1)", count));
   }
   if (!duration.empty()) {
     o.duration = parse_seconds(duration);
-    if (!o.duration) return usage_error(fmt::format("taps-mcast-recv: -t '{}' is not a duration in seconds", duration));
+    if (!o.duration) return usage_error(fmt::format("-t '{}' is not a duration in seconds", duration));
   }
   if (!interval.empty()) {
     o.interval = parse_seconds(interval);
-    if (!o.interval) return usage_error(fmt::format("taps-mcast-recv: --interval '{}' is not an interval in seconds", interval));
+    if (!o.interval) return usage_error(fmt::format("--interval '{}' is not an interval in seconds", interval));
   }
   if (!sender_idle.empty()) {
     auto idle = parse_seconds(sender_idle);
-    if (!idle) return usage_error(fmt::format("taps-mcast-recv: --sender-idle '{}' is not a duration in seconds", sender_idle));
+    if (!idle) return usage_error(fmt::format("--sender-idle '{}' is not a duration in seconds", sender_idle));
     o.sender_idle = *idle;
   }
   if (!hint_after.empty()) {
     auto after = parse_seconds(hint_after);
-    if (!after) return usage_error(fmt::format("taps-mcast-recv: --hint-after '{}' is not a duration in seconds", hint_after));
+    if (!after) return usage_error(fmt::format("--hint-after '{}' is not a duration in seconds", hint_after));
     o.hint_after = *after;
   }
   if (!max_senders.empty()) {
-    std::size_t n = 0;
-    auto [end, ec] = std::from_chars(max_senders.data(), max_senders.data() + max_senders.size(), n);
-    if (ec != std::errc() || end != max_senders.data() + max_senders.size() || n == 0 || n > 1000000) {
-      return usage_error(fmt::format("taps-mcast-recv: --max-senders '{}' is not a number of senders (1-1000000)", max_senders));
-    }
-    o.max_senders = n;
+    auto n = taps::apps::parse_unsigned(max_senders, 1, 1000000);
+    if (!n) return usage_error(fmt::format("--max-senders '{}' is not a number of senders (1-1000000)", max_senders));
+    o.max_senders = *n;
   }
   static const std::pair<const char*, Output> outputs[] = {
       {"raw", Output::raw}, {"lines", Output::lines}, {"hex", Output::hex}, {"lp", Output::lp}, {"none", Output::none}};
   auto out = std::find_if(std::begin(outputs), std::end(outputs), [&](const auto& p) { return output == p.first; });
-  if (out == std::end(outputs)) return usage_error(fmt::format("taps-mcast-recv: -o '{}' (raw, lines, hex, lp or none)", output));
+  if (out == std::end(outputs)) return usage_error(fmt::format("-o '{}' (raw, lines, hex, lp or none)", output));
   o.output = out->second;
   static const std::pair<const char*, SeqFormat> seqs[] = {
       {"none", SeqFormat::none}, {"u32", SeqFormat::u32}, {"u64", SeqFormat::u64}, {"iperf2", SeqFormat::iperf2}};
   auto s = std::find_if(std::begin(seqs), std::end(seqs), [&](const auto& p) { return seq == p.first; });
-  if (s == std::end(seqs)) return usage_error(fmt::format("taps-mcast-recv: --seq '{}' (u32, u64 or iperf2)", seq));
+  if (s == std::end(seqs)) return usage_error(fmt::format("--seq '{}' (u32, u64 or iperf2)", seq));
   o.seq = s->second;
-  if (receive_buffer <= 0) return usage_error(fmt::format("taps-mcast-recv: --rcvbuf {} must be positive", receive_buffer));
-  o.verbosity = json ? Verbosity::json : verbose ? Verbosity::verbose : Verbosity::quiet;
+  int rcvbuf = 4 << 20;
+  if (!receive_buffer.empty()) {
+    auto bytes = taps::apps::parse_unsigned(receive_buffer, 1, INT32_MAX);
+    if (!bytes) return usage_error(fmt::format("--rcvbuf '{}' is not a size in bytes (1-2147483647)", receive_buffer));
+    rcvbuf = static_cast<int>(*bytes);
+  }
+  o.verbosity = frame.verbosity();
 
   taps::Preconnection base;
-  if (!config_file.empty()) {
-    auto loaded = taps::preconnection_from_json_file(config_file);
-    if (!loaded) return {std::nullopt, exit_usage, {}, "taps-mcast-recv: " + loaded.error().message()};
-    base = std::move(loaded.value());
-  }
+  if (auto exit = frame.load_config(base)) return *exit;
   if (!framers.empty()) {
     base.framers().clear();
     for (const auto& name : framers) {
       auto framer = taps::framer_by_name(name, taps::default_max_message_size);
-      if (!framer) return usage_error(fmt::format("taps-mcast-recv: unknown framer '{}' (available: line, lp)", name));
+      if (!framer) return usage_error(fmt::format("unknown framer '{}' (available: line, lp)", name));
       base.add_framer(std::move(*framer));
     }
   }
@@ -247,7 +216,7 @@ ParseResult parse(const std::vector<std::string>& raw_args) {
     local.with_port(st.port);
     if (st.sources.empty()) local.with_any_source_multicast_group(st.group);
     if (!excluded.empty() && !st.sources.empty()) {
-      return usage_error(fmt::format("taps-mcast-recv: --exclude is for ASM groups, and {} has a source (-s or S@G)",
+      return usage_error(fmt::format("--exclude is for ASM groups, and {} has a source (-s or S@G)",
                                      group_port_string(st.group, st.port)));
     }
     st.excluded = excluded;
@@ -258,15 +227,15 @@ ParseResult parse(const std::vector<std::string>& raw_args) {
     p.remote_endpoints().clear();
     p.transport_properties().set("reliability", taps::Preference::prohibit);
     p.transport_properties().set_direction(taps::Direction::unidirectional_receive);
-    p.transport_properties().multicast_receive_buffer = receive_buffer;
+    p.transport_properties().multicast_receive_buffer = rcvbuf;
     // The engine knows best what a group or source is: ask it now, so that a bad
     // address is a usage error (exit 1) with its precise message.
     if (auto error = p.validate_for_listen()) {
       std::string fix = error->message().find("needs an interface") != std::string::npos ? ": give -i NAME" : "";
-      return usage_error("taps-mcast-recv: " + error->message() + fix);
+      return usage_error("" + error->message() + fix);
     }
   }
-  return {std::move(o), 0, {}, {}};
+  return ParseResult(std::move(o));
 }
 
 }  // namespace taps_mcast_recv

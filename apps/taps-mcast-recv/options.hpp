@@ -9,6 +9,7 @@
 
 #include "common/event_log.hpp"
 #include "common/payload_output.hpp"
+#include "common/tool_frame.hpp"
 #include "taps-mcast-recv/sequence.hpp"
 #include "taps/preconnection.hpp"
 
@@ -44,14 +45,7 @@ struct Options {
   Verbosity verbosity = Verbosity::quiet;
 };
 
-// What parse() decided: run with the options, or exit now with `exit_code` after
-// printing `output` (help, version) to stdout or `error` to stderr.
-struct ParseResult {
-  std::optional<Options> options;
-  int exit_code = 0;
-  std::string output;
-  std::string error;
-};
+using ParseResult = taps::apps::ParseResult<Options>;
 
 // Parses argv (argv[0] included). Never exits the process, never throws.
 ParseResult parse(const std::vector<std::string>& args);

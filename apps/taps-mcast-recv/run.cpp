@@ -6,7 +6,6 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
-#include <csignal>
 #include <ctime>
 #include <map>
 #include <memory>
@@ -409,15 +408,13 @@ class Receiver {
 
 }  // namespace
 
-int run(const Options& o) {
-  EventLog log("taps-mcast-recv", o.verbosity);
-  std::signal(SIGPIPE, SIG_IGN);
-  StdioFlagsGuard guard;
-  grow_pipe(STDOUT_FILENO, 1 << 20);
+int run(const Options& o, EventLog& log, const StdioAtStart& stdio) {
+  if (stdio.stdout_closed && o.output != Output::none) {
+    log.error("standard output is closed: nowhere to write payloads (use -o none or >/dev/null)");
+    return exit_usage;
+  }
   Receiver receiver(o, log);
-  int code = receiver.run();
-  hold_stop_signals();
-  return code;
+  return receiver.run();
 }
 
 }  // namespace taps_mcast_recv

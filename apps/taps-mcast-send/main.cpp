@@ -1,19 +1,9 @@
-#include <cstdio>
-#include <string>
-#include <vector>
-
+#include "common/tool_main.hpp"
 #include "taps-mcast-send/options.hpp"
 #include "taps-mcast-send/run.hpp"
-#include "common/process_setup.hpp"
 
 int main(int argc, char** argv) {
-  taps::apps::reopen_closed_stdio();
-  taps::apps::raise_descriptor_limit();
-  auto parsed = taps_mcast_send::parse(std::vector<std::string>(argv, argv + argc));
-  if (!parsed.options) {
-    if (!parsed.output.empty()) std::fputs(parsed.output.c_str(), stdout);
-    if (!parsed.error.empty()) std::fprintf(stderr, "%s\n", parsed.error.c_str());
-    return parsed.exit_code;
-  }
-  return taps_mcast_send::run(*parsed.options);
+  return taps::apps::tool_main(argc, argv,
+                               taps::apps::Tool<taps_mcast_send::Options>{"taps-mcast-send", taps_mcast_send::parse,
+                                                                          taps_mcast_send::run, {}});
 }

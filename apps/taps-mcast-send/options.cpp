@@ -3,22 +3,22 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
-#include <charconv>
-#include <cmath>
 
-#include "common/exit_codes.hpp"
-#include "common/help_formatter.hpp"
-#include "taps/config.hpp"
-#include "common/build_info.hpp"
+#include "common/number_text.hpp"
+#include "common/tool_frame.hpp"
 
 namespace taps_mcast_send {
 namespace {
 
-using taps::apps::exit_usage;
-
 // Groups one process sends to: each is a socket and a Connection.
 constexpr std::size_t max_groups = 4096;
 constexpr double max_rate = 10e6;
+
+constexpr const char* synopsis =
+    "taps-mcast-send: send a paced multicast test stream (ASM or SSM, IPv4 or IPv6) on the "
+    "IETF TAPS API\n\n"
+    "  taps-mcast-send [options] GROUP|S@G ... PORT\n"
+    "  taps-mcast-send [options] S@G:PORT ...";
 
 constexpr const char* footer = R"(Sends a paced stream of datagrams to each GROUP (or S@G: from source S) and
 PORT, as iperf2 -c -u does, so that taps-mcast-recv (or iperf -s -u) can count
@@ -53,34 +53,8 @@ end. At exit, one summary line per group on stderr; with --json, one "sent"
 event per group {group, source, port, packets, bytes, seconds, pps, mbps,
 errors}, after a "ready" event per group {group, local, interface}.)";
 
-ParseResult usage_error(std::string message) {
-  return {std::nullopt, exit_usage, {},
-          "taps-mcast-send: " + message + "\nTry 'taps-mcast-send --help' for more information."};
-}
-
-std::optional<std::chrono::milliseconds> parse_seconds(const std::string& text) {
-  double seconds = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), seconds);
-  if (ec != std::errc() || end != text.data() + text.size() || !std::isfinite(seconds) || seconds <= 0 ||
-      seconds > 86400.0 * 365) {
-    return std::nullopt;
-  }
-  return std::chrono::milliseconds(std::max<std::int64_t>(1, std::llround(seconds * 1000)));
-}
-
-template <class T>
-std::optional<T> parse_integer(const std::string& text, T low, T high) {
-  T value{};
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size() || value < low || value > high) return std::nullopt;
-  return value;
-}
-
-std::optional<double> parse_positive(const std::string& text) {
-  double value = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size() || !std::isfinite(value) || value <= 0) return std::nullopt;
-  return value;
+taps::apps::EarlyExit usage_error(std::string_view message) {
+  return taps::apps::usage_error("taps-mcast-send", message);
 }
 
 }  // namespace
@@ -106,25 +80,19 @@ std::optional<double> parse_bitrate(const std::string& text) {
       break;
   }
   if (scale != 1) number.pop_back();
-  auto value = parse_positive(number);
+  auto value = taps::apps::parse_positive(number);
   if (!value) return std::nullopt;
   return *value * scale;
 }
 
 ParseResult parse(const std::vector<std::string>& raw_args) {
-  CLI::App app{"taps-mcast-send: send a paced multicast test stream (ASM or SSM, IPv4 or IPv6) on the IETF TAPS API\n\n"
-               "  taps-mcast-send [options] GROUP|S@G ... PORT\n"
-               "  taps-mcast-send [options] S@G:PORT ...",
-               "taps-mcast-send"};
-  app.footer(footer);
-  app.set_help_flag("-h,--help", "Print this help and exit");
-  taps::apps::use_help_formatter(app, 30);
+  taps::apps::ToolFrame frame{"taps-mcast-send", synopsis, footer, 30};
+  auto& app = frame.app();
 
   std::vector<std::string> positionals;
-  std::string rate, bitrate, count, duration, size = "1200", seq = "none", ttl = "1", interface_name, source,
-                                             config_file;
-  bool loopback = false, json = false, verbose = false, version = false, from_stdin = false, lines = false;
-  app.add_option("targets", positionals, "GROUP, S@G, G:PORT, S@G:PORT or G+N, then PORT");
+  std::string rate, bitrate, count, duration, size = "1200", seq = "none", ttl = "1", interface_name, source;
+  bool loopback = false, from_stdin = false, lines = false;
+  app.add_option("targets", positionals, "GROUP, S@G, G:PORT, S@G:PORT or G+N, then PORT")->type_name("GROUP");
   app.add_option("-r,--rate", rate, "Datagrams per second and group (default: --bitrate 1M)")->type_name("PPS");
   app.add_option("-b,--bitrate", bitrate, "Payload bits per second and group: 800k, 10M, 1G")->type_name("RATE");
   app.add_option("-c,--count", count, "Send N datagrams to each group, then exit 0")->type_name("N");
@@ -137,21 +105,8 @@ ParseResult parse(const std::vector<std::string>& raw_args) {
   app.add_flag("--loopback", loopback, "Deliver to receivers on this host too (off by default)");
   app.add_flag("--from-stdin", from_stdin, "Send stdin: each read (at most --size bytes) is a datagram");
   app.add_flag("--lines", lines, "With --from-stdin: each line is a datagram (without its newline)");
-  app.add_option("--config", config_file, "Read the Preconnection from a JSON file; options override it")
-      ->type_name("FILE");
-  auto* json_flag = app.add_flag("--json", json, "Events as JSON Lines on stderr");
-  app.add_flag("-v,--verbose", verbose, "Events as text on stderr")->excludes(json_flag);
-  app.add_flag("--version", version, "Print the version and exit");
-
-  std::vector<std::string> argv(raw_args.rbegin(), raw_args.rend() - 1);
-  try {
-    app.parse(argv);
-  } catch (const CLI::CallForHelp&) {
-    return {std::nullopt, 0, app.help(), {}};
-  } catch (const CLI::ParseError& e) {
-    return usage_error(e.what());
-  }
-  if (version) return {std::nullopt, 0, taps::apps::version_text("taps-mcast-send"), {}};
+  frame.add_config_option("Read the Preconnection from a JSON file; options override it");
+  if (auto exit = frame.parse(raw_args)) return *exit;
 
   Options o;
   auto targets = taps::apps::parse_group_targets(positionals, max_groups);
@@ -162,7 +117,7 @@ ParseResult parse(const std::vector<std::string>& raw_args) {
   auto s = std::find_if(std::begin(seqs), std::end(seqs), [&](const auto& p) { return seq == p.first; });
   if (s == std::end(seqs)) return usage_error(fmt::format("--seq '{}' is not one of u32, u64, iperf2", seq));
   o.seq = s->second;
-  auto parsed_size = parse_integer<std::size_t>(size, 1, 65507);
+  auto parsed_size = taps::apps::parse_unsigned(size, 1, 65507);
   if (!parsed_size) return usage_error(fmt::format("--size '{}' is not a datagram size (1-65507 bytes)", size));
   o.size = *parsed_size;
   if (o.size < taps::apps::seq_header_size(o.seq)) {
@@ -176,7 +131,7 @@ ParseResult parse(const std::vector<std::string>& raw_args) {
   o.lines = lines;
   o.paced = !from_stdin || !rate.empty() || !bitrate.empty();
   if (!rate.empty()) {
-    auto r = parse_positive(rate);
+    auto r = taps::apps::parse_positive(rate);
     if (!r || *r > max_rate) return usage_error(fmt::format("--rate '{}' is not a rate in datagrams per second (up to 10000000)", rate));
     o.rate = *r;
   } else {
@@ -186,23 +141,19 @@ ParseResult parse(const std::vector<std::string>& raw_args) {
     if (o.rate > max_rate) return usage_error(fmt::format("--bitrate {} at --size {} is over 10000000 datagrams per second", bitrate, o.size));
   }
   if (!count.empty()) {
-    o.count = parse_integer<std::uint64_t>(count, 1, UINT64_MAX);
+    o.count = taps::apps::parse_unsigned(count, 1, UINT64_MAX);
     if (!o.count) return usage_error(fmt::format("--count '{}' is not a number of datagrams (at least 1)", count));
   }
   if (!duration.empty()) {
-    o.duration = parse_seconds(duration);
+    o.duration = taps::apps::parse_seconds(duration);
     if (!o.duration) return usage_error(fmt::format("--duration '{}' is not a duration in seconds", duration));
   }
-  auto hops = parse_integer<int>(ttl, 0, 255);
+  auto hops = taps::apps::parse_unsigned(ttl, 0, 255);
   if (!hops) return usage_error(fmt::format("--ttl '{}' is not a hop limit (0-255)", ttl));
-  o.verbosity = json ? Verbosity::json : verbose ? Verbosity::verbose : Verbosity::quiet;
+  o.verbosity = frame.verbosity();
 
   taps::Preconnection base;
-  if (!config_file.empty()) {
-    auto loaded = taps::preconnection_from_json_file(config_file);
-    if (!loaded) return {std::nullopt, exit_usage, {}, "taps-mcast-send: " + loaded.error().message()};
-    base = std::move(loaded.value());
-  }
+  if (auto exit = frame.load_config(base)) return *exit;
   for (auto& target : targets.targets) {
     if (!target.source.empty() && !source.empty() && target.source != source) {
       return usage_error(fmt::format("{}@{} and --source {} name two sources", target.source, target.group, source));
@@ -226,7 +177,7 @@ ParseResult parse(const std::vector<std::string>& raw_args) {
     auto& props = p.transport_properties();
     props.set("reliability", taps::Preference::prohibit);
     props.set_direction(taps::Direction::unidirectional_send);
-    props.multicast_hop_limit = *hops;
+    props.multicast_hop_limit = static_cast<int>(*hops);
     props.multicast_loopback = loopback;
     if (auto error = p.validate_for_initiate()) {
       std::string fix = error->message().find("needs an interface") != std::string::npos ? ": give -i NAME" : "";
@@ -234,7 +185,7 @@ ParseResult parse(const std::vector<std::string>& raw_args) {
     }
     o.streams.push_back({target, std::move(p)});
   }
-  return {std::move(o), 0, {}, {}};
+  return ParseResult(std::move(o));
 }
 
 }  // namespace taps_mcast_send

@@ -10,6 +10,7 @@
 #include "common/event_log.hpp"
 #include "common/group_targets.hpp"
 #include "common/seq_payload.hpp"
+#include "common/tool_frame.hpp"
 #include "taps/preconnection.hpp"
 
 namespace taps_mcast_send {
@@ -35,12 +36,7 @@ struct Options {
   Verbosity verbosity = Verbosity::quiet;
 };
 
-struct ParseResult {
-  std::optional<Options> options;
-  int exit_code = 0;
-  std::string output;
-  std::string error;
-};
+using ParseResult = taps::apps::ParseResult<Options>;
 
 // Parses argv (argv[0] included). Never exits the process, never throws.
 ParseResult parse(const std::vector<std::string>& args);

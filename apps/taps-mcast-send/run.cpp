@@ -7,7 +7,6 @@
 
 #include <unistd.h>
 
-#include <csignal>
 #include <ctime>
 #include <memory>
 
@@ -298,13 +297,9 @@ class Sender {
 
 }  // namespace
 
-int run(const Options& o) {
-  EventLog log("taps-mcast-send", o.verbosity);
-  std::signal(SIGPIPE, SIG_IGN);
+int run(const Options& o, EventLog& log, const StdioAtStart&) {
   Sender sender(o, log);
-  int code = sender.run();
-  hold_stop_signals();
-  return code;
+  return sender.run();
 }
 
 }  // namespace taps_mcast_send

@@ -76,11 +76,11 @@ TEST_CASE("--attempt-delay is clamped to 10..2000 ms with a warning") {
   auto r = run({"--attempt-delay", "5", "h", "1"});
   REQUIRE(r.options);
   CHECK(r.options->preconnection.transport_properties().connection_attempt_delay == std::chrono::milliseconds(10));
-  REQUIRE(r.options->warnings.size() == 1);
-  CHECK(r.options->warnings.front().find("--attempt-delay 5") != std::string::npos);
+  REQUIRE(r.warnings.size() == 1);
+  CHECK(r.warnings.front().find("--attempt-delay 5") != std::string::npos);
   r = run({"--attempt-delay", "100", "h", "1"});
   CHECK(r.options->preconnection.transport_properties().connection_attempt_delay == std::chrono::milliseconds(100));
-  CHECK(r.options->warnings.empty());
+  CHECK(r.warnings.empty());
 }
 
 TEST_CASE("help and version exit 0 with output on stdout") {
@@ -107,7 +107,7 @@ TEST_CASE("bad command lines: exit 1 with one line naming the problem") {
       {{"host", "0"}, "port 0"},
       {{"-l"}, "needs a PORT"},
       {{"--bogus", "h", "1"}, "--bogus"},
-      {{"--tcp", "--udp", "h", "1"}, "excludes"},
+      {{"--tcp", "--udp", "h", "1"}, "cannot be used together"},
       {{"-k", "h", "1"}, "-k works only with -l"},
       {{"--timeout", "-2", "h", "1"}, "--timeout"},
       {{"--config", "/nonexistent/taps.json", "h", "1"}, "/nonexistent/taps.json"},
@@ -162,7 +162,7 @@ TEST_CASE("--tls selects TLS over TCP with verification on") {
   const auto& p = r.options->preconnection;
   CHECK(p.security_parameters() == taps::SecurityParameters::tls());
   CHECK(taps::select_stacks(p.transport_properties(), p.security_parameters()).stacks == std::vector{taps::Stack::tls});
-  CHECK(r.options->warnings.empty());
+  CHECK(r.warnings.empty());
 }
 
 TEST_CASE("TLS options fill the security parameters of a client") {
@@ -197,10 +197,10 @@ TEST_CASE("--insecure warns on one line") {
   auto r = run({"--tls", "--insecure", "h", "1"});
   REQUIRE(r.options);
   CHECK(r.options->preconnection.security_parameters().insecure_skip_verify);
-  REQUIRE(r.options->warnings.size() == 1);
-  CHECK(r.options->warnings.front().rfind("--insecure: ", 0) == 0);
-  CHECK(r.options->warnings.front().find("NOT verified") != std::string::npos);
-  CHECK(r.options->warnings.front().find('\n') == std::string::npos);
+  REQUIRE(r.warnings.size() == 1);
+  CHECK(r.warnings.front().rfind("--insecure: ", 0) == 0);
+  CHECK(r.warnings.front().find("NOT verified") != std::string::npos);
+  CHECK(r.warnings.front().find('\n') == std::string::npos);
 }
 
 TEST_CASE("bad TLS command lines: exit 1 naming the problem") {
@@ -212,8 +212,8 @@ TEST_CASE("bad TLS command lines: exit 1 naming the problem") {
       {{"-l", "--tls", "4433"}, "-l with --tls needs --cert FILE"},
       {{"--ca", "ca.pem", "h", "1"}, "--ca needs --tls"},
       {{"--insecure", "h", "1"}, "--insecure needs --tls"},
-      {{"--tls", "--udp", "h", "1"}, "excludes"},
-      {{"--tls", "--tcp", "h", "1"}, "excludes"},
+      {{"--tls", "--udp", "h", "1"}, "cannot be used together"},
+      {{"--tls", "--tcp", "h", "1"}, "cannot be used together"},
       {{"--tls", "--key", "k.pem", "h", "1"}, "--key needs --cert"},
       {{"-l", "--tls", "--cert", "s.pem", "--insecure", "1"}, "are for connecting"},
       {{"-l", "--tls", "--cert", "s.pem", "--sni", "x", "1"}, "are for connecting"},
