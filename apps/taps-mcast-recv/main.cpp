@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "taps-mcast-recv/options.hpp"
+#include "taps-mcast-recv/ping.hpp"
 #include "taps-mcast-recv/run.hpp"
 #include "common/exit_codes.hpp"
 #include "common/process_setup.hpp"
@@ -16,6 +17,7 @@ int main(int argc, char** argv) {
     if (!parsed.error.empty()) std::fprintf(stderr, "%s\n", parsed.error.c_str());
     return parsed.exit_code;
   }
+  if (parsed.options->ping) return taps_mcast_recv::run_ping(*parsed.options);
   if (stdio.stdout_closed && parsed.options->output != taps_mcast_recv::Output::none) {
     std::fprintf(stderr, "taps-mcast-recv: standard output is closed: nowhere to write payloads (use -o none or "
                          ">/dev/null)\n");

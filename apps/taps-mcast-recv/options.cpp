@@ -113,7 +113,7 @@ ParseResult parse(const std::vector<std::string>& raw_args) {
 
   Options o;
   std::vector<std::string> positionals, framers, sources, excluded;
-  std::string output = "raw", seq = "none", interval, duration, config_file, max_senders, sender_idle, hint_after;
+  std::string output = "raw", seq = "none", interval, duration, config_file, max_senders, sender_idle, hint_after, ping;
   std::uint64_t count = 0;
   int receive_buffer = 4 << 20;
   bool json = false, verbose = false, version = false;
@@ -149,6 +149,8 @@ ParseResult parse(const std::vector<std::string>& raw_args) {
       ->expected(1)
       ->allow_extra_args(false)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  app.add_option("--ping", ping, "Probe a taps-mcast-send --responder at S: unicast and multicast RTT, hops")
+      ->type_name("S[@G]");
   app.add_option("--config", config_file, "Read the Preconnection from a JSON file; options override it")
       ->type_name("FILE");
   auto* json_flag = app.add_flag("--json", json, "Events as JSON Lines on stderr");
@@ -166,7 +168,15 @@ ParseResult parse(const std::vector<std::string>& raw_args) {
   }
   if (version) return {std::nullopt, 0, taps::apps::version_text("taps-mcast-recv"), {}};
 
-  auto targets = taps::apps::parse_group_targets(positionals, max_groups);
+  taps::apps::GroupTargets targets;
+  if (!ping.empty()) {
+    auto target = parse_ping_target(ping);
+    if (auto* error = std::get_if<std::string>(&target)) return usage_error("taps-mcast-recv: --ping " + *error);
+    if (!positionals.empty()) return usage_error("taps-mcast-recv: --ping names its group itself (S@G): no GROUP arguments");
+    o.ping = std::get<PingTarget>(target);
+  } else {
+    targets = taps::apps::parse_group_targets(positionals, max_groups);
+  }
   if (!targets.error.empty()) return usage_error("taps-mcast-recv: " + targets.error);
   if (count_option->count() > 0) {
     if (count == 0) return usage_error("taps-mcast-recv: -c needs a count of at least 1");

@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "taps-mcast-send/options.hpp"
+#include "taps-mcast-send/responder.hpp"
 #include "taps-mcast-send/run.hpp"
 #include "common/process_setup.hpp"
 
@@ -15,5 +16,6 @@ int main(int argc, char** argv) {
     if (!parsed.error.empty()) std::fprintf(stderr, "%s\n", parsed.error.c_str());
     return parsed.exit_code;
   }
+  if (parsed.options->responder) return taps_mcast_send::run_responder(*parsed.options);
   return taps_mcast_send::run(*parsed.options);
 }

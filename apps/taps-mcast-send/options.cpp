@@ -8,6 +8,7 @@
 
 #include "common/exit_codes.hpp"
 #include "common/help_formatter.hpp"
+#include "common/ping_message.hpp"
 #include "taps/config.hpp"
 #include "common/build_info.hpp"
 
@@ -123,7 +124,8 @@ ParseResult parse(const std::vector<std::string>& raw_args) {
   std::vector<std::string> positionals;
   std::string rate, bitrate, count, duration, size = "1200", seq = "none", ttl = "1", interface_name, source,
                                              config_file;
-  bool loopback = false, json = false, verbose = false, version = false, from_stdin = false, lines = false;
+  bool loopback = false, json = false, verbose = false, version = false, from_stdin = false, lines = false,
+       responder = false;
   app.add_option("targets", positionals, "GROUP, S@G, G:PORT, S@G:PORT or G+N, then PORT");
   app.add_option("-r,--rate", rate, "Datagrams per second and group (default: --bitrate 1M)")->type_name("PPS");
   app.add_option("-b,--bitrate", bitrate, "Payload bits per second and group: 800k, 10M, 1G")->type_name("RATE");
@@ -131,12 +133,13 @@ ParseResult parse(const std::vector<std::string>& raw_args) {
   app.add_option("-t,--duration", duration, "Send for SEC seconds, then exit 0")->type_name("SEC");
   app.add_option("-l,--size", size, "Datagram payload size (default 1200)")->type_name("BYTES");
   app.add_option("--seq", seq, "Payload header: u32, u64 (sequence and send time) or iperf2")->type_name("KIND");
-  app.add_option("--ttl", ttl, "Hop limit (default 1: this link only; 0: this host)")->type_name("N");
+  auto* ttl_option = app.add_option("--ttl", ttl, "Hop limit (default 1: this link only; 0: this host)")->type_name("N");
   app.add_option("-i,--interface", interface_name, "Send on this interface (default: by route)")->type_name("NAME");
   app.add_option("-s,--source", source, "Send from this local address (S of an S@G stream)")->type_name("ADDR");
   app.add_flag("--loopback", loopback, "Deliver to receivers on this host too (off by default)");
   app.add_flag("--from-stdin", from_stdin, "Send stdin: each read (at most --size bytes) is a datagram");
   app.add_flag("--lines", lines, "With --from-stdin: each line is a datagram (without its newline)");
+  app.add_flag("--responder", responder, "Answer taps-mcast-recv --ping probes (UDP port 4321) by unicast and multicast");
   app.add_option("--config", config_file, "Read the Preconnection from a JSON file; options override it")
       ->type_name("FILE");
   auto* json_flag = app.add_flag("--json", json, "Events as JSON Lines on stderr");
@@ -154,8 +157,23 @@ ParseResult parse(const std::vector<std::string>& raw_args) {
   if (version) return {std::nullopt, 0, taps::apps::version_text("taps-mcast-send"), {}};
 
   Options o;
+  o.responder = responder;
+  if (responder) {
+    // The groups it answers for (default: RFC 6450's), and the port it listens on.
+    auto is_port = [](const std::string& a) { return a.find_first_not_of("0123456789") == std::string::npos; };
+    if (positionals.empty() || (positionals.size() == 1 && is_port(positionals.front()))) {
+      positionals.insert(positionals.begin(), {taps::apps::ping_group_v4, taps::apps::ping_group_v6});
+    }
+    if (!is_port(positionals.back())) positionals.push_back(std::to_string(taps::apps::ping_port));
+    // ssmpingd's hop limit: the client counts the routers by what is left of it.
+    if (ttl_option->count() == 0) ttl = "64";
+  }
   auto targets = taps::apps::parse_group_targets(positionals, max_groups);
   if (!targets.error.empty()) return usage_error(targets.error);
+  if (responder && std::any_of(targets.targets.begin(), targets.targets.end(),
+                               [&](const auto& t) { return t.port != targets.targets.front().port; })) {
+    return usage_error("--responder listens on one port: give it once, as the last argument");
+  }
 
   static const std::pair<const char*, SeqFormat> seqs[] = {
       {"none", SeqFormat::none}, {"u32", SeqFormat::u32}, {"u64", SeqFormat::u64}, {"iperf2", SeqFormat::iperf2}};
