@@ -45,9 +45,21 @@ Examples:
 Sender and receiver on one host: taps-mcast-send --loopback ... (loopback is off
 by default on the sending side, so without it nothing arrives).
 
+Reachability probe, like ssmping: --ping S[@G] asks a taps-mcast-send --responder
+at S (UDP port 4321; S@G:PORT for another) to answer by unicast and by multicast to
+G (default 232.43.211.234, or ff3e::4321:1234 for IPv6) from S. One line per probe
+on stdout: both round trips and the hops (the TTL the multicast answer lost on the
+way), then a summary. G in 232/8 or ff3x:: is joined as (S,G); any other group as
+(*,G), like asmping, to test the shared tree. -c N probes (default: until
+interrupted), --interval SEC apart (default 1), each waits 2 s for its answers.
+  taps-mcast-recv --ping 10.99.0.1 -c 5                  5 probes of (S, 232.43.211.234)
+  taps-mcast-recv --ping 10.99.0.1@239.1.1.1 -c 3 --json ASM, JSON ping events
+
 Exit codes:
-  0 -c N datagrams arrived (or -t ended after at least one)   1 usage error
-  2 join failed   3 output failed   4 nothing (or fewer than -c N) arrived within -t
+  0 -c N datagrams arrived (or -t ended after at least one); --ping: multicast answered
+  1 usage error   2 join failed (--ping: the responder refused the group)
+  3 output failed   4 nothing (or fewer than -c N) arrived within -t; --ping: no answer
+  6 --ping: the responder answered by unicast, its multicast did not arrive
 
 Statistics: --interval SEC prints one row per sender every SEC seconds with that
 interval's packets, rate, loss, reordering, duplicates and jitter (RFC 3550 when
@@ -56,7 +68,10 @@ Events (--json, JSON Lines on stderr): join {group, source, interface},
 sender {sender, group, t_first_ms: first datagram after the join}, interval and
 summary {sender, group, start, end, packets, bytes, pps, mbps, lost, reordered,
 duplicates, jitter_ms}, stats {the same, whole life, ttl: the TTL on arrival}
-per sender at exit, hint {hint, ...}, leave.
+per sender at exit, hint {hint, ...}, leave; with --ping: ping {seq, unicast,
+multicast, unicast_rtt_ms, multicast_rtt_ms, hops, ttl} per probe and ping_summary
+{source, group, probes, unicast_answered, multicast_answered, unicast_rtt_avg_ms,
+multicast_rtt_avg_ms, hops}.
 Limits: --max-senders (default 1024) senders are followed at once, the others
 counted as refused; a sender silent for --sender-idle SEC (default 60) is
 forgotten. net.ipv4.igmp_max_msf (sources per group), net.core.rmem_max

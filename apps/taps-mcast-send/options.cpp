@@ -47,6 +47,18 @@ Exit codes:
   0 every datagram was sent   1 usage error   2 a group could not be sent to
   3 datagrams failed to send (a firewall, no route)
 
+Responder for taps-mcast-recv --ping (like ssmpingd): --responder [GROUP|S@G ...]
+[PORT] answers probes on UDP PORT (default 4321) for those groups (default
+232.43.211.234 and ff3e::4321:1234), each by unicast and by multicast to the
+prober's port from the address it asked, with --ttl (default 64 here, so that the
+prober can count routers). Groups it does not serve are refused in words. --source
+ADDR answers on that address only (needed on a host with several addresses).
+Events (--json): listening {local, groups}, answer {client, seq, source, group,
+multicast} per probe, refused {client, group, reason}.
+  taps-mcast-send --responder                       on the source host S; then on
+                    the receiver: taps-mcast-recv --ping S -c 5
+  taps-mcast-send --responder -i eth1 239.1.1.1 232.43.211.234 --json
+
 Without --count or --duration it sends until interrupted (SIGINT/SIGTERM; the
 exit code is then 130/143 as usual). With --from-stdin it sends stdin instead
 (as fast as it is read unless --rate or --bitrate is given) and exits 0 at its
