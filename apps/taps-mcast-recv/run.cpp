@@ -319,7 +319,8 @@ class Receiver {
         log_.error((o_.timestamps ? stamp + " " : std::string()) + row_text(s->stats.sender(), s->stats.group(), f, true));
       }
     }
-    if (!json) {
+    // After a failed join the error said it all: "nothing arrived" would only add noise.
+    if (!json && exit_code_ != exit_establishment) {
       for (std::size_t i = 0; i < streams_.size(); ++i) {
         bool heard = std::any_of(senders_.begin(), senders_.end(), [i](const auto& e) { return e.first.first == i; });
         if (!heard) log_.error(fmt::format("nothing arrived for {}", where(i)));

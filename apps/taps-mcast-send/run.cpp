@@ -87,9 +87,15 @@ class Sender {
       log_.emit("ready", f);
       if (++ready_ == streams_.size()) start();
     };
-    h.establishment_error = [this](const taps::Error& e) {
+    // A Connection that never became ready delivers nothing more: not even closed.
+    h.establishment_error = [this, &s](const taps::Error& e) {
       log_.error(e.message());
-      end(exit_code_for_establishment(e.code));
+      s.done = true;
+      if (ending_) {
+        maybe_stop();
+      } else {
+        end(exit_code_for_establishment(e.code));
+      }
     };
     h.sent = [this, &s](const taps::MessageContext& ctx) {
       if (ctx.id > s.queued) return;  // an end marker
