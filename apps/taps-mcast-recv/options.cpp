@@ -51,7 +51,8 @@ G (default 232.43.211.234, or ff3e::4321:1234 for IPv6) from S. One line per pro
 on stdout: both round trips and the hops (the TTL the multicast answer lost on the
 way), then a summary. G in 232/8 or ff3x:: is joined as (S,G); any other group as
 (*,G), like asmping, to test the shared tree. -c N probes (default: until
-interrupted), --interval SEC apart (default 1), each waits 2 s for its answers.
+interrupted), --interval SEC apart (default 1), each waits 2 s for its answers;
+-i IF joins there (the request goes by route).
   taps-mcast-recv --ping 10.99.0.1 -c 5                  5 probes of (S, 232.43.211.234)
   taps-mcast-recv --ping 10.99.0.1@239.1.1.1 -c 3 --json ASM, JSON ping events
 
