@@ -10,7 +10,7 @@
 //   magic "tpng" (4)  version 1 (1)  kind (1)  sequence (4)  nonce (4)  client time (8)
 //   hop limit (1)  source (1 + text)  group (1 + text)  detail (1 + text)
 // kind: 'Q' request, 'U' unicast answer, 'M' multicast answer, 'E' refusal (detail says
-// why). The answers echo sequence, nonce, client time, source and group; the nonce
+// why; in a unicast answer it says why the multicast one could not be sent). The answers echo sequence, nonce, client time, source and group; the nonce
 // tells one client's answers from another's on a shared group. Pure: bytes in and out.
 #pragma once
 
@@ -32,11 +32,11 @@ struct PingMessage {
   Kind kind = Kind::request;
   std::uint32_t seq = 0;
   std::uint32_t nonce = 0;
-  std::int64_t client_time_ns = 0;  // the client's clock, echoed: RTT without state
+  std::int64_t client_time_ns = 0;  // the client's clock, echoed (for clients that keep no state)
   std::uint8_t hop_limit = 0;       // multicast answer: the hop limit it was sent with
   std::string source;               // the responder's address the request went to (S)
   std::string group;                // G
-  std::string detail;               // refusal: the reason, in words
+  std::string detail;               // refusal: the reason; unicast answer: why no multicast one
   friend bool operator==(const PingMessage&, const PingMessage&) = default;
 };
 

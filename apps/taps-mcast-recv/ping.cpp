@@ -208,6 +208,12 @@ class Pinger {
       return;
     }
     if (a->kind != PingMessage::Kind::unicast_answer) return;
+    // The responder could not send its multicast answer: that, not the network, is why
+    // none comes. Said once.
+    if (!a->detail.empty() && responder_problem_.empty()) {
+      responder_problem_ = a->detail;
+      log_.warning(fmt::format("the responder {} says: {}", responder(), a->detail));
+    }
     tally_.on_unicast(a->seq, Clock::now());
     print_done(tally_.conclude(Clock::now()));
   }
@@ -279,6 +285,11 @@ class Pinger {
       case PingVerdict::multicast_answered:
         break;
       case PingVerdict::unicast_only: {
+        if (!responder_problem_.empty()) {
+          log_.error(fmt::format("multicast did not arrive: the responder {} could not send it ({})", responder(),
+                                 responder_problem_));
+          break;
+        }
         // The responder is there and answers: what is missing is the multicast path.
         log_.error(fmt::format("multicast did not arrive: {} answered {} of {} probes by unicast, but none of its "
                                "multicast answers to {} came; things to check:",
@@ -343,6 +354,7 @@ class Pinger {
   taps::Listener listener_;
   std::vector<taps::Connection> answerers_;
   std::string interface_name_;
+  std::string responder_problem_;
   std::uint64_t sent_ = 0;
   std::uint64_t refused_ = 0;
   bool probing_ = false;

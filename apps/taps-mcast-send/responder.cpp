@@ -60,8 +60,11 @@ class Responder {
   // (source, group, client port): one multicast send Connection each.
   using FlowKey = std::tuple<std::string, std::string, std::uint16_t>;
   struct Flow {
-    taps::Connection connection;
+    taps::Connection connection;  // empty once it failed
     Clock::time_point last;
+    // Why it failed: told to the client in each unicast answer until the flow is
+    // forgotten (idle) and tried again.
+    std::string error;
   };
 
   const Stream& first() const { return o_.streams.front(); }
@@ -140,28 +143,31 @@ class Responder {
       log_.emit("refused", {{"client", client}, {"group", request->group}, {"reason", answer.detail}});
       return;
     }
+    auto& flow = flow_for(*stream, request->source, request->group, *port);
     answer.kind = PingMessage::Kind::unicast_answer;
+    answer.detail = flow.error;
     c.send(taps::Message(encode(answer)));
-    auto flow = flow_for(*stream, request->source, request->group, *port);
-    if (flow) {
+    if (flow.connection) {
       answer.kind = PingMessage::Kind::multicast_answer;
+      answer.detail.clear();
       answer.hop_limit = static_cast<std::uint8_t>(stream->preconnection.transport_properties().multicast_hop_limit);
-      flow->send(taps::Message(encode(answer)));
+      flow.connection.send(taps::Message(encode(answer)));
     }
     log_.emit("answer", {{"client", client}, {"seq", static_cast<std::int64_t>(request->seq)},
-                         {"source", request->source}, {"group", request->group}, {"multicast", flow != nullptr}});
+                         {"source", request->source}, {"group", request->group},
+                         {"multicast", static_cast<bool>(flow.connection)}});
   }
 
   // The multicast Connection toward G and the client's port, from S: the stream's
   // Preconnection (interface, hop limit, loopback) aimed there.
-  taps::Connection* flow_for(const Stream& stream, const std::string& source, const std::string& group,
-                             std::uint16_t port) {
+  Flow& flow_for(const Stream& stream, const std::string& source, const std::string& group, std::uint16_t port) {
     FlowKey key{source, group, port};
     if (auto it = flows_.find(key); it != flows_.end()) {
       it->second.last = Clock::now();
-      return &it->second.connection;
+      return it->second;
     }
     if (flows_.size() >= max_flows) forget_oldest(flows_);
+    auto& flow = flows_[key] = {{}, Clock::now(), {}};
     auto p = stream.preconnection;
     taps::RemoteEndpoint remote;
     remote.with_ip_address(group).with_port(port);
@@ -170,22 +176,25 @@ class Responder {
     local.with_ip_address(source);
     p.local_endpoints() = {local};
     taps::ConnectionHandlers h;
-    auto fail = [this, key](const std::string& message) {
-      log_.warning(message);
-      if (auto it = flows_.find(key); it != flows_.end()) {
-        it->second.connection.close();
-        flows_.erase(it);
-      }
+    auto fail = [this, key](const taps::Error& e) {
+      auto it = flows_.find(key);
+      if (it == flows_.end()) return;
+      it->second.error = "cannot answer by multicast: " + e.message();
+      log_.warning(it->second.error);
+      it->second.connection.close();
+      it->second.connection = {};
     };
-    h.establishment_error = [fail](const taps::Error& e) { fail(e.message()); };
-    h.connection_error = [fail](const taps::Error& e) { fail(e.message()); };
+    h.establishment_error = fail;
+    h.connection_error = fail;
     h.send_error = [this](const taps::MessageContext&, const taps::Error& e) { log_.warning(e.message()); };
     auto c = p.initiate(ctx_, std::move(h));
     if (!c) {
-      log_.warning(fmt::format("cannot answer by multicast to {} from {}: {}", group, source, c.error().message()));
-      return nullptr;
+      flow.error = "cannot answer by multicast: " + c.error().message();
+      log_.warning(flow.error);
+    } else {
+      flow.connection = *c;
     }
-    return &(flows_[key] = {*c, Clock::now()}).connection;
+    return flow;
   }
 
   template <class Map>
@@ -193,7 +202,7 @@ class Responder {
     auto oldest = std::min_element(map.begin(), map.end(),
                                    [](const auto& a, const auto& b) { return a.second.last < b.second.last; });
     if (oldest == map.end()) return;
-    oldest->second.connection.close();
+    if (oldest->second.connection) oldest->second.connection.close();
     map.erase(oldest);
   }
 
@@ -204,7 +213,7 @@ class Responder {
         ++it;
         continue;
       }
-      it->second.connection.close();
+      if (it->second.connection) it->second.connection.close();
       it = map.erase(it);
     }
   }
@@ -227,7 +236,9 @@ class Responder {
     reap_timer_.cancel();
     if (listener_) listener_.stop();
     for (auto& [key, c] : clients_) c.connection.close();
-    for (auto& [key, f] : flows_) f.connection.close();
+    for (auto& [key, f] : flows_) {
+      if (f.connection) f.connection.close();
+    }
     clients_.clear();
     flows_.clear();
     // The Connections deliver closed on later turns of the loop; then nothing is left.

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # taps-mcast-recv --ping against taps-mcast-send --responder (issue 14 item 5, like
 # ssmping): between two namespaces over IPv4 and IPv6, one line per probe with both
-# RTTs and the hops; a group the responder does not serve is refused in words; with
+# RTTs and the hops; a group the responder does not serve is refused in words; a
+# responder that cannot send from the address asked (DNAT) says why, and so does the
+# probe; with
 # multicast dropped by nftables but unicast answered, exit 6 and a sentence saying
 # multicast did not arrive; without a responder, exit 4 and a sentence, promptly; the
 # hops are the TTL the multicast answers lost on the way.
@@ -66,6 +68,24 @@ ping_from "$NS_B" refused --ping 10.99.30.1@232.1.2.3 -c 1
 assert_eq 2 "$RC" "exit code for a group not served"
 grep -q 'refused the probe: 10.99.30.1@232.1.2.3 is not served here' "$TMP/refused.err" || { show_file stderr "$TMP/refused.err"; fail "no refusal in words"; }
 note "a group not served is refused: ok"
+
+# --- the responder cannot send from the address asked: A answers for 10.99.30.77 by DNAT,
+# but cannot send multicast from an address it does not have. The unicast answers say
+# so, and the probe names that cause instead of the network's. -------------------------
+mac=$(ip -n "$NS_A" -o link show veth0 | sed -nE 's/.*link\/ether ([0-9a-f:]+).*/\1/p')
+ip -n "$NS_B" neigh add 10.99.30.77 lladdr "$mac" dev veth0
+ns_nft "$NS_A" "table ip natping {
+  chain pre {
+    type nat hook prerouting priority -100;
+    ip daddr 10.99.30.77 udp dport 4321 dnat to 10.99.30.1;
+  }
+}"
+ping_from "$NS_B" natted --ping 10.99.30.77 -c 2 --interval 0.2
+assert_eq 6 "$RC" "exit code when the responder cannot send the multicast answer"
+grep -q 'the responder 10.99.30.77:4321 could not send it (cannot answer by multicast: .*10.99.30.77.*Cannot assign requested address' "$TMP/natted.err" ||
+  { show_file stderr "$TMP/natted.err"; fail "the responder's reason is not named"; }
+ns_exec "$NS_A" nft delete table ip natping
+note "the responder cannot send from the address asked: its reason is named: ok"
 
 # --- multicast dropped on the way in, unicast answered: exit 6 and the sentence ---------
 ns_nft "$NS_B" "table inet nomcast {
