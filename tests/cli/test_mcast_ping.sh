@@ -3,10 +3,9 @@
 # ssmping): between two namespaces over IPv4 and IPv6, one line per probe with both
 # RTTs and the hops; a group the responder does not serve is refused in words; a
 # responder that cannot send from the address asked (DNAT) says why, and so does the
-# probe; with
-# multicast dropped by nftables but unicast answered, exit 6 and a sentence saying
-# multicast did not arrive; without a responder, exit 4 and a sentence, promptly; the
-# hops are the TTL the multicast answers lost on the way.
+# probe; with multicast dropped by nftables but unicast answered, exit 6 and a sentence
+# saying multicast did not arrive; without a responder, exit 4 and a sentence,
+# promptly; the hops are the TTL the multicast answers lost on the way.
 source "$(dirname "$0")/lib.sh"
 need_root
 need_cmd python3 nft
