@@ -17,6 +17,9 @@ std::variant<PingTarget, std::string> parse_ping_target(const std::string& text)
     spelled += std::string("@") + (v6 ? taps::apps::ping_group_v6 : taps::apps::ping_group_v4);
   }
   auto parsed = taps::apps::parse_group_targets({spelled, std::to_string(taps::apps::ping_port)}, 1);
+  if (!parsed.error.empty() && spelled != text) {
+    return fmt::format("'{}' is not the responder's unicast address (S, or S@G for another group)", text);
+  }
   if (!parsed.error.empty()) return parsed.error;
   if (parsed.targets.size() != 1) return fmt::format("'{}' names more than one group: one probe, one group", text);
   const auto& t = parsed.targets.front();
