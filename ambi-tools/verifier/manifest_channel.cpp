@@ -47,7 +47,10 @@ void ManifestChannel::stop() {
   ++generation_;
   timer_->timer.cancel();
   timer_->liveness.cancel();
-  if (connection_) connection_.close();
+  // A Connection still racing finishes a Close only once its race is decided, maybe
+  // after the tool's event loop has stopped (and then it leaks): Abort ends it now.
+  if (connection_ && ready_) connection_.close();
+  if (connection_ && !ready_) connection_.abort();
   connection_ = {};
 }
 
@@ -81,6 +84,7 @@ std::optional<taps::Error> ManifestChannel::connect() {
 
   auto generation = ++generation_;
   carried_manifest_ = false;
+  ready_ = false;
   parser_ = std::make_unique<ambi::ManifestStreamParser>(config_.digest_length, config_.stream_id,
                                                          config_.max_manifest_size);
   std::weak_ptr<ManifestChannel> weak = shared_from_this();
@@ -88,6 +92,7 @@ std::optional<taps::Error> ManifestChannel::connect() {
   h.ready = [weak, generation] {
     auto self = weak.lock();
     if (!self || generation != self->generation_) return;
+    self->ready_ = true;
     if (self->handlers_.status) {
       self->handlers_.status({ChannelStatus::Kind::connected,
                               self->config_.uris[self->uri_index_ % self->config_.uris.size()].to_string(), {}, false,

@@ -104,6 +104,7 @@ class ManifestChannel : public std::enable_shared_from_this<ManifestChannel> {
   // The current connection carried a complete manifest: unless it ends in a protocol
   // error, the next reconnect starts the backoff over.
   bool carried_manifest_ = false;
+  bool ready_ = false;  // the current connection is established
   std::chrono::steady_clock::time_point last_byte_;      // of the current connection
   std::optional<std::chrono::steady_clock::time_point> last_manifest_;
   std::chrono::milliseconds longest_interval_{0};        // between manifests, over all connections

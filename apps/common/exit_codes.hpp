@@ -12,6 +12,7 @@ enum ExitCode : int {
   exit_connection = 3,     // connection lost or protocol error
   exit_timeout = 4,        // timeout
   exit_integrity = 5,      // AMBI integrity failure under --strict
+  exit_no_multicast = 6,   // --ping: the responder answered by unicast, its multicast never arrived
 };
 
 // An error that ended establishment (Initiate or Listen): a configuration error is 1,

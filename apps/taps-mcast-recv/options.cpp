@@ -45,9 +45,22 @@ Examples:
 Sender and receiver on one host: taps-mcast-send --loopback ... (loopback is off
 by default on the sending side, so without it nothing arrives).
 
+Reachability probe, like ssmping: --ping S[@G] asks a taps-mcast-send --responder
+at S (UDP port 4321; S@G:PORT for another) to answer by unicast and by multicast to
+G (default 232.43.211.234, or ff3e::4321:1234 for IPv6) from S. One line per probe
+on stdout: both round trips and the hops (the TTL the multicast answer lost on the
+way), then a summary. G in 232/8 or ff3x:: is joined as (S,G); any other group as
+(*,G), like asmping, to test the shared tree. -c N probes (default: until
+interrupted), --interval SEC apart (default 1), each waits 2 s for its answers;
+-i IF joins there (the request goes by route).
+  taps-mcast-recv --ping 10.99.0.1 -c 5                  5 probes of (S, 232.43.211.234)
+  taps-mcast-recv --ping 10.99.0.1@239.1.1.1 -c 3 --json ASM, JSON ping events
+
 Exit codes:
-  0 -c N datagrams arrived (or -t ended after at least one)   1 usage error
-  2 join failed   3 output failed   4 nothing (or fewer than -c N) arrived within -t
+  0 -c N datagrams arrived (or -t ended after at least one); --ping: multicast answered
+  1 usage error   2 join failed (--ping: the responder refused the group)
+  3 output failed   4 nothing (or fewer than -c N) arrived within -t; --ping: no answer
+  6 --ping: the responder answered by unicast, its multicast did not arrive
 
 Statistics: --interval SEC prints one row per sender every SEC seconds with that
 interval's packets, rate, loss, reordering, duplicates and jitter (RFC 3550 when
@@ -56,7 +69,10 @@ Events (--json, JSON Lines on stderr): join {group, source, interface},
 sender {sender, group, t_first_ms: first datagram after the join}, interval and
 summary {sender, group, start, end, packets, bytes, pps, mbps, lost, reordered,
 duplicates, jitter_ms}, stats {the same, whole life, ttl: the TTL on arrival}
-per sender at exit, hint {hint, ...}, leave.
+per sender at exit, hint {hint, ...}, leave; with --ping: ping {seq, unicast,
+multicast, unicast_rtt_ms, multicast_rtt_ms, hops, ttl} per probe and ping_summary
+{source, group, probes, unicast_answered, multicast_answered, unicast_rtt_avg_ms,
+multicast_rtt_avg_ms, hops}.
 Limits: --max-senders (default 1024) senders are followed at once, the others
 counted as refused; a sender silent for --sender-idle SEC (default 60) is
 forgotten. net.ipv4.igmp_max_msf (sources per group), net.core.rmem_max
@@ -101,7 +117,7 @@ ParseResult parse(const std::vector<std::string>& raw_args) {
   Options o;
   std::vector<std::string> positionals, framers, sources, excluded;
   std::string output = "raw", seq = "none", interval, duration, max_senders, sender_idle, hint_after, count,
-      receive_buffer;
+      receive_buffer, ping;
   app.add_option("targets", positionals, "GROUP, S@G, G:PORT, S@G:PORT or G+N, then PORT")->type_name("GROUP");
   app.add_option("-s,--source", sources, "SSM source address (repeatable); none: any source (ASM)")
       ->type_name("ADDR")
@@ -134,11 +150,21 @@ ParseResult parse(const std::vector<std::string>& raw_args) {
       ->expected(1)
       ->allow_extra_args(false)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  app.add_option("--ping", ping, "Probe a taps-mcast-send --responder at S: unicast and multicast RTT, hops")
+      ->type_name("S[@G]");
   frame.add_config_option("Read the Preconnection from a JSON file; options override it");
   if (auto exit = frame.parse(split_stats_interval(raw_args))) return *exit;
 
-  auto targets = taps::apps::parse_group_targets(positionals, max_groups);
-  if (!targets.error.empty()) return usage_error("" + targets.error);
+  taps::apps::GroupTargets targets;
+  if (!ping.empty()) {
+    auto target = parse_ping_target(ping);
+    if (auto* error = std::get_if<std::string>(&target)) return usage_error("--ping " + *error);
+    if (!positionals.empty()) return usage_error("--ping names its group itself (S@G): no GROUP arguments");
+    o.ping = std::get<PingTarget>(target);
+  } else {
+    targets = taps::apps::parse_group_targets(positionals, max_groups);
+  }
+  if (!targets.error.empty()) return usage_error(targets.error);
   if (!count.empty()) {
     o.count = taps::apps::parse_unsigned(count, 1, UINT64_MAX);
     if (!o.count) return usage_error(fmt::format("-c '{}' is not a number of datagrams (at least 1)", count));

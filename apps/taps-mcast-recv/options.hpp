@@ -10,6 +10,7 @@
 #include "common/event_log.hpp"
 #include "common/payload_output.hpp"
 #include "common/tool_frame.hpp"
+#include "taps-mcast-recv/ping_target.hpp"
 #include "taps-mcast-recv/sequence.hpp"
 #include "taps/preconnection.hpp"
 
@@ -43,6 +44,8 @@ struct Options {
   std::chrono::milliseconds sender_idle{std::chrono::seconds(60)};  // --sender-idle SEC
   std::chrono::milliseconds hint_after{std::chrono::seconds(3)};     // --hint-after SEC
   Verbosity verbosity = Verbosity::quiet;
+  // --ping S@G: probe a responder instead of receiving (-c probes, --interval apart).
+  std::optional<PingTarget> ping;
 };
 
 using ParseResult = taps::apps::ParseResult<Options>;

@@ -15,6 +15,7 @@
 #include "common/group_targets.hpp"
 #include "common/stop_signals.hpp"
 #include "taps-mcast-recv/hints.hpp"
+#include "taps-mcast-recv/ping.hpp"
 #include "taps-mcast-recv/stats.hpp"
 
 namespace taps_mcast_recv {
@@ -318,7 +319,8 @@ class Receiver {
         log_.error((o_.timestamps ? stamp + " " : std::string()) + row_text(s->stats.sender(), s->stats.group(), f, true));
       }
     }
-    if (!json) {
+    // After a failed join the error said it all: "nothing arrived" would only add noise.
+    if (!json && exit_code_ != exit_establishment) {
       for (std::size_t i = 0; i < streams_.size(); ++i) {
         bool heard = std::any_of(senders_.begin(), senders_.end(), [i](const auto& e) { return e.first.first == i; });
         if (!heard) log_.error(fmt::format("nothing arrived for {}", where(i)));
@@ -409,6 +411,7 @@ class Receiver {
 }  // namespace
 
 int run(const Options& o, EventLog& log, const StdioAtStart& stdio) {
+  if (o.ping) return run_ping(o, log);
   if (stdio.stdout_closed && o.output != Output::none) {
     log.error("standard output is closed: nowhere to write payloads (use -o none or >/dev/null)");
     return exit_usage;

@@ -6,6 +6,7 @@
 
 #include "common/number_text.hpp"
 #include "common/tool_frame.hpp"
+#include "common/ping_message.hpp"
 
 namespace taps_mcast_send {
 namespace {
@@ -45,6 +46,18 @@ Examples:
 Exit codes:
   0 every datagram was sent   1 usage error   2 a group could not be sent to
   3 datagrams failed to send (a firewall, no route)
+
+Responder for taps-mcast-recv --ping (like ssmpingd): --responder [GROUP|S@G ...]
+[PORT] answers probes on UDP PORT (default 4321) for those groups (default
+232.43.211.234 and ff3e::4321:1234), each by unicast and by multicast to the
+prober's port from the address it asked, with --ttl (default 64 here, so that the
+prober can count routers). Groups it does not serve are refused in words. --source
+ADDR answers on that address only (needed on a host with several addresses).
+Events (--json): listening {local, groups}, answer {client, seq, source, group,
+multicast} per probe, refused {client, group, reason}.
+  taps-mcast-send --responder                       on the source host S; then on
+                    the receiver: taps-mcast-recv --ping S -c 5
+  taps-mcast-send --responder -i eth1 239.1.1.1 232.43.211.234 --json
 
 Without --count or --duration it sends until interrupted (SIGINT/SIGTERM; the
 exit code is then 130/143 as usual). With --from-stdin it sends stdin instead
@@ -91,7 +104,7 @@ ParseResult parse(const std::vector<std::string>& raw_args) {
 
   std::vector<std::string> positionals;
   std::string rate, bitrate, count, duration, size = "1200", seq = "none", ttl = "1", interface_name, source;
-  bool loopback = false, from_stdin = false, lines = false;
+  bool loopback = false, from_stdin = false, lines = false, responder = false;
   app.add_option("targets", positionals, "GROUP, S@G, G:PORT, S@G:PORT or G+N, then PORT")->type_name("GROUP");
   app.add_option("-r,--rate", rate, "Datagrams per second and group (default: --bitrate 1M)")->type_name("PPS");
   app.add_option("-b,--bitrate", bitrate, "Payload bits per second and group: 800k, 10M, 1G")->type_name("RATE");
@@ -99,18 +112,34 @@ ParseResult parse(const std::vector<std::string>& raw_args) {
   app.add_option("-t,--duration", duration, "Send for SEC seconds, then exit 0")->type_name("SEC");
   app.add_option("-l,--size", size, "Datagram payload size (default 1200)")->type_name("BYTES");
   app.add_option("--seq", seq, "Payload header: u32, u64 (sequence and send time) or iperf2")->type_name("KIND");
-  app.add_option("--ttl", ttl, "Hop limit (default 1: this link only; 0: this host)")->type_name("N");
+  auto* ttl_option = app.add_option("--ttl", ttl, "Hop limit (default 1: this link only; 0: this host)")->type_name("N");
   app.add_option("-i,--interface", interface_name, "Send on this interface (default: by route)")->type_name("NAME");
   app.add_option("-s,--source", source, "Send from this local address (S of an S@G stream)")->type_name("ADDR");
   app.add_flag("--loopback", loopback, "Deliver to receivers on this host too (off by default)");
   app.add_flag("--from-stdin", from_stdin, "Send stdin: each read (at most --size bytes) is a datagram");
   app.add_flag("--lines", lines, "With --from-stdin: each line is a datagram (without its newline)");
+  app.add_flag("--responder", responder, "Answer taps-mcast-recv --ping probes (UDP port 4321) by unicast and multicast");
   frame.add_config_option("Read the Preconnection from a JSON file; options override it");
   if (auto exit = frame.parse(raw_args)) return *exit;
 
   Options o;
+  o.responder = responder;
+  if (responder) {
+    // The groups it answers for (default: RFC 6450's), and the port it listens on.
+    auto is_port = [](const std::string& a) { return a.find_first_not_of("0123456789") == std::string::npos; };
+    if (positionals.empty() || (positionals.size() == 1 && is_port(positionals.front()))) {
+      positionals.insert(positionals.begin(), {taps::apps::ping_group_v4, taps::apps::ping_group_v6});
+    }
+    if (!is_port(positionals.back())) positionals.push_back(std::to_string(taps::apps::ping_port));
+    // ssmpingd's hop limit: the client counts the routers by what is left of it.
+    if (ttl_option->count() == 0) ttl = "64";
+  }
   auto targets = taps::apps::parse_group_targets(positionals, max_groups);
   if (!targets.error.empty()) return usage_error(targets.error);
+  if (responder && std::any_of(targets.targets.begin(), targets.targets.end(),
+                               [&](const auto& t) { return t.port != targets.targets.front().port; })) {
+    return usage_error("--responder listens on one port: give it once, as the last argument");
+  }
 
   static const std::pair<const char*, SeqFormat> seqs[] = {
       {"none", SeqFormat::none}, {"u32", SeqFormat::u32}, {"u64", SeqFormat::u64}, {"iperf2", SeqFormat::iperf2}};

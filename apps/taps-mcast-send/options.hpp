@@ -33,6 +33,9 @@ struct Options {
   SeqFormat seq = SeqFormat::none;
   bool from_stdin = false;
   bool lines = false;
+  // --responder: answer taps-mcast-recv --ping on the streams' port (default 4321),
+  // for the streams' groups (default RFC 6450's 232.43.211.234 and ff3e::4321:1234).
+  bool responder = false;
   Verbosity verbosity = Verbosity::quiet;
 };
 

@@ -14,6 +14,7 @@
 #include "common/fd_stream.hpp"
 #include "common/stop_signals.hpp"
 #include "taps-mcast-send/pacer.hpp"
+#include "taps-mcast-send/responder.hpp"
 #include "taps-mcast-send/stdin_datagrams.hpp"
 #include "taps/context.hpp"
 
@@ -86,9 +87,15 @@ class Sender {
       log_.emit("ready", f);
       if (++ready_ == streams_.size()) start();
     };
-    h.establishment_error = [this](const taps::Error& e) {
+    // A Connection that never became ready delivers nothing more: not even closed.
+    h.establishment_error = [this, &s](const taps::Error& e) {
       log_.error(e.message());
-      end(exit_code_for_establishment(e.code));
+      s.done = true;
+      if (ending_) {
+        maybe_stop();
+      } else {
+        end(exit_code_for_establishment(e.code));
+      }
     };
     h.sent = [this, &s](const taps::MessageContext& ctx) {
       if (ctx.id > s.queued) return;  // an end marker
@@ -298,6 +305,7 @@ class Sender {
 }  // namespace
 
 int run(const Options& o, EventLog& log, const StdioAtStart&) {
+  if (o.responder) return run_responder(o, log);
   Sender sender(o, log);
   return sender.run();
 }

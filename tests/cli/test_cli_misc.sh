@@ -47,6 +47,13 @@ assert rel != "require", "reliability is 'require' with --udp"
 PY
 note "--print-config --udp: ok"
 
+# --- --print-config toward a group: the hop limit is printed and reads back the same ---------
+tc --udp --ttl 5 --print-config 239.1.1.1 5000 >"$TMP/mc1.json" </dev/null || fail "--print-config --ttl 5 failed"
+grep -q '"_taps.multicastHopLimit": 5' "$TMP/mc1.json" || { show_file "--print-config --ttl 5" "$TMP/mc1.json"; fail "no hop limit 5 printed"; }
+tc --config "$TMP/mc1.json" --print-config 239.1.1.1 5000 >"$TMP/mc2.json" </dev/null || fail "--config of a printed config failed"
+cmp -s "$TMP/mc1.json" "$TMP/mc2.json" || { show_file "read back" "$TMP/mc2.json"; fail "the printed multicast config does not read back the same"; }
+note "--print-config --ttl 5: printed and read back: ok"
+
 # --- --json on a client run -----------------------------------------------------------
 # check_events FILE HOSTNAME_USED(0|1) PORT: every line is a JSON object with a float "t"
 # and a string "event"; attempt < ready < closed; with a host name, resolve comes first.

@@ -317,7 +317,10 @@ TEST_CASE("config: the default Preconnection prints every effective setting") {
   "transportProperties": {
     "direction": "bidirectional",
     "connTimeout": null,
-    "_taps.addressFamily": 0
+    "_taps.addressFamily": 0,
+    "_taps.multicastHopLimit": 1,
+    "_taps.multicastLoopback": false,
+    "_taps.multicastReceiveBuffer": 4194304
   },
   "securityParameters": {
     "allowedSecurityProtocols": [],
@@ -394,6 +397,22 @@ TEST_CASE("config: round trip through preconnection_to_json") {
     props.set("reliability", Preference::require);  // explicit, though equal to the default
     cases.emplace_back(std::vector<taps::LocalEndpoint>{}, std::vector<taps::RemoteEndpoint>{}, props);
   }
+  {
+    // The multicast settings libtaps holds: memberships on local endpoints, hop limit,
+    // loopback, receive buffer.
+    taps::TransportProperties props;
+    props.multicast_hop_limit = 0;
+    props.multicast_loopback = true;
+    props.multicast_receive_buffer = 1 << 16;
+    Preconnection p({taps::LocalEndpoint{}.with_port(5001).with_single_source_multicast_group("232.1.1.1", "10.0.0.1"),
+                     taps::LocalEndpoint{}.with_single_source_multicast_group("ff3e::1", "2001:db8::1")
+                         .with_single_source_multicast_group("ff3e::1", "2001:db8::2"),
+                     taps::LocalEndpoint{}.with_any_source_multicast_group("239.1.1.1")
+                         .with_excluded_multicast_source("10.0.0.9")
+                         .with_excluded_multicast_source("10.0.0.10")},
+                    {}, props);
+    cases.push_back(p);
+  }
   for (const auto& p : cases) {
     auto printed = preconnection_to_json(p);
     CAPTURE(printed);
@@ -401,6 +420,42 @@ TEST_CASE("config: round trip through preconnection_to_json") {
     REQUIRE_MESSAGE(back, (back ? "" : back.error().detail));
     CHECK(*back == p);
     CHECK(preconnection_to_json(*back) == printed);
+  }
+}
+
+TEST_CASE("config: multicast keys, and what they reject") {
+  auto p = parse_ok(R"({"localEndpoints": [{"multicastGroup": "232.1.1.1", "multicastSources": ["10.0.0.1"], "port": 5001},
+                                           {"multicastGroup": "239.1.1.1", "_taps.excludedSources": ["10.0.0.9"]}],
+                        "transportProperties": {"_taps.multicastHopLimit": 8, "_taps.multicastLoopback": true,
+                                                "_taps.multicastReceiveBuffer": 65536}})");
+  const auto& ssm = p.local_endpoints().at(0);
+  CHECK(ssm.multicast_group() == "232.1.1.1");
+  CHECK(ssm.multicast_sources() == std::vector<std::string>{"10.0.0.1"});
+  CHECK(p.local_endpoints().at(1).excluded_multicast_sources() == std::vector<std::string>{"10.0.0.9"});
+  CHECK(p.transport_properties().multicast_hop_limit == 8);
+  CHECK(p.transport_properties().multicast_loopback);
+  CHECK(p.transport_properties().multicast_receive_buffer == 65536);
+  const std::pair<const char*, const char*> bad[] = {
+      {R"({"localEndpoints": [{"multicastSources": ["10.0.0.1"]}]})",
+       "$.localEndpoints[0].multicastSources: sources need a multicastGroup"},
+      {R"({"localEndpoints": [{"multicastGroup": "example.net"}]})",
+       R"($.localEndpoints[0].multicastGroup: "example.net" is not an IPv4 or IPv6 address)"},
+      {R"({"localEndpoints": [{"_taps.excludedSources": "10.0.0.9"}]})",
+       R"($.localEndpoints[0]["_taps.excludedSources"]: expected an array of addresses, got string)"},
+      {R"({"remoteEndpoints": [{"multicastGroup": "232.1.1.1"}]})",
+       "$.remoteEndpoints[0].multicastGroup: unknown key"},
+      {R"({"transportProperties": {"_taps.multicastHopLimit": 256}})",
+       R"($.transportProperties["_taps.multicastHopLimit"]: 256 is not a hop limit (0-255))"},
+      {R"({"transportProperties": {"_taps.multicastLoopback": 1}})",
+       R"($.transportProperties["_taps.multicastLoopback"]: expected true or false, got number)"},
+      {R"({"transportProperties": {"_taps.multicastReceiveBuffer": 0}})",
+       R"($.transportProperties["_taps.multicastReceiveBuffer"]: 0 is not a buffer size (1-2147483647 bytes))"},
+  };
+  for (const auto& [json, message] : bad) {
+    CAPTURE(json);
+    auto result = preconnection_from_json(json);
+    REQUIRE_FALSE(result);
+    CHECK(result.error().detail.starts_with(message));
   }
 }
 

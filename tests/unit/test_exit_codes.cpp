@@ -41,6 +41,7 @@ TEST_CASE("the exit codes keep their documented values") {
   CHECK(exit_connection == 3);
   CHECK(exit_timeout == 4);
   CHECK(exit_integrity == 5);
+  CHECK(exit_no_multicast == 6);
 }
 
 TEST_CASE("taps errors have their own category and readable messages") {

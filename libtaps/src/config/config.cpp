@@ -11,6 +11,7 @@
 #include <cstring>
 #include <memory>
 #include <numeric>
+#include <type_traits>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -129,9 +130,42 @@ bool is_ip_literal(const std::string& s) {
   return inet_pton(AF_INET6, s.substr(0, percent).c_str(), buffer) == 1;
 }
 
+// An IP literal, or a failure naming the path.
+std::string get_address(const Json& v, const std::string& path) {
+  const std::string& address = get_name(v, path);
+  if (!is_ip_literal(address)) fail(path, v.dump() + " is not an IPv4 or IPv6 address");
+  return address;
+}
+
+// A local endpoint's multicast membership (RFC 9622 6.1.1): the group, its sources (SSM)
+// or the sources it excludes (_taps, ASM minus those).
+void read_multicast(const Json& e, const std::string& at, LocalEndpoint& endpoint) {
+  std::string group;
+  with_member(e, at, "multicastGroup", [&](const Json& m, const std::string& p) {
+    group = get_address(m, p);
+    endpoint.with_any_source_multicast_group(group);
+  });
+  auto addresses = [](const Json& m, const std::string& p) {
+    expect(m.is_array(), m, p, "an array of addresses");
+    std::vector<std::string> out;
+    for (std::size_t i = 0; i < m.size(); ++i) out.push_back(get_address(m[i], element_path(p, i)));
+    return out;
+  };
+  with_member(e, at, "multicastSources", [&](const Json& m, const std::string& p) {
+    if (group.empty()) fail(p, "sources need a multicastGroup");
+    for (const auto& source : addresses(m, p)) endpoint.with_single_source_multicast_group(group, source);
+  });
+  with_member(e, at, "_taps.excludedSources", [&](const Json& m, const std::string& p) {
+    for (const auto& source : addresses(m, p)) endpoint.with_excluded_multicast_source(source);
+  });
+}
+
 template <class Endpoint>
 std::vector<Endpoint> read_endpoints(const Json& v, const std::string& path) {
-  static const Keys keys{"hostName", "port", "ipAddress", "interface"};
+  static const Keys keys = std::is_same_v<Endpoint, LocalEndpoint>
+                               ? Keys{"hostName", "port", "ipAddress", "interface", "multicastGroup",
+                                      "multicastSources", "_taps.excludedSources"}
+                               : Keys{"hostName", "port", "ipAddress", "interface"};
   expect(v.is_array(), v, path, "an array");
   std::vector<Endpoint> out;
   for (std::size_t i = 0; i < v.size(); ++i) {
@@ -150,6 +184,7 @@ std::vector<Endpoint> read_endpoints(const Json& v, const std::string& path) {
       endpoint.with_ip_address(address);
     });
     with_member(e, at, "interface", [&](const Json& m, const std::string& p) { endpoint.with_interface(get_name(m, p)); });
+    if constexpr (std::is_same_v<Endpoint, LocalEndpoint>) read_multicast(e, at, endpoint);
   }
   return out;
 }
@@ -165,7 +200,8 @@ TransportProperties profile_named(const Json& v, const std::string& path) {
 TransportProperties read_transport_properties(const Json& v, const std::string& path) {
   static const Keys keys = [] {
     Keys k = TransportProperties::selection_property_names();
-    k.insert(k.end(), {"direction", "interface", "connTimeout", "profile", "_taps.addressFamily"});
+    k.insert(k.end(), {"direction", "interface", "connTimeout", "profile", "_taps.addressFamily",
+                       "_taps.multicastHopLimit", "_taps.multicastLoopback", "_taps.multicastReceiveBuffer"});
     return k;
   }();
   expect(v.is_object(), v, path, "an object");
@@ -206,6 +242,17 @@ TransportProperties read_transport_properties(const Json& v, const std::string& 
     auto family = get_integer(m, p, 0, 6, not_a_family);
     if (family != 0 && family != 4 && family != 6) fail(p, m.dump() + " " + std::string(not_a_family));
     props.address_family = static_cast<int>(family);
+  });
+  with_member(v, path, "_taps.multicastHopLimit", [&](const Json& m, const std::string& p) {
+    props.multicast_hop_limit = static_cast<int>(get_integer(m, p, 0, 255, "is not a hop limit (0-255)"));
+  });
+  with_member(v, path, "_taps.multicastLoopback", [&](const Json& m, const std::string& p) {
+    expect(m.is_boolean(), m, p, "true or false");
+    props.multicast_loopback = m.get<bool>();
+  });
+  with_member(v, path, "_taps.multicastReceiveBuffer", [&](const Json& m, const std::string& p) {
+    props.multicast_receive_buffer =
+        static_cast<int>(get_integer(m, p, 1, 2147483647, "is not a buffer size (1-2147483647 bytes)"));
   });
   return props;
 }
@@ -367,6 +414,11 @@ Json endpoints_to_json(const std::vector<Endpoint>& endpoints) {
     if (e.port()) j["port"] = *e.port();
     if (e.ip_address()) j["ipAddress"] = *e.ip_address();
     if (e.interface_name()) j["interface"] = *e.interface_name();
+    if constexpr (std::is_same_v<Endpoint, LocalEndpoint>) {
+      if (e.multicast_group()) j["multicastGroup"] = *e.multicast_group();
+      if (!e.multicast_sources().empty()) j["multicastSources"] = e.multicast_sources();
+      if (!e.excluded_multicast_sources().empty()) j["_taps.excludedSources"] = e.excluded_multicast_sources();
+    }
     out.push_back(std::move(j));
   }
   return out;
@@ -387,6 +439,9 @@ Json transport_properties_to_json(const TransportProperties& props) {
   }
   j["connTimeout"] = props.conn_timeout ? Json(props.conn_timeout->count()) : Json(nullptr);
   j["_taps.addressFamily"] = props.address_family;
+  j["_taps.multicastHopLimit"] = props.multicast_hop_limit;
+  j["_taps.multicastLoopback"] = props.multicast_loopback;
+  j["_taps.multicastReceiveBuffer"] = props.multicast_receive_buffer;
   return j;
 }
 

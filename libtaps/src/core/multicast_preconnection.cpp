@@ -214,7 +214,7 @@ Result<Connection> initiate_multicast(Context& ctx, const Preconnection& p, Conn
     std::error_code ec;
     RaceEvent ready{RaceEvent::Kind::ready, std::chrono::steady_clock::now(), 1, "udp", endpoint_string(group),
                     endpoint_string(socket->local_endpoint(ec)), interface_name(index), {}, {}};
-    connection->adopt(std::move(*socket));
+    connection->adopt(std::move(*socket), interface_name(index));
     connection->post_race_event(std::move(ready));
     connection->establishment_succeeded();
   }

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "transport/address.hpp"
+#include "transport/multicast_errors.hpp"
 #include "transport/socket_error.hpp"
 #include "transport/udp_connection.hpp"
 
@@ -28,11 +29,15 @@ MulticastSendConnection::MulticastSendConnection(asio::io_context& io, Connectio
   stack_ = "udp";
 }
 
-void MulticastSendConnection::adopt(asio::ip::udp::socket socket) {
+void MulticastSendConnection::adopt(asio::ip::udp::socket socket, std::string interface_name) {
   socket_ = std::move(socket);
+  interface_name_ = std::move(interface_name);
   std::error_code ec;
   auto remote = socket_.remote_endpoint(ec);
-  if (!ec) remote_ = endpoint_string(remote);
+  if (!ec) {
+    remote_ = endpoint_string(remote);
+    group_ = remote.address().to_string();
+  }
   auto local = socket_.local_endpoint(ec);
   if (!ec) local_ = endpoint_string(local);
   socket_.non_blocking(true, ec);
@@ -131,10 +136,11 @@ void MulticastSendConnection::flush() {
       // The first datagram failed (a firewall, no route): it alone fails, as a
       // sendto() of it would; the next ones get their own try.
       std::error_code ec(errno, std::system_category());
+      MulticastFailure failure{MulticastFailure::Action::send, errno, group_, {}, interface_name_};
       for (std::size_t k = 0; k < counts_[0]; ++k) {
         auto out = std::move(pending_.front());
         pending_.pop_front();
-        on_send_failed(std::move(out), socket_error(ec, "send to " + remote_));
+        on_send_failed(std::move(out), Error{ec, "send to " + remote_ + ": " + multicast_failure_text(failure)});
       }
       continue;
     }

@@ -22,8 +22,9 @@ class MulticastSendConnection final : public ConnectionImpl {
  public:
   MulticastSendConnection(asio::io_context& io, ConnectionHandlers handlers);
 
-  // Takes the connected send socket (open_send_socket).
-  void adopt(asio::ip::udp::socket socket);
+  // Takes the connected send socket (open_send_socket); `interface_name` is where it
+  // sends (empty: by route), for the cause of a failed send in words.
+  void adopt(asio::ip::udp::socket socket, std::string interface_name = {});
 
  private:
   void start_writing() override;
@@ -43,6 +44,7 @@ class MulticastSendConnection final : public ConnectionImpl {
   std::vector<iovec> iovecs_;
   std::vector<std::uint64_t> control_;  // one UDP_SEGMENT cmsg per header, aligned
   std::vector<std::size_t> counts_;     // datagrams in each header
+  std::string group_, interface_name_;
   bool gso_ = true;
   bool flush_posted_ = false;
   bool waiting_ = false;

@@ -14,6 +14,7 @@
 #include <memory>
 
 #include "transport/address.hpp"
+#include "transport/multicast_errors.hpp"
 
 namespace taps::detail {
 namespace {
@@ -86,8 +87,13 @@ Result<Membership> Membership::join(asio::ip::udp::socket& socket, const asio::i
     std::string what = source ? fmt::format("join ({}, {})", source->to_string(), group.to_string())
                               : fmt::format("join (*, {})", group.to_string());
     if (interface_index != 0) what += " on " + interface_name(interface_index);
-    std::string hint = err == ENOBUFS ? limit_hint(group, source.has_value()) : std::string();
-    return make_error(errc::establishment_failed, fmt::format("{}: {}{}", what, std::strerror(err), hint));
+    if (err == ENOBUFS) {
+      return make_error(errc::establishment_failed,
+                        fmt::format("{}: {}{}", what, std::strerror(err), limit_hint(group, source.has_value())));
+    }
+    MulticastFailure failure{MulticastFailure::Action::join, err, group.to_string(),
+                             source ? source->to_string() : std::string(), interface_name(interface_index)};
+    return make_error(errc::establishment_failed, fmt::format("{}: {}", what, multicast_failure_text(failure)));
   }
   return Membership(fd, level, leave, std::move(request));
 }
@@ -220,9 +226,13 @@ Result<asio::ip::udp::socket> open_send_socket(asio::io_context& io, const asio:
          set_int(fd, IPPROTO_IPV6, IPV6_MULTICAST_LOOP, loopback) &&
          (interface_index == 0 || set_int(fd, IPPROTO_IPV6, IPV6_MULTICAST_IF, interface_index));
   }
+  // What a failure below was about, for its cause in words.
+  MulticastFailure failure{MulticastFailure::Action::send, 0, group.address().to_string(),
+                           source ? source->to_string() : std::string(), interface_name(interface_index)};
   if (!ok) {
+    failure.error = errno;
     return make_error(errc::establishment_failed,
-                      fmt::format("multicast options for {}: {}", where, std::strerror(errno)));
+                      fmt::format("multicast options for {}: {}", where, multicast_failure_text(failure)));
   }
   if (source || source_port != 0) {
     auto local = source ? *source
@@ -234,7 +244,12 @@ Result<asio::ip::udp::socket> open_send_socket(asio::io_context& io, const asio:
   if (ec) {
     std::string from = source ? " from " + source->to_string() : std::string();
     if (source_port != 0) from += fmt::format(" (source port {})", source_port);
-    return make_error(errc::establishment_failed, fmt::format("send to {}{}: {}", where, from, ec.message()));
+    std::string text = ec.message();
+    if (ec.category() == std::system_category() || ec.category() == asio::error::get_system_category()) {
+      failure.error = ec.value();
+      text = multicast_failure_text(failure);
+    }
+    return make_error(errc::establishment_failed, fmt::format("send to {}{}: {}", where, from, text));
   }
   return socket;
 }
