@@ -41,7 +41,8 @@ if openssl x509 -in "$TMP/peer.pem" -noout -checkend $((2 * 86400)) >/dev/null; 
 
 # Round trip with the pin (hex and base64), both directions.
 printf 'hello over an ephemeral certificate\n' >"$TMP/m"
-expect_exit 0 "--pin" tc --tls --pin "$PIN" 127.0.0.1 "$PORT" <"$TMP/m"
+expect_exit 0 "--pin" tc --tls --pin "$PIN" --json 127.0.0.1 "$PORT" <"$TMP/m"
+assert_json_golden taps-cat-tls-connect "$TMP/stderr"
 pin64=$(printf '%s' "$PIN" | xxd -r -p | base64)
 expect_exit 0 "--pin (base64), by name" tc --tls --pin "$pin64" localhost "$PORT" <"$TMP/m"
 for _ in $(seq 50); do [[ $(grep -c 'hello over' "$TMP/serve.out" || true) == 2 ]] && break; sleep 0.1; done
@@ -59,6 +60,7 @@ note "no pin: $(head -n1 "$TMP/stderr")"
 kill_tree "$SERVE_PID"
 wait "$SERVE_PID" 2>/dev/null || true
 [[ $(count_events "$TMP/serve.err" soft_error) == 2 ]] || { show_file stderr "$TMP/serve.err"; fail "listener: expected two refused handshakes"; }
+assert_json_golden taps-cat-tls-listen "$TMP/serve.err"
 
 # Each run has a fresh key.
 first=$PIN
