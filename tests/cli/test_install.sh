@@ -32,6 +32,11 @@ done
 [[ -s $root/share/doc/taps-toolkit/examples/preconnection.json ]] || fail "examples not installed"
 "$root/bin/taps-cat" --config "$root/share/doc/taps-toolkit/examples/preconnection.json" --print-config >/dev/null ||
   fail "the installed example config does not load"
+configs=("$root"/share/doc/taps-toolkit/examples/config/*.json)
+[[ -f ${configs[0]} ]] || fail "the sample configurations of testdata/config are not installed"
+for f in "${configs[@]}"; do
+  "$root/bin/taps-cat" --config "$f" --print-config >/dev/null || fail "the installed sample $f does not load"
+done
 note "install tree: ${#tools[@]} tools, man pages, completions, docs: ok"
 
 # The completion offers the options, and files after --cert.
