@@ -55,7 +55,7 @@ assert_stderr_has "matches no pinnedServerCertificate" "wrong --pin"
 assert_stderr_has "(hex $PIN)" "wrong --pin"
 # No pin: the certificate is refused, in a sentence that names the pin to check.
 expect_exit 2 "no --pin" tc --tls 127.0.0.1 "$PORT" </dev/null
-assert_stderr_has "certificate verify failed (self-signed certificate, issued by no trusted CA; its key's pin is $PIN" "no --pin"
+assert_stderr_has "certificate verify failed (self-signed certificate); no trusted CA issued it; its key's pin is $PIN" "no --pin"
 note "no pin: $(head -n1 "$TMP/stderr")"
 kill_tree "$SERVE_PID"
 wait "$SERVE_PID" 2>/dev/null || true

@@ -32,7 +32,7 @@ refused() {
 }
 
 serve untrusted
-refused "untrusted certificate" "certificate verify failed (self-signed certificate" \
+refused "untrusted certificate" "certificate verify failed (self-signed certificate)" \
   --ca "$CERTS/ca.pem" 127.0.0.1 "$PORT" <"$TMP/m"
 untrusted_pin=$(openssl x509 -in "$CERTS/untrusted.pem" -pubkey -noout | openssl pkey -pubin -outform der | openssl dgst -sha256 -hex | awk '{print $NF}')
 assert_stderr_has "its key's pin is $untrusted_pin" "untrusted certificate"

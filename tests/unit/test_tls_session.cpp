@@ -276,7 +276,7 @@ TEST_CASE("ephemeral identity: a listener presents it; a client trusts it by its
   const Row rows[] = {
       {"pinned", {identity->spki_pin()}, ""},
       {"one of several pins", {std::string(64, '1'), identity->spki_pin()}, ""},
-      {"not pinned: self-signed, and its pin named", {}, "self-signed certificate, issued by no trusted CA; its key's pin is " + identity->spki_pin()},
+      {"not pinned: self-signed, and its pin named", {}, "(self-signed certificate); no trusted CA issued it; its key's pin is " + identity->spki_pin()},
       {"another pin: the real one named", {std::string(64, '0')}, "its pin is " + identity->spki_pin_base64() + " (hex " + identity->spki_pin() + ")"},
   };
   for (const auto& row : rows) {

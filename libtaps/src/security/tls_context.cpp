@@ -224,8 +224,8 @@ int TlsContext::verify_certificate(X509_STORE_CTX* store, void* context) {
   // A self-signed server (taps-cat -l --tls without a certificate, say) can still be
   // trusted by its key: name the pin, which its operator can compare out of band.
   if (client && X509_STORE_CTX_get_error(store) == X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT) {
-    session()->set_verify_detail("self-signed certificate, issued by no trusted CA; its key's pin is " +
-                                 spki_pin_of(leaf) + ": pin it (pinnedServerCertificate) if that is the server's key");
+    session()->set_verify_hint("no trusted CA issued it; its key's pin is " + spki_pin_of(leaf) +
+                               ": pin it (pinnedServerCertificate) if that is the server's key");
   }
   return 0;
 }
