@@ -68,7 +68,7 @@ need_root
 need_cmd unshare apt-get dpkg mount
 grep -qw overlay /proc/filesystems || skip "the kernel has no overlayfs: the .deb cannot be installed in a throw-away root"
 status_before=$(sha256_of /var/lib/dpkg/status)
-bin_before=$(ls /usr/bin | sha256sum)
+bin_before=$(find /usr/bin -maxdepth 1 | sort | sha256sum)
 was_installed=$(dpkg-query -W -f='${Status}' taps-toolkit 2>/dev/null || true)
 
 mkdir "$TMP/overlay"
@@ -108,7 +108,7 @@ note "inside: $(grep -m1 '^install ok installed' "$TMP/inside.log"); ${#tools[@]
 
 # Nothing of it reached the real system.
 assert_eq "$status_before" "$(sha256_of /var/lib/dpkg/status)" "dpkg status file after the test"
-assert_eq "$bin_before" "$(ls /usr/bin | sha256sum)" "/usr/bin listing after the test"
+assert_eq "$bin_before" "$(find /usr/bin -maxdepth 1 | sort | sha256sum)" "/usr/bin listing after the test"
 assert_eq "$was_installed" "$(dpkg-query -W -f='${Status}' taps-toolkit 2>/dev/null || true)" "taps-toolkit's status on the real system"
 findmnt -rn -o TARGET | grep -qF "$TMP/overlay" && fail "the overlay is still mounted outside the namespace"
 note "the real system is unchanged"
