@@ -256,6 +256,7 @@ TEST_CASE("ephemeral identity: bad names and validity are configuration errors")
     CHECK(made.error().code == taps::errc::invalid_configuration);
   }
   CHECK_FALSE(taps::EphemeralIdentity::generate({"localhost"}, std::chrono::seconds(0)));
+  CHECK_FALSE(taps::EphemeralIdentity::generate({"localhost"}, std::chrono::years(31)));
   auto long_name = std::string(70, 'a') + ".example";
   auto made = taps::EphemeralIdentity::generate({long_name});
   REQUIRE(made);  // the CN is at most 64 characters; the name lives in the subjectAltName

@@ -43,7 +43,8 @@ class EphemeralIdentity {
   // name, one subjectAltName per name (a DNS name, or an IP address for an address
   // literal), valid from a minute ago (clock skew) for `validity`. Fails at once with
   // errc::invalid_configuration when `names` is empty, a name is neither a host name
-  // nor an address literal, `validity` is not positive, or OpenSSL cannot make the key.
+  // nor an address literal, `validity` is not from 1 s to 30 years, or OpenSSL cannot
+  // make the key.
   // Pure computation on the calling thread (about a millisecond).
   static Result<EphemeralIdentity> generate(const std::vector<std::string>& names,
                                             std::chrono::seconds validity = std::chrono::hours(24));

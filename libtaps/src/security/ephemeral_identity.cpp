@@ -8,7 +8,6 @@
 #include <openssl/x509v3.h>
 
 #include <cstdint>
-#include <limits>
 
 #include "security/certificate_info.hpp"
 
@@ -58,8 +57,9 @@ bool set_random_serial(X509* certificate) {
 Result<EphemeralIdentity> EphemeralIdentity::generate(const std::vector<std::string>& names,
                                                       std::chrono::seconds validity) {
   if (names.empty()) return make_error(errc::invalid_configuration, "ephemeral certificate: no host name");
-  if (validity.count() <= 0 || validity.count() > std::numeric_limits<int>::max() / 2) {
-    return make_error(errc::invalid_configuration, "ephemeral certificate: the validity must be positive");
+  // Short-lived by design; the upper bound keeps the end time inside what X509_gmtime_adj takes.
+  if (validity <= std::chrono::seconds(0) || validity > std::chrono::years(30)) {
+    return make_error(errc::invalid_configuration, "ephemeral certificate: the validity must be from 1 s to 30 years");
   }
   std::string alt_names;
   for (const auto& name : names) {
