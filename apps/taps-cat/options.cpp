@@ -39,6 +39,8 @@ Examples:
   taps-cat --framer lp host 7000 < lines.txt   each line one length-prefixed message
   taps-cat --tls example.net 443               TLS 1.3, verified with the system CAs
   taps-cat -l --tls --cert s.pem --key s.key 4433   a TLS server
+  taps-cat -l --tls 4433                       TLS with an ephemeral certificate; its
+                                               pin on stderr, for: --tls --pin PIN
   taps-cat --config pre.json --print-config    the effective Preconnection
   taps-cat --json -r 192.0.2.2:80 192.0.2.1 80 race two servers, 250 ms apart
   taps-cat --protocols tls,tcp host 443        TLS, else plain TCP (with a warning)
@@ -56,7 +58,7 @@ Limits: 1 MiB waiting per direction and connection; --max-message per message;
 to finish after close(). localhost is ::1 and 127.0.0.1 without DNS.
 
 Events (--json): one JSON object per line on stderr with "t" (seconds since
-start) and "event": listening, resolve, attempt, attempt_failed, ready,
+start) and "event": certificate, listening, resolve, attempt, attempt_failed, ready,
 cancelled, connection_received, sent, received, closed, connection_error,
 establishment_error, soft_error, client_limit, exec_exit, scan. Payload goes to stdout only.)";
 
@@ -96,7 +98,8 @@ void add_tls_options(CLI::App& app, TlsFlags& f) {
   app.add_option("--ca", f.ca, "TLS: trust these CAs (PEM file or hashed directory), not the system store; "
                                "with -l: clients must show a certificate they issued (mutual TLS)")
       ->type_name("FILE");
-  app.add_option("--cert", f.cert, "TLS: certificate chain (PEM); with -l the server's, else the client's")
+  app.add_option("--cert", f.cert, "TLS: certificate chain (PEM); with -l the server's (default: an ephemeral "
+                                   "self-signed one, its --pin printed on stderr), else the client's")
       ->type_name("FILE");
   app.add_option("--key", f.key, "TLS: private key of --cert (PEM; default: in the --cert file)")->type_name("FILE");
   app.add_option("--sni", f.sni, "TLS: server name to send and verify (default: HOST)")->type_name("NAME");
@@ -144,7 +147,7 @@ std::optional<std::string> apply_tls_options(const TlsFlags& f, Options& o) {
     s.pinned_server_certificate.push_back(*pin);
   }
   if (f.insecure) s.insecure_skip_verify = true;
-  if (listen && s.server_certificate.empty()) return "-l with --tls needs --cert FILE (and --key FILE unless the key is in it)";
+  o.ephemeral_certificate = listen && s.server_certificate.empty();
   if (s.insecure_skip_verify && !listen) {
     o.warnings.push_back(s.pinned_server_certificate.empty()
                              ? "--insecure: the server's certificate and name are NOT verified; "

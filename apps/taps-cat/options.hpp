@@ -33,6 +33,8 @@ struct Options {
   // -z: connect to each port and report open/closed, nothing sent (PORT may be a range).
   bool scan = false;
   std::uint16_t scan_last_port = 0;
+  // -l --tls without --cert: serve a certificate made for this run (like ncat -l --ssl).
+  bool ephemeral_certificate = false;
   Verbosity verbosity = Verbosity::quiet;
   bool print_config = false;
   std::string config_file;

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstring>
@@ -20,6 +21,7 @@
 #include "taps-cat/session.hpp"
 #include "taps/config.hpp"
 #include "taps/preconnection.hpp"
+#include "taps/security.hpp"
 
 namespace taps_cat {
 namespace {
@@ -119,8 +121,48 @@ class Runner {
     session->attach(*connection);
   }
 
+  // -l --tls without --cert: a key and certificate made for this run, like ncat -l --ssl.
+  // Its pin goes to stderr (and a `certificate` event) so that a client can --pin it.
+  bool add_ephemeral_identity(taps::Preconnection& p) const {
+    auto identity = taps::EphemeralIdentity::generate(ephemeral_names(), std::chrono::hours(24));
+    if (!identity) {
+      log_.error(identity.error().message());
+      return false;
+    }
+    log_.warning(fmt::format("no --cert: serving an ephemeral self-signed certificate ({}, valid until {}); "
+                             "clients connect with --tls --pin {}",
+                             identity->subject(), identity->not_after(), identity->spki_pin()));
+    log_.emit("certificate", {{"subject", identity->subject()},
+                              {"not_after", identity->not_after()},
+                              {"pin", identity->spki_pin()}});
+    p.security_parameters().ephemeral_server_identity = std::move(*identity);
+    return true;
+  }
+
+  // The listen address when it names this host, the host's name, and localhost.
+  std::vector<std::string> ephemeral_names() const {
+    std::vector<std::string> names;
+    auto add = [&names](std::string name) {
+      if (!name.empty() && name.find_first_not_of("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-.:") ==
+                               std::string::npos &&
+          std::find(names.begin(), names.end(), name) == names.end()) {
+        names.push_back(std::move(name));
+      }
+    };
+    if (o_.host != "0.0.0.0" && o_.host != "::") add(o_.host);
+    char host_name[256] = {};
+    if (::gethostname(host_name, sizeof host_name - 1) == 0) add(host_name);
+    add("localhost");
+    return names;
+  }
+
   void listen() {
     if (!o_.keep_open) limit_to_one_ = true;
+    taps::Preconnection preconnection = o_.preconnection;
+    if (o_.ephemeral_certificate && !add_ephemeral_identity(preconnection)) {
+      exit_code_ = exit_usage;
+      return;
+    }
     taps::ListenerHandlers h;
     h.listening = [this](const std::vector<std::string>& locals) {
       for (const auto& l : locals) log_.emit("listening", {{"local", l}});
@@ -136,7 +178,7 @@ class Runner {
       log_.warning(e.message());
     };
     h.connection_received = [this](taps::Connection c) { return serve(std::move(c)); };
-    auto listener = o_.preconnection.listen(ctx_, std::move(h));
+    auto listener = preconnection.listen(ctx_, std::move(h));
     if (!listener) {
       log_.error(listener.error().message());
       exit_code_ = exit_code_for_establishment(listener.error().code);

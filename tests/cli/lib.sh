@@ -537,3 +537,16 @@ udp_counter() {
 within_percent() {
   python3 -c 'import sys; v, t, p = map(float, sys.argv[1:]); sys.exit(0 if abs(v - t) <= t * p / 100 else 1)' "$1" "$2" "$3"
 }
+
+# ---------------------------------------------------------------------------
+# Golden event streams (testdata/golden/)
+
+# assert_json_golden NAME FILE: the --json events in FILE have the kinds, field names,
+# field order and value types of testdata/golden/NAME.jsonl (values are not compared;
+# see tests/cli/json_golden.py).
+assert_json_golden() {
+  local golden="$TAPS_SOURCE_DIR/testdata/golden/$1.jsonl"
+  [[ -f $golden ]] || fail "no golden file $golden"
+  python3 "$CLI_LIB_DIR/json_golden.py" "$golden" "$2" 2>"$TMP/golden.err" ||
+    { cat "$TMP/golden.err" >&2; fail "$2 does not match the golden events of $1 (fields, order, types)"; }
+}

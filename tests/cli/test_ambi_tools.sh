@@ -55,6 +55,8 @@ verify_file() {
 head -c 1M /dev/urandom >"$TMP/data.bin"
 verify_file v4 "$AMBI_S" 232.77.3.1 5003 "$TMP/data.bin"
 grep -q '"event":"manifest_channel","state":"connected"' "$TMP/v4.verify.err" || fail "v4: no manifest channel"
+assert_json_golden ambi-manifest-send "$TMP/v4.send.err"
+assert_json_golden ambi-verify "$TMP/v4.verify.err"
 
 # --- --originate from a pipe that returns reads of random sizes: exact datagrams ----------
 # 100,500 bytes at --packet-size 1000 are 100 datagrams of 1000 bytes and one of 500 (each

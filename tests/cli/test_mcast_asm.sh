@@ -17,6 +17,7 @@ mcast_send "$NS_A" 10.99.2.3 "$group" "$port" 200 2000 &
 wait_rc "$rx"
 [[ $RC == 0 ]] || { show_file "receiver stderr" "$TMP/rx.err"; fail "taps-mcast-recv -c 500 exited $RC"; }
 assert_eq 2 "$(count_events "$TMP/rx.err" sender)" "sender events"
+assert_json_golden taps-mcast-recv "$TMP/rx.err"
 [[ -z $(json_field "$TMP/rx.err" join source) ]] || fail "an ASM join has no source"
 for pair in 10.99.2.1:300 10.99.2.3:200; do
   addr=${pair%%:*} n=${pair##*:}

@@ -59,6 +59,7 @@ stream() {
 # 2 %, not 1 %: a sanitizer build on a shared 2-core machine. The 1 % figure is measured
 # by scripts/bench/mcast-send.sh on the release build.
 stream 10000 20000 2
+assert_json_golden taps-mcast-send "$TMP/tx.10000.err"
 # 100k pps is beyond a sanitizer build here (about 15 us of CPU per datagram): the
 # stream goes as fast as it can, and the accounting must still be exact.
 stream 100000 100000

@@ -7,10 +7,20 @@ need_root
 need_cmd python3 socat ss
 netns_pair ncA ncB 10.95.0.1 10.95.0.2
 inA() { ip netns exec "$NS_A" timeout -k 3 "$TAPS_TIMEOUT" "$TAPS_CAT" "$@"; }
+# listening_in_A PORT: wait (5 s at most) until a peer started in the background listens;
+# a fixed sleep was too short for python3 on a loaded machine.
+listening_in_A() {
+  local i
+  for ((i = 0; i < 50; i++)); do
+    ip netns exec "$NS_A" ss -Hltn "sport = :$1" | grep -q . && return 0
+    sleep 0.1
+  done
+  fail "nothing listens on port $1 in $NS_A after 5 s"
+}
 
 # --- -z over a range with one open port --------------------------------------------------
 ip netns exec "$NS_A" socat TCP-LISTEN:7203,reuseaddr,fork SYSTEM:'true' </dev/null >/dev/null 2>&1 &
-sleep 0.5
+listening_in_A 7203
 rc=0
 inA -z --json 127.0.0.1 7200-7205 >"$TMP/scan.out" 2>"$TMP/scan.err" || rc=$?
 assert_eq 0 "$rc" "exit code of -z with one open port"
@@ -29,7 +39,7 @@ ip netns exec "$NS_A" python3 -c '
 import socket
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("127.0.0.1", 7210)); s.listen(1)
 c, peer = s.accept(); c.sendall(str(peer[1]).encode()); c.close()' &
-sleep 0.5
+listening_in_A 7210
 out=$(inA -p 40123 127.0.0.1 7210 </dev/null 2>"$TMP/p.err") || { show_file stderr "$TMP/p.err"; fail "-p failed"; }
 assert_eq 40123 "$out" "source port the server saw"
 note "-p 40123: ok"
@@ -66,14 +76,14 @@ open(sys.argv[2], "wb").write(got)
 PY
 ip netns exec "$NS_A" python3 "$TMP/rec.py" 7220 "$TMP/ro.server" &
 server=$!
-sleep 0.5
+listening_in_A 7220
 printf 'must not be sent' | inA --recv-only 127.0.0.1 7220 >"$TMP/ro.out" 2>"$TMP/ro.err" || { show_file stderr "$TMP/ro.err"; fail "--recv-only failed"; }
 wait "$server" || true
 assert_file_eq "from-server" "$TMP/ro.out" "--recv-only stdout"
 assert_eq 0 "$(stat -c %s "$TMP/ro.server")" "bytes the server got from --recv-only"
 ip netns exec "$NS_A" python3 "$TMP/rec.py" 7221 "$TMP/so.server" &
 server=$!
-sleep 0.5
+listening_in_A 7221
 printf 'to-server' | inA --send-only 127.0.0.1 7221 >"$TMP/so.out" 2>"$TMP/so.err" || { show_file stderr "$TMP/so.err"; fail "--send-only failed"; }
 wait "$server" || true
 [[ ! -s $TMP/so.out ]] || fail "--send-only wrote to stdout"

@@ -39,6 +39,7 @@ tsocat -u OPEN:"$TMP/f",rdonly TCP:127.0.0.1:"$port" 2>"$TMP/socat-send.err" || 
 wait_rc "$lpid"; lrc=$RC
 [[ $lrc == 0 ]] || { show_file "listener stderr" "$TMP/listener.err"; fail "socat -> taps-cat -l: taps-cat exit $lrc"; }
 assert_same_sha256 "$TMP/f" "$TMP/listener.out" "socat -> taps-cat -l"
+assert_json_golden taps-cat-listen "$TMP/listener.err"
 note "socat -> taps-cat -l: ok ($(( $(now_ms) - t0 )) ms)"
 
 # --- 3. taps-cat -> taps-cat -l over ::1 (stdin: regular file, then pipe) ------------
@@ -53,7 +54,7 @@ for mode in file pipe; do
   t0=$(now_ms)
   rc=0
   if [[ $mode == file ]]; then
-    tc ::1 "$port" <"$TMP/f" >"$TMP/client.out" 2>"$TMP/client.err" || rc=$?
+    tc --json ::1 "$port" <"$TMP/f" >"$TMP/client.out" 2>"$TMP/client.err" || rc=$?
   else
     # shellcheck disable=SC2002 # the point is a pipe on stdin
     cat "$TMP/f" | tc ::1 "$port" >"$TMP/client.out" 2>"$TMP/client.err" || rc=$?
@@ -63,6 +64,7 @@ for mode in file pipe; do
   [[ $lrc == 0 ]] || { show_file "listener stderr" "$lerr"; fail "taps-cat -> taps-cat ::1 ($mode): listener exit $lrc"; }
   assert_same_sha256 "$TMP/f" "$lout" "taps-cat -> taps-cat ::1 ($mode)"
   [[ ! -s $TMP/client.out ]] || fail "taps-cat -> taps-cat ::1 ($mode): unexpected bytes on client stdout"
+  [[ $mode == file ]] && assert_json_golden taps-cat-connect "$TMP/client.err"
   grep -q '"local" *: *"\[::1\]:' "$lerr" ||
     { show_file "listener stderr" "$lerr"; fail "listening event on ::1 should have local \"[::1]:PORT\""; }
   note "taps-cat -> taps-cat -l ::1 ($mode): ok ($(( $(now_ms) - t0 )) ms)"

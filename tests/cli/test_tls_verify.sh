@@ -3,7 +3,8 @@
 #   untrusted certificate, wrong host name, the system store (which does not know the test
 #   CA) -> exit 2 with the reason on stderr and nothing on stdout; --sni chooses the name;
 #   --insecure connects and warns on one line; --pin accepts only the pinned key; bad
-#   files and a TLS listener without a certificate -> exit 1.
+#   files and --key without --cert -> exit 1 (a listener without --cert makes an
+#   ephemeral certificate: test_tls_ephemeral.sh).
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/tls_lib.sh"
 need_cmd openssl python3 ss
@@ -33,6 +34,8 @@ refused() {
 serve untrusted
 refused "untrusted certificate" "certificate verify failed (self-signed certificate)" \
   --ca "$CERTS/ca.pem" 127.0.0.1 "$PORT" <"$TMP/m"
+untrusted_pin=$(openssl x509 -in "$CERTS/untrusted.pem" -pubkey -noout | openssl pkey -pubin -outform der | openssl dgst -sha256 -hex | awk '{print $NF}')
+assert_stderr_has "its key's pin is $untrusted_pin" "untrusted certificate"
 expect_exit 0 "--insecure" tc --tls --insecure 127.0.0.1 "$PORT" </dev/null
 [[ $(grep -c '^taps-cat: warning:' "$TMP/stderr") == 1 ]] || { show_file stderr "$TMP/stderr"; fail "--insecure: no one-line warning"; }
 assert_stderr_has "NOT verified" "--insecure"
@@ -65,8 +68,8 @@ kill_tree "$SERVE_PID"
 # Configuration errors: exit 1 before any connection.
 expect_exit 1 "missing --ca file" tc --tls --ca "$TMP/nonexistent.pem" 127.0.0.1 9
 assert_stderr_has "$TMP/nonexistent.pem" "missing --ca file"
-expect_exit 1 "-l --tls without --cert" tc -l --tls 127.0.0.1 0
-assert_stderr_has "needs --cert" "-l --tls without --cert"
+expect_exit 1 "-l --tls --key without --cert" tc -l --tls --key "$CERTS/server.key" 127.0.0.1 0
+assert_stderr_has "--key needs --cert" "-l --tls --key without --cert"
 expect_exit 1 "key of another certificate" tc -l --tls --cert "$CERTS/server.pem" --key "$CERTS/client.key" 127.0.0.1 0
 assert_stderr_has "is not the key of" "key of another certificate"
 expect_exit 1 "--tls with --udp" tc --tls --udp 127.0.0.1 9

@@ -107,9 +107,10 @@ struct EchoServer {
   }
 };
 
-void echo(const std::string& address) {
+void echo(const std::string& address, taps::SecurityParameters server_params = server_security(),
+          taps::SecurityParameters client_params = client_security()) {
   taps::Context ctx;
-  EchoServer server(ctx, address);
+  EchoServer server(ctx, address, std::move(server_params));
   std::string expected, received;
   bool closed = false;
   taps::Connection client;
@@ -125,7 +126,7 @@ void echo(const std::string& address) {
   };
   h.connection_error = [&](const taps::Error& e) { FAIL("connection_error: " << e.message()); };
   h.establishment_error = [&](const taps::Error& e) { FAIL("establishment_error: " << e.message()); };
-  auto c = tls_client(address, server.port).initiate(ctx, h);
+  auto c = tls_client(address, server.port, std::move(client_params)).initiate(ctx, h);
   REQUIRE(c);
   client = *c;
   // Sent before ready: held, then encrypted on the connection that wins.
@@ -200,6 +201,16 @@ class RawClient {
 
 TEST_CASE("TLS echo through the API over 127.0.0.1") { echo("127.0.0.1"); }
 TEST_CASE("TLS echo through the API over ::1") { echo("::1"); }
+
+TEST_CASE("an ephemeral server identity: a client that pins its key (and trusts no CA for it) gets the echo") {
+  auto identity = taps::EphemeralIdentity::generate({"localhost", "127.0.0.1"});
+  REQUIRE_MESSAGE(identity, (identity ? "" : identity.error().message()));
+  auto server = taps::SecurityParameters::tls();
+  server.ephemeral_server_identity = *identity;
+  auto client = taps::SecurityParameters::tls();  // the system store, which never saw this certificate
+  client.pinned_server_certificate = {identity->spki_pin()};
+  echo("127.0.0.1", server, client);
+}
 
 TEST_CASE("an OpenSSL peer sees our close_notify and no truncation") {
   taps::Context ctx;

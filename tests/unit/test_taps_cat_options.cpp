@@ -193,6 +193,19 @@ TEST_CASE("a TLS listener presents --cert and asks clients for certificates with
   CHECK(combined.options->preconnection.security_parameters().server_certificate == taps::CertificateFiles{"both.pem", ""});
 }
 
+TEST_CASE("a TLS listener without --cert asks for an ephemeral certificate; with one it does not") {
+  auto r = run({"-l", "--tls", "4433"});
+  REQUIRE(r.options);
+  CHECK(r.options->ephemeral_certificate);
+  CHECK(r.options->preconnection.security_parameters().server_certificate.empty());
+  for (const auto& args : std::vector<std::vector<std::string>>{
+           {"-l", "--tls", "--cert", "s.pem", "4433"}, {"--tls", "h", "1"}, {"-l", "4433"}}) {
+    auto other = run(args);
+    REQUIRE(other.options);
+    CHECK_FALSE(other.options->ephemeral_certificate);
+  }
+}
+
 TEST_CASE("--insecure warns on one line") {
   auto r = run({"--tls", "--insecure", "h", "1"});
   REQUIRE(r.options);
@@ -209,7 +222,7 @@ TEST_CASE("bad TLS command lines: exit 1 naming the problem") {
     std::string expected;
   };
   const Row rows[] = {
-      {{"-l", "--tls", "4433"}, "-l with --tls needs --cert FILE"},
+      {{"-l", "--tls", "--key", "s.key", "4433"}, "--key needs --cert"},
       {{"--ca", "ca.pem", "h", "1"}, "--ca needs --tls"},
       {{"--insecure", "h", "1"}, "--insecure needs --tls"},
       {{"--tls", "--udp", "h", "1"}, "cannot be used together"},

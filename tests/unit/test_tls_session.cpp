@@ -10,7 +10,11 @@
 #include <functional>
 #include <string>
 
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
+
 #include "security/tls_context.hpp"
+#include "taps/security.hpp"
 
 using taps::detail::TlsContext;
 using taps::detail::TlsSession;
@@ -143,6 +147,8 @@ TEST_CASE("TLS session: names, pins and ALPN decide") {
       {"untrusted", "untrusted", "localhost", [](auto&, auto&) {}, "self-signed certificate"},
       {"insecure accepts", "untrusted", "localhost", [](auto& c, auto&) { c.insecure_skip_verify = true; }, ""},
       {"pin matches", "server", "localhost", [&](auto& c, auto&) { c.pinned_server_certificate = {pin}; }, ""},
+      {"a pinned key needs no matching name", "server", "example.net",
+       [&](auto& c, auto&) { c.pinned_server_certificate = {pin}; }, ""},
       {"pin differs", "server", "localhost",
        [](auto& c, auto&) { c.pinned_server_certificate = {std::string(64, '0')}; }, "pinnedServerCertificate"},
       {"pin on an insecure connection", "untrusted", "localhost",
@@ -205,4 +211,92 @@ TEST_CASE("TLS session: the next connection to the same server resumes with a ti
   client_ctx = context(no_cache, TlsContext::Role::client);
   CHECK_FALSE(connect("localhost"));
   CHECK_FALSE(connect("localhost"));
+}
+
+TEST_CASE("ephemeral identity: a fresh P-256 key and a self-signed certificate for the names") {
+  auto made = taps::EphemeralIdentity::generate({"localhost", "127.0.0.1", "::1"}, std::chrono::hours(1));
+  REQUIRE_MESSAGE(made, (made ? "" : made.error().message()));
+  const auto& identity = *made;
+  CHECK(taps::parse_spki_pin(identity.spki_pin()) == identity.spki_pin());
+  CHECK(taps::parse_spki_pin(identity.spki_pin_base64()) == identity.spki_pin());
+  CHECK(identity.subject() == "CN=localhost");
+
+  std::string pem = identity.certificate_pem();
+  CHECK(pem.find("PRIVATE KEY") == std::string::npos);
+  taps::detail::BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  taps::detail::X509Ptr certificate(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
+  REQUIRE(certificate);
+  X509* c = certificate.get();
+  CHECK(X509_check_host(c, "localhost", 0, 0, nullptr) == 1);
+  CHECK(X509_check_ip_asc(c, "127.0.0.1", 0) == 1);
+  CHECK(X509_check_ip_asc(c, "::1", 0) == 1);
+  CHECK(X509_check_host(c, "example.net", 0, 0, nullptr) != 1);
+  EVP_PKEY* key = X509_get0_pubkey(c);
+  CHECK(EVP_PKEY_is_a(key, "EC"));
+  CHECK(EVP_PKEY_get_bits(key) == 256);
+  CHECK(X509_verify(c, key) == 1);  // self-signed
+  CHECK(X509_check_ca(c) == 0);
+  int days = -1, seconds = -1;
+  REQUIRE(ASN1_TIME_diff(&days, &seconds, X509_get0_notBefore(c), X509_get0_notAfter(c)) == 1);
+  CHECK(days == 0);
+  CHECK(seconds == 3600 + 60);  // a minute of clock skew before now
+
+  auto again = taps::EphemeralIdentity::generate({"localhost"});
+  REQUIRE(again);
+  CHECK(again->spki_pin() != identity.spki_pin());  // a fresh key each time
+  CHECK_FALSE(*again == identity);
+  auto copy = identity;
+  CHECK(copy == identity);
+}
+
+TEST_CASE("ephemeral identity: bad names and validity are configuration errors") {
+  for (const auto& names : {std::vector<std::string>{}, {"a,DNS:evil.example"}, {"host name"}, {""}, {"-x"}}) {
+    auto made = taps::EphemeralIdentity::generate(names);
+    REQUIRE_FALSE(made);
+    CHECK(made.error().code == taps::errc::invalid_configuration);
+  }
+  CHECK_FALSE(taps::EphemeralIdentity::generate({"localhost"}, std::chrono::seconds(0)));
+  CHECK_FALSE(taps::EphemeralIdentity::generate({"localhost"}, std::chrono::years(31)));
+  auto long_name = std::string(70, 'a') + ".example";
+  auto made = taps::EphemeralIdentity::generate({long_name});
+  REQUIRE(made);  // the CN is at most 64 characters; the name lives in the subjectAltName
+  CHECK(made->subject() == "CN=ephemeral");
+}
+
+TEST_CASE("ephemeral identity: a listener presents it; a client trusts it by its pin only") {
+  auto identity = taps::EphemeralIdentity::generate({"localhost"});
+  REQUIRE(identity);
+  auto server_p = taps::SecurityParameters::tls();
+  server_p.ephemeral_server_identity = *identity;
+  auto server_ctx = context(server_p, TlsContext::Role::server);
+  struct Row {
+    std::string what;
+    std::vector<std::string> pins;
+    std::string client_error;
+  };
+  const Row rows[] = {
+      {"pinned", {identity->spki_pin()}, ""},
+      {"one of several pins", {std::string(64, '1'), identity->spki_pin()}, ""},
+      {"not pinned: self-signed, and its pin named", {}, "(self-signed certificate); no trusted CA issued it; its key's pin is " + identity->spki_pin()},
+      {"another pin: the real one named", {std::string(64, '0')}, "its pin is " + identity->spki_pin_base64() + " (hex " + identity->spki_pin() + ")"},
+  };
+  for (const auto& row : rows) {
+    CAPTURE(row.what);
+    auto client_p = client_params();
+    client_p.pinned_server_certificate = row.pins;
+    auto client = context(client_p, TlsContext::Role::client)->client_session("localhost", "127.0.0.1", 443);
+    auto server = server_ctx->server_session();
+    auto [c, s] = handshake(*client, *server);
+    if (row.client_error.empty()) {
+      CHECK_MESSAGE(c == Status::done, client->error());
+      CHECK_MESSAGE(s == Status::done, server->error());
+    } else {
+      CHECK(c == Status::failed);
+      CHECK_MESSAGE(client->error().find(row.client_error) != std::string::npos, client->error());
+    }
+  }
+  auto neither = taps::SecurityParameters::tls();
+  auto made = TlsContext::make(neither, TlsContext::Role::server);
+  REQUIRE_FALSE(made);
+  CHECK(made.error().message().find("serverCertificate") != std::string::npos);
 }

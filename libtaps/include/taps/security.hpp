@@ -7,13 +7,22 @@
 // returned at once (errc::invalid_configuration), naming the file.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
+#include "taps/error.hpp"
+
 namespace taps {
+
+namespace detail {
+struct EphemeralIdentityAccess;
+}
 
 // A certificate chain and its private key, as PEM files.
 struct CertificateFiles {
@@ -22,6 +31,44 @@ struct CertificateFiles {
 
   bool empty() const noexcept { return chain.empty(); }
   friend bool operator==(const CertificateFiles&, const CertificateFiles&) = default;
+};
+
+// A private key and a self-signed certificate made in memory for one process, as
+// `ncat -l --ssl` makes them: nothing is written to disk and the key dies with the
+// process. No CA vouches for it, so clients trust it by its pin
+// (pinnedServerCertificate), which the server shows them out of band.
+class EphemeralIdentity {
+ public:
+  // Makes a fresh ECDSA P-256 key and a certificate signed by it: subject CN = the first
+  // name, one subjectAltName per name (a DNS name, or an IP address for an address
+  // literal), valid from a minute ago (clock skew) for `validity`. Fails at once with
+  // errc::invalid_configuration when `names` is empty, a name is neither a host name
+  // nor an address literal, `validity` is not from 1 s to 30 years, or OpenSSL cannot
+  // make the key.
+  // Pure computation on the calling thread (about a millisecond).
+  static Result<EphemeralIdentity> generate(const std::vector<std::string>& names,
+                                            std::chrono::seconds validity = std::chrono::hours(24));
+
+  // SHA-256 of the certificate's SubjectPublicKeyInfo: 64 lowercase hex digits (what
+  // pinnedServerCertificate and taps-cat --pin take), and the same in base64.
+  const std::string& spki_pin() const noexcept;
+  const std::string& spki_pin_base64() const noexcept;
+  const std::string& subject() const noexcept;    // "CN=host.example"
+  const std::string& not_after() const noexcept;  // "2026-12-04T13:00:00Z"
+  // The certificate (never the key) as PEM, for a client that wants it as a trust anchor.
+  std::string certificate_pem() const;
+
+  // Copies share one key; two identities are equal when they are the same key.
+  friend bool operator==(const EphemeralIdentity& a, const EphemeralIdentity& b) noexcept {
+    return a.state_ == b.state_;
+  }
+
+  struct State;  // the OpenSSL key and certificate, private to libtaps
+
+ private:
+  friend struct detail::EphemeralIdentityAccess;
+  explicit EphemeralIdentity(std::shared_ptr<const State> state) : state_(std::move(state)) {}
+  std::shared_ptr<const State> state_;
 };
 
 class SecurityParameters {
@@ -52,14 +99,20 @@ class SecurityParameters {
   // every client must present a certificate that chains to these anchors.
   std::string trusted_certificates;
 
-  // serverCertificate: what Listen presents (required for a TLS Listener).
+  // serverCertificate: what Listen presents (a TLS Listener needs it or an
+  // ephemeral_server_identity).
   CertificateFiles server_certificate;
+  // _taps.ephemeralServerIdentity: what Listen presents when server_certificate is
+  // empty; held in memory only (see EphemeralIdentity).
+  std::optional<EphemeralIdentity> ephemeral_server_identity;
   // clientCertificate: what Initiate presents when the server asks (mutual TLS).
   CertificateFiles client_certificate;
 
   // pinnedServerCertificate: SHA-256 digests of acceptable server public keys (the DER
   // SubjectPublicKeyInfo), each as 64 lowercase hex digits (see parse_spki_pin). When
-  // set, the server's key must match one of them, in addition to verification.
+  // set, the server's key must match one of them, and a key that matches is trusted by
+  // itself, without a CA or a name check (DANE-EE, RFC 7671 section 5.1; ssh's
+  // known_hosts): that is how a client reaches a server with an EphemeralIdentity.
   std::vector<std::string> pinned_server_certificate;
 
   // alpn: application protocols, most preferred first. When set, a connection is made

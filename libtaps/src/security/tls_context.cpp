@@ -1,6 +1,7 @@
 #include "security/tls_context.hpp"
 
 #include "security/certificate_info.hpp"
+#include "security/ephemeral_identity.hpp"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -99,13 +100,21 @@ Result<std::shared_ptr<TlsContext>> TlsContext::make(const SecurityParameters& p
   SSL_CTX_set_min_proto_version(ctx.get(), TLS1_3_VERSION);
   SSL_CTX_set_max_proto_version(ctx.get(), TLS1_3_VERSION);
   if (auto e = load_trust(ctx.get(), params.trusted_certificates, role)) return *e;
-  if (!client && params.server_certificate.empty()) {
+  bool ephemeral = !client && params.server_certificate.empty() && params.ephemeral_server_identity;
+  if (!client && params.server_certificate.empty() && !ephemeral) {
     return make_error(errc::invalid_configuration,
-                      "a TLS Listener needs serverCertificate (a certificate chain and its private key)");
+                      "a TLS Listener needs serverCertificate (a certificate chain and its private key) "
+                      "or an ephemeral identity");
   }
   const auto& identity = client ? params.client_certificate : params.server_certificate;
   if (!identity.empty()) {
     if (auto e = load_identity(ctx.get(), identity, client ? "clientCertificate" : "serverCertificate")) return *e;
+  } else if (ephemeral) {
+    const auto& state = EphemeralIdentityAccess::state(*params.ephemeral_server_identity);
+    if (SSL_CTX_use_certificate(ctx.get(), state.certificate.get()) != 1 ||
+        SSL_CTX_use_PrivateKey(ctx.get(), state.key.get()) != 1) {
+      return bad("ephemeralServerIdentity: cannot use it");
+    }
   }
   std::string wire;
   for (const auto& name : params.alpn) {
@@ -195,15 +204,29 @@ std::optional<std::string> TlsContext::check_established(const TlsSession& sessi
 int TlsContext::verify_certificate(X509_STORE_CTX* store, void* context) {
   const auto& self = *static_cast<TlsContext*>(context);
   bool client = self.role_ == Role::client;
-  if (!(client && self.params_.insecure_skip_verify) && X509_verify_cert(store) != 1) return 0;
-  if (!client || self.params_.pinned_server_certificate.empty()) return 1;
-  if (self.pin_matches(X509_STORE_CTX_get0_cert(store))) return 1;
-  auto* ssl = static_cast<SSL*>(X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx()));
   X509* leaf = X509_STORE_CTX_get0_cert(store);
-  static_cast<TlsSession*>(SSL_get_app_data(ssl))
-      ->set_verify_detail("the server's public key matches no pinnedServerCertificate; its pin is " +
-                          spki_pin_base64_of(leaf) + " (hex " + spki_pin_of(leaf) + ")");
-  X509_STORE_CTX_set_error(store, X509_V_ERR_APPLICATION_VERIFICATION);
+  auto session = [store] {
+    auto* ssl = static_cast<SSL*>(X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx()));
+    return static_cast<TlsSession*>(SSL_get_app_data(ssl));
+  };
+  // A pinned key is its own trust anchor (DANE-EE, RFC 7671 section 5.1): the server
+  // that proves it holds that key needs no CA and no name, which is how a client reaches
+  // an ephemeral self-signed server. Any other key is refused, whoever vouches for it.
+  if (client && !self.params_.pinned_server_certificate.empty()) {
+    if (self.pin_matches(leaf)) return 1;
+    session()->set_verify_detail("the server's public key matches no pinnedServerCertificate; its pin is " +
+                                 spki_pin_base64_of(leaf) + " (hex " + spki_pin_of(leaf) + ")");
+    X509_STORE_CTX_set_error(store, X509_V_ERR_APPLICATION_VERIFICATION);
+    return 0;
+  }
+  if (client && self.params_.insecure_skip_verify) return 1;
+  if (X509_verify_cert(store) == 1) return 1;
+  // A self-signed server (taps-cat -l --tls without a certificate, say) can still be
+  // trusted by its key: name the pin, which its operator can compare out of band.
+  if (client && X509_STORE_CTX_get_error(store) == X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT) {
+    session()->set_verify_hint("no trusted CA issued it; its key's pin is " + spki_pin_of(leaf) +
+                               ": pin it (pinnedServerCertificate) if that is the server's key");
+  }
   return 0;
 }
 

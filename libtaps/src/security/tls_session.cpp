@@ -207,6 +207,7 @@ TlsSession::Status TlsSession::fail(int rc, const char* during) {
     error_ += " (" + verify_detail_ + ")";
   } else if (long verdict = SSL_get_verify_result(ssl_.get()); verdict != X509_V_OK) {
     error_ += std::string(" (") + X509_verify_cert_error_string(verdict) + ")";
+    if (!verify_hint_.empty()) error_ += "; " + verify_hint_;
   } else if (input_ended_ && input_begin_ == input_end_) {
     error_ += " (the peer ended the TCP connection without close_notify)";
   }

@@ -65,6 +65,8 @@ class TlsSession {
   TlsInfo info() const;
   // Callbacks of TlsContext: a failure they found, said better than OpenSSL would.
   void set_verify_detail(std::string detail) { verify_detail_ = std::move(detail); }
+  // What the user can do about OpenSSL's verdict; said after it.
+  void set_verify_hint(std::string hint) { verify_hint_ = std::move(hint); }
   SSL* ssl() const noexcept { return ssl_.get(); }
   const std::string& peer() const noexcept { return peer_; }
 
@@ -82,6 +84,7 @@ class TlsSession {
   std::vector<std::uint8_t> output_;
   std::string error_;
   std::string verify_detail_;
+  std::string verify_hint_;
 };
 
 }  // namespace taps::detail

@@ -1,76 +1,64 @@
-// Pseudoheader and digests: the pinned vectors were computed with `openssl dgst` over
-// the pseudoheader bytes followed by the payload.
+// Pseudoheader and digests of the test vector in testdata/ambi/ (vector.json, payload.bin;
+// its digests were computed apart from this code, with Python's hashlib over the
+// pseudoheader bytes followed by the payload).
 #include <doctest/doctest.h>
 
 #include "ambi/digest.hpp"
 #include "ambi/error.hpp"
 #include "hex.hpp"
+#include "vector.hpp"
 
 using namespace ambi;
 using ambi_test::unhex;
 
 namespace {
 
-const std::vector<std::uint8_t> vector_payload = [] {
-  std::string p("ambi-vector-000");
-  p.push_back('\0');
-  return std::vector<std::uint8_t>(p.begin(), p.end());
-}();
-
-PacketEndpoints v4_endpoints() {
-  return {*IpAddress::parse("192.0.2.10"), 40000, *IpAddress::parse("232.1.1.1"), 5001};
+// Read when a test first needs it: doctest's assertions work only inside a test.
+const std::vector<std::uint8_t>& payload() {
+  static const std::vector<std::uint8_t> bytes = ambi_test::vector_payload();
+  return bytes;
 }
 
-PacketEndpoints v6_endpoints() {
-  return {*IpAddress::parse("2001:db8::10"), 40000, *IpAddress::parse("ff3e::8000:1"), 5001};
+PacketEndpoints v4_endpoints() { return ambi_test::vector_packet("ipv4").endpoints; }
+
+std::string digest_hex(HashAlgorithm algorithm, const ambi_test::VectorPacket& packet) {
+  PacketHasher hasher(algorithm);
+  Digest d;
+  REQUIRE_FALSE(hasher.digest(packet.endpoints, packet.stream_id, payload(), d));
+  return d.to_hex();
 }
 
 }  // namespace
 
-TEST_CASE("ipv4 pseudoheader of the test vector") {
-  Pseudoheader header;
-  REQUIRE_FALSE(make_pseudoheader(v4_endpoints(), 1, vector_payload.size(), header));
-  CHECK(vector_payload.size() == 16);
-  auto got = header.view();
-  CHECK(std::vector<std::uint8_t>(got.begin(), got.end()) == unhex("c000020a e8010101 00 11 0010 9c40 1389 00000001"));
+TEST_CASE("the test vector's pseudoheaders: 20 bytes for IPv4, 44 for IPv6") {
+  CHECK(payload().size() == 16);
+  for (const char* name : {"ipv4", "ipv6"}) {
+    CAPTURE(name);
+    auto packet = ambi_test::vector_packet(name);
+    Pseudoheader header;
+    REQUIRE_FALSE(make_pseudoheader(packet.endpoints, packet.stream_id, payload().size(), header));
+    auto got = header.view();
+    CHECK(got.size() == (packet.endpoints.source.v6 ? 44u : 20u));
+    CHECK(std::vector<std::uint8_t>(got.begin(), got.end()) == unhex(packet.pseudoheader_hex));
+  }
 }
 
-TEST_CASE("sha-256 digest of the test vector") {
-  PacketHasher hasher(HashAlgorithm::sha256);
-  Digest d;
-  REQUIRE_FALSE(hasher.digest(v4_endpoints(), 1, vector_payload, d));
-  CHECK(d.to_hex() == "769a40d25bf53bc9e7ce4c13c6c9659205b1e4ff078c70589f48a0c06bb633c0");
-}
-
-TEST_CASE("sha-384 and sha-512 digests of the test vector") {
-  Digest d;
-  PacketHasher sha384(HashAlgorithm::sha384);
-  REQUIRE_FALSE(sha384.digest(v4_endpoints(), 1, vector_payload, d));
-  CHECK(d.to_hex() ==
-        "91bec78eacef4e9fc5a46ed24126832a6b7e62b5d406cb4287bcc4c82fa2cf7b8f7d640ef0bccccadd839d895638fc97");
-  PacketHasher sha512(HashAlgorithm::sha512);
-  REQUIRE_FALSE(sha512.digest(v4_endpoints(), 1, vector_payload, d));
-  CHECK(d.to_hex() ==
-        "19e617af13d0157ce7956d700b3dbf86bf250a38f8dde439c988caab04efa19e"
-        "73ade503b1fe645288cf92cc7123fe08eac032d24d138b2760e0702bdf0e496f");
-}
-
-TEST_CASE("ipv6 pseudoheader is 44 bytes and its digest is pinned") {
-  Pseudoheader header;
-  REQUIRE_FALSE(make_pseudoheader(v6_endpoints(), 1, vector_payload.size(), header));
-  auto got = header.view();
-  CHECK(std::vector<std::uint8_t>(got.begin(), got.end()) ==
-        unhex("20010db8000000000000000000000010 ff3e0000000000000000000080000001 00 11 0010 9c40 1389 00000001"));
-  PacketHasher hasher(HashAlgorithm::sha256);
-  Digest d;
-  REQUIRE_FALSE(hasher.digest(v6_endpoints(), 1, vector_payload, d));
-  CHECK(d.to_hex() == "97d0111c8db6643a4783500467ebf93c0ab84b3ea77312a5b17671a8b0deb144");
+TEST_CASE("the test vector's sha-256, sha-384 and sha-512 digests") {
+  for (const char* name : {"ipv4", "ipv6"}) {
+    auto packet = ambi_test::vector_packet(name);
+    for (auto algorithm : {HashAlgorithm::sha256, HashAlgorithm::sha384, HashAlgorithm::sha512}) {
+      std::string hash(hash_algorithm_name(algorithm));
+      CAPTURE(name);
+      CAPTURE(hash);
+      CHECK(digest_hex(algorithm, packet) == packet.digests.at(hash).get<std::string>());
+    }
+  }
 }
 
 TEST_CASE("every pseudoheader field changes the digest") {
   PacketHasher hasher(HashAlgorithm::sha256);
   Digest base;
-  REQUIRE_FALSE(hasher.digest(v4_endpoints(), 1, vector_payload, base));
+  REQUIRE_FALSE(hasher.digest(v4_endpoints(), 1, payload(), base));
   auto differs = [&](PacketEndpoints e, std::uint32_t stream, std::vector<std::uint8_t> payload) {
     Digest d;
     REQUIRE_FALSE(hasher.digest(e, stream, payload, d));
@@ -78,18 +66,18 @@ TEST_CASE("every pseudoheader field changes the digest") {
   };
   auto e = v4_endpoints();
   e.source = *IpAddress::parse("192.0.2.11");
-  CHECK(differs(e, 1, vector_payload));
+  CHECK(differs(e, 1, payload()));
   e = v4_endpoints();
   e.destination = *IpAddress::parse("232.1.1.2");
-  CHECK(differs(e, 1, vector_payload));
+  CHECK(differs(e, 1, payload()));
   e = v4_endpoints();
   e.source_port = 40001;
-  CHECK(differs(e, 1, vector_payload));
+  CHECK(differs(e, 1, payload()));
   e = v4_endpoints();
   e.destination_port = 5002;
-  CHECK(differs(e, 1, vector_payload));
-  CHECK(differs(v4_endpoints(), 2, vector_payload));
-  auto flipped = vector_payload;
+  CHECK(differs(e, 1, payload()));
+  CHECK(differs(v4_endpoints(), 2, payload()));
+  auto flipped = payload();
   flipped[3] ^= 1;
   CHECK(differs(v4_endpoints(), 1, flipped));
 }
@@ -103,7 +91,7 @@ TEST_CASE("pseudoheader errors") {
 
   PacketHasher hasher(HashAlgorithm::sha256);
   Digest d;
-  CHECK(hasher.digest(mixed, 1, vector_payload, d) == errc::address_family_mismatch);
+  CHECK(hasher.digest(mixed, 1, payload(), d) == errc::address_family_mismatch);
   CHECK(d.size == 0);
 }
 
@@ -135,6 +123,6 @@ TEST_CASE("a hasher moved from another keeps hashing") {
   PacketHasher first(HashAlgorithm::sha256);
   PacketHasher second = std::move(first);
   Digest d;
-  REQUIRE_FALSE(second.digest(v4_endpoints(), 1, vector_payload, d));
-  CHECK(d.to_hex() == "769a40d25bf53bc9e7ce4c13c6c9659205b1e4ff078c70589f48a0c06bb633c0");
+  REQUIRE_FALSE(second.digest(v4_endpoints(), 1, payload(), d));
+  CHECK(d.to_hex() == ambi_test::vector_packet("ipv4").digests.at("sha-256").get<std::string>());
 }

@@ -4,6 +4,7 @@
 #include "ambi/error.hpp"
 #include "ambi/manifest.hpp"
 #include "hex.hpp"
+#include "vector.hpp"
 
 using namespace ambi;
 using ambi_test::digest_of;
@@ -171,4 +172,23 @@ TEST_CASE("decode refuses a manifest over the size bound") {
   CHECK(decode(header, 64, m) == errc::manifest_too_large);
   CHECK(decode(encoded(sample(4)), 32, m, manifest_fixed_size + 4 * 32 - 1) == errc::manifest_too_large);
   CHECK(decode(with_tlvs("ffff", ""), 4, m, 1000) == errc::manifest_too_large);
+}
+
+TEST_CASE("the test vector's manifest (testdata/ambi/manifest-sha256.bin) decodes and encodes to the same bytes") {
+  const auto& expected = ambi_test::vector_json().at("manifest");
+  auto wire = ambi_test::read_bytes(expected.at("file").get<std::string>());
+  Manifest m;
+  REQUIRE_FALSE(decode(wire, 32, m));
+  CHECK(m.stream_id == expected.at("stream_id").get<std::uint32_t>());
+  CHECK(m.manifest_seq == expected.at("manifest_seq").get<std::uint32_t>());
+  CHECK(m.first_packet_seq == expected.at("first_packet_seq").get<std::uint32_t>());
+  CHECK(m.tlvs.present);
+  CHECK(m.tlvs.refresh_deadline_s == expected.at("refresh_deadline_s").get<std::uint16_t>());
+  CHECK(m.tlvs.pad_bytes == expected.at("pad_bytes").get<std::size_t>());
+  std::vector<std::string> digests;
+  for (const auto& d : m.digests) digests.push_back(d.to_hex());
+  CHECK(digests == expected.at("digests").get<std::vector<std::string>>());
+  // The one digest is the IPv4 packet's: this manifest authenticates payload.bin.
+  CHECK(digests.front() == ambi_test::vector_packet("ipv4").digests.at("sha-256").get<std::string>());
+  CHECK(encoded(m) == wire);
 }

@@ -2,7 +2,10 @@
 // name their JSON path.
 #include <doctest/doctest.h>
 
+#include <fstream>
 #include <string>
+
+#include <nlohmann/json.hpp>
 
 #include "metadata/metadata.hpp"
 
@@ -143,6 +146,31 @@ TEST_CASE("metadata: expiration, other URI schemes, extra streams, uint32 hold t
   CHECK(streams[1].manifest_uris.empty());
   CHECK(streams[1].other_uris == std::vector<std::string>{"https://ambi.example/2"});
   // Written back, the same streams.
+  auto again = parse_metadata(to_json(streams));
+  REQUIRE(std::holds_alternative<std::vector<StreamMetadata>>(again));
+  CHECK(std::get<0>(again) == streams);
+}
+
+TEST_CASE("metadata: the test vector's document (testdata/ambi/metadata.json) loads as vector.json says") {
+  const std::string dir = std::string(TAPS_TESTDATA_DIR) + "/ambi/";
+  std::ifstream in(dir + "vector.json");
+  REQUIRE(in);
+  const auto expected = nlohmann::json::parse(in).at("metadata");
+  auto parsed = read_metadata_file(dir + expected.at("file").get<std::string>());
+  REQUIRE(std::holds_alternative<std::vector<StreamMetadata>>(parsed));
+  const auto& streams = std::get<0>(parsed);
+  REQUIRE(streams.size() == 1);
+  const auto& s = streams[0];
+  CHECK(s.source == expected.at("source").get<std::string>());
+  CHECK(s.group == expected.at("group").get<std::string>());
+  CHECK(s.port == expected.at("port").get<std::uint16_t>());
+  CHECK(s.stream_id == expected.at("stream_id").get<std::uint32_t>());
+  REQUIRE(s.manifest_uris.size() == 1);
+  CHECK(s.manifest_uris[0].to_string() == expected.at("uri").get<std::string>());
+  CHECK(ambi::hash_algorithm_name(s.hash) == expected.at("hash").get<std::string>());
+  CHECK(s.data_hold_time.count() == expected.at("data_hold_time_ms").get<int>());
+  CHECK(s.digest_hold_time.count() == expected.at("digest_hold_time_ms").get<int>());
+  // What ambi-manifest-send writes for the same stream reads back the same.
   auto again = parse_metadata(to_json(streams));
   REQUIRE(std::holds_alternative<std::vector<StreamMetadata>>(again));
   CHECK(std::get<0>(again) == streams);
