@@ -10,15 +10,13 @@
 #include <vector>
 
 #include "core/connection_impl.hpp"
+#include "core/host_interfaces.hpp"
 #include "core/listener_impl.hpp"
 #include "core/multicast_preconnection.hpp"
-#include "racing/racer.hpp"
+#include "core/racer.hpp"
 #include "security/tls_context_cache.hpp"
 #include "transport/address.hpp"
-#include "transport/interface_binding.hpp"
-#include "transport/tcp_transport.hpp"
-#include "transport/tls_transport.hpp"
-#include "transport/udp_transport.hpp"
+#include "transport/protocol.hpp"
 
 namespace taps {
 namespace {
@@ -146,12 +144,15 @@ Result<Connection> Preconnection::initiate(Context& ctx, ConnectionHandlers hand
   auto& io = ctx.io_context();
   detail::RaceSpec spec;
   spec.stacks = detail::racing_stacks(select_stacks(properties_, security_, !framers_.empty()).stacks);
-  bool secure = spec.stacks.front() == Stack::tls;
-  if (secure) {
+  // The best stack decides (plain tcp may follow tls/tcp, never the reverse): every
+  // attempt of a secure one takes its session from the one client context.
+  const auto& first = detail::protocol_for(spec.stacks.front());
+  if (first.secure) {
     auto tls = asio::use_service<detail::TlsContextCache>(io).client_context(security_);
     if (!tls) return tls.error();
-    spec.tls = *tls;
+    spec.options.tls = *tls;
   }
+  spec.options.properties = properties_;
   spec.remotes = remote_;
   bool udp = spec.stacks.front() == Stack::udp;
   for (auto& r : spec.remotes) {
@@ -177,20 +178,10 @@ Result<Connection> Preconnection::initiate(Context& ctx, ConnectionHandlers hand
 
   // The Connection exists before the race is decided; it takes whichever stack wins
   // (tls/tcp, or plain tcp after it when security is opportunistic).
-  auto impl = std::make_shared<detail::ConnectionImpl>(io, std::move(handlers), !udp, to_string(spec.stacks.front()));
+  auto impl = std::make_shared<detail::ConnectionImpl>(io, std::move(handlers), first.byte_stream, first.name);
   detail::RaceCallbacks callbacks;
-  callbacks.tls_won = [impl, props = properties_](asio::ip::tcp::socket s, std::unique_ptr<detail::TlsSession> session) {
-    detail::apply_keep_alive(s, props);
-    impl->adopt(std::make_shared<detail::TlsTransport>(std::move(s), std::move(session)));
-    impl->establishment_succeeded();
-  };
-  callbacks.tcp_won = [impl, props = properties_](asio::ip::tcp::socket s) {
-    detail::apply_keep_alive(s, props);
-    impl->adopt(std::make_shared<detail::TcpTransport>(std::move(s)));
-    impl->establishment_succeeded();
-  };
-  callbacks.udp_won = [impl](asio::ip::udp::socket s) {
-    impl->adopt(std::make_shared<detail::UdpTransport>(std::move(s)));
+  callbacks.won = [impl](std::shared_ptr<detail::Transport> transport) {
+    impl->adopt(std::move(transport));
     impl->establishment_succeeded();
   };
   callbacks.event = [impl](RaceEvent e) { impl->post_race_event(std::move(e)); };
