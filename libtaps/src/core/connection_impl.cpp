@@ -134,7 +134,7 @@ void ConnectionImpl::abort() {
 
 void ConnectionImpl::adopt(std::shared_ptr<Transport> transport) {
   transport_ = std::move(transport);
-  // A socket that was reset at once has no endpoints to tell; the candidate's stay.
+  // A socket reset at once cannot tell its endpoints: keep what an earlier one told.
   if (!transport_->remote_endpoint().empty()) remote_ = transport_->remote_endpoint();
   if (!transport_->local_endpoint().empty()) local_ = transport_->local_endpoint();
   stack_ = transport_->stack();

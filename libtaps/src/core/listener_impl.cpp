@@ -10,6 +10,7 @@
 #include "core/connection_impl.hpp"
 #include "security/tls_handshake.hpp"
 #include "transport/address.hpp"
+#include "transport/protocol.hpp"
 #include "transport/tcp_transport.hpp"
 #include "transport/tls_transport.hpp"
 #include "transport/udp_transport.hpp"
@@ -147,7 +148,7 @@ std::optional<Error> ListenerImpl::bind_udp(const asio::ip::address& address) {
     auto demux = weak_demux.lock();
     if (!self || !demux || self->stopped_ || !self->take_connection_slot()) return nullptr;
     auto transport = std::make_shared<UdpTransport>(demux, remote, local);
-    self->new_connection(transport, false);
+    self->new_connection(transport);
     return transport;
   });
   demuxes_.push_back(std::move(demux));
@@ -183,7 +184,7 @@ void ListenerImpl::accept(asio::ip::tcp::acceptor& acceptor) {
       self->handshake(std::move(socket));
     } else if (!ec) {
       self->take_connection_slot();
-      self->new_connection(std::make_shared<TcpTransport>(std::move(socket)), true);
+      self->new_connection(std::make_shared<TcpTransport>(std::move(socket)));
     }
     self->accept(acceptor);
   });
@@ -252,15 +253,16 @@ void ListenerImpl::handshake(asio::ip::tcp::socket socket) {
           return;
         }
         self->resume_accepting();
-        self->new_connection(std::make_shared<TlsTransport>(handshake->take_socket(), handshake->take_session()), true);
+        self->new_connection(std::make_shared<TlsTransport>(handshake->take_socket(), handshake->take_session()));
       },
       server_handshake_timeout);
 }
 
 // The Connection reads at once; the application gets it (and its events start) in
 // connection_received, posted.
-void ListenerImpl::new_connection(std::shared_ptr<Transport> transport, bool is_stream) {
-  auto connection = std::make_shared<ConnectionImpl>(io_, ConnectionHandlers{}, is_stream, transport->stack());
+void ListenerImpl::new_connection(std::shared_ptr<Transport> transport) {
+  const auto& protocol = protocol_for(spec_.stack);
+  auto connection = std::make_shared<ConnectionImpl>(io_, ConnectionHandlers{}, protocol.byte_stream, protocol.name);
   connection->set_framers(spec_.framers);
   connection->adopt(std::move(transport));
   asio::post(io_, [self = shared_from_this(), connection] {
