@@ -17,7 +17,7 @@ namespace {
 const std::vector<HostInterface> host{{"lo", true}, {"eth0", false}, {"wlan0", false}, {"veth0", false}};
 
 RemoteAddress address(const char* a, std::string interface_name = {}) {
-  return {asio::ip::make_address(a), 443, {}, std::move(interface_name)};
+  return {taps::detail::IpAddress(a), 443, {}, std::move(interface_name)};
 }
 
 // "ADDR STACK@PATH" per leaf.

@@ -12,7 +12,7 @@ using taps::detail::order_candidates;
 namespace {
 
 Candidate c(const std::string& address) {
-  return {.stack = taps::Stack::tcp, .address = asio::ip::make_address(address), .port = 443};
+  return {.stack = taps::Stack::tcp, .address = taps::detail::IpAddress(address), .port = 443};
 }
 
 std::vector<std::string> addresses(const std::vector<Candidate>& v) {

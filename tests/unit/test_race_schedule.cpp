@@ -20,7 +20,7 @@ struct FakeClock {
 };
 
 Candidate leaf(const char* address) {
-  return {.stack = taps::Stack::tcp, .address = asio::ip::make_address(address), .port = 80};
+  return {.stack = taps::Stack::tcp, .address = taps::detail::IpAddress(address), .port = 80};
 }
 
 // Every start at or before `until`, stepping the fake clock to each wake-up as the

@@ -9,8 +9,9 @@
 
 namespace taps::detail {
 
-ConnectionImpl::ConnectionImpl(asio::io_context& io, ConnectionHandlers handlers, bool is_stream)
-    : io_(io), handlers_(std::move(handlers)), is_stream_(is_stream), linger_timer_(io) {}
+ConnectionImpl::ConnectionImpl(asio::io_context& io, ConnectionHandlers handlers, bool is_stream,
+                               std::string_view stack)
+    : io_(io), handlers_(std::move(handlers)), stack_(stack), is_stream_(is_stream), linger_timer_(io) {}
 
 namespace {
 // One budget for every Connection of the process (Contexts may run on several threads).
@@ -129,6 +130,27 @@ void ConnectionImpl::abort() {
   held_.clear();
   shutdown_transport(false);
   finish(make_error(errc::connection_aborted, "connection aborted by the application"));
+}
+
+void ConnectionImpl::adopt(std::shared_ptr<Transport> transport) {
+  transport_ = std::move(transport);
+  // A socket reset at once cannot tell its endpoints: keep what an earlier one told.
+  if (!transport_->remote_endpoint().empty()) remote_ = transport_->remote_endpoint();
+  if (!transport_->local_endpoint().empty()) local_ = transport_->local_endpoint();
+  stack_ = transport_->stack();
+  transport_->start(weak_from_this());
+}
+
+void ConnectionImpl::start_writing() {
+  if (transport_) transport_->start_writing();
+}
+
+void ConnectionImpl::resume_reading() {
+  if (transport_) transport_->resume_reading();
+}
+
+void ConnectionImpl::shutdown_transport(bool graceful) {
+  if (transport_) transport_->shutdown(graceful);
 }
 
 void ConnectionImpl::establishment_succeeded() { transport_up(true); }
@@ -338,15 +360,13 @@ void ConnectionImpl::on_transport_error(Error error) {
   finish(std::move(error));
 }
 
-void ConnectionImpl::on_transport_closed() { finish(std::nullopt); }
-
 void ConnectionImpl::on_soft_error(Error error) {
   post_event([error = std::move(error)](ConnectionHandlers& h) {
     if (h.soft_error) h.soft_error(error);
   });
 }
 
-ConnectionImpl::Outgoing ConnectionImpl::pop_outgoing() {
+Outgoing ConnectionImpl::pop_outgoing() {
   Outgoing out = std::move(outgoing_.front());
   outgoing_.pop_front();
   return out;

@@ -1,6 +1,6 @@
 // The state a Connection has whatever its stack: handlers, event posting, the
-// framers, the send queue and the bounded receive queue. Subclasses move the bytes
-// (TCP, UDP, TLS).
+// framers, the send queue and the bounded receive queue. A Transport moves the bytes
+// (TCP, UDP, TLS) and reports back through the TransportSink this implements.
 //
 //   establishing --transport up, framers ready--> established --close() or final
 //        |                                            |       both ways--> closing --> closed
@@ -21,6 +21,7 @@
 
 #include "taps/connection.hpp"
 #include "taps/framer.hpp"
+#include "transport/transport.hpp"
 
 namespace taps::detail {
 
@@ -40,10 +41,11 @@ inline constexpr std::size_t unfinished_budget = 256u << 20;
 // How long close() waits for the peer to finish its side before it aborts.
 inline constexpr std::chrono::seconds close_linger_limit{30};
 
-class ConnectionImpl : public std::enable_shared_from_this<ConnectionImpl> {
+class ConnectionImpl final : public TransportSink, public std::enable_shared_from_this<ConnectionImpl> {
  public:
-  ConnectionImpl(asio::io_context& io, ConnectionHandlers handlers, bool is_stream);
-  virtual ~ConnectionImpl();
+  // `stack` names the stack until a transport is adopted ("tls/tcp" while racing).
+  ConnectionImpl(asio::io_context& io, ConnectionHandlers handlers, bool is_stream, std::string_view stack);
+  ~ConnectionImpl();
   ConnectionImpl(const ConnectionImpl&) = delete;
   ConnectionImpl& operator=(const ConnectionImpl&) = delete;
 
@@ -56,10 +58,12 @@ class ConnectionImpl : public std::enable_shared_from_this<ConnectionImpl> {
   const std::string& remote_endpoint() const noexcept { return remote_; }
   const std::string& local_endpoint() const noexcept { return local_; }
   const std::string& stack() const noexcept { return stack_; }
-  virtual std::optional<TlsInfo> tls_info() const { return std::nullopt; }
-  // For error texts: the remote endpoint, or "the peer" when a reset came before we
-  // could learn its address.
-  std::string peer_name() const { return remote_.empty() ? std::string("the peer") : remote_; }
+  std::optional<TlsInfo> tls_info() const { return transport_ ? transport_->tls_info() : std::nullopt; }
+
+  // Takes the transport that carries this Connection (the race's winner, or what a
+  // Listener accepted) and starts it. Called again when the race resumes after a
+  // framer refused the first winner: the old transport is shut down by then.
+  void adopt(std::shared_ptr<Transport> transport);
 
   // The framers every transport this Connection gets will run (fresh instances each).
   void set_framers(std::vector<FramerSpec> framers) { framer_specs_ = std::move(framers); }
@@ -72,7 +76,7 @@ class ConnectionImpl : public std::enable_shared_from_this<ConnectionImpl> {
   // delivered: connection_received stands for it).
   void established_by_listener(ConnectionHandlers handlers);
 
-  // For the racer, once a subclass adopted the winner's socket: starts the framers,
+  // For the racer, once the winner's transport is adopted: starts the framers,
   // then delivers ready.
   void establishment_succeeded();
   void establishment_failed(Error error);
@@ -86,50 +90,22 @@ class ConnectionImpl : public std::enable_shared_from_this<ConnectionImpl> {
   // the racer reports its `ready` event only then.
   std::function<void()> confirm_race;
 
- protected:
-  // One buffer for the transport: a whole message without framers, or one piece of a
-  // framed message (id 0 in its ctx) with the message's ctx on its last piece.
-  struct Outgoing {
-    Message message;
-    MessageContext ctx;
-    std::chrono::steady_clock::time_point queued_at;
-  };
-
-  // Subclasses: start moving queued messages (called when the queue gains messages).
-  virtual void start_writing() = 0;
-  // Reading paused because the receive bound was reached; resume when drained.
-  virtual void resume_reading() = 0;
-  // Closes the socket gracefully (after the final message went out) or at once.
-  virtual void shutdown_transport(bool graceful) = 0;
-
-  // Called by subclasses as bytes move.
-  void on_data(Message data, MessageContext ctx);  // a chunk (stream) or a datagram
-  void on_end_of_stream();                         // peer sent FIN
-  void on_sent(Outgoing&& out);                    // one item fully handed to the kernel
-  void on_send_failed(Outgoing&& out, Error error);
-  void on_final_sent();                            // our FIN is out
-  void on_transport_error(Error error);            // the connection is lost
-  void on_transport_closed();                      // graceful close completed
-  void on_soft_error(Error error);                 // e.g. ICMP unreachable on UDP
-
-  bool receive_buffer_full() const noexcept {
+ private:
+  // TransportSink: the transport's view of this Connection.
+  bool has_outgoing() const noexcept override { return !outgoing_.empty(); }
+  Outgoing pop_outgoing() override;
+  void expire_outgoing() override;
+  bool receive_buffer_full() const noexcept override {
     return inbound_bytes_ >= receive_buffer_limit || inbound_.size() >= receive_message_limit;
   }
-  bool has_outgoing() const noexcept { return !outgoing_.empty(); }
-  Outgoing pop_outgoing();
-  // Drops messages whose msgLifetime passed while queued, emitting expired.
-  void expire_outgoing();
-  bool is_open() const noexcept {
-    return state_ == ConnectionState::established || state_ == ConnectionState::closing;
-  }
-  bool final_queued() const noexcept { return final_queued_; }
+  void on_data(Message data, MessageContext ctx) override;
+  void on_end_of_stream() override;
+  void on_sent(Outgoing&& out) override;
+  void on_send_failed(Outgoing&& out, Error error) override;
+  void on_final_sent() override;
+  void on_transport_error(Error error) override;
+  void on_soft_error(Error error) override;
 
-  asio::io_context& io_;
-  ConnectionHandlers handlers_;
-  ConnectionState state_ = ConnectionState::establishing;
-  std::string remote_, local_, stack_;
-
- private:
   struct Inbound {
     Message message;
     MessageContext ctx;
@@ -152,10 +128,18 @@ class ConnectionImpl : public std::enable_shared_from_this<ConnectionImpl> {
   void deliver_byte_stream(const ReceiveRequest& req, MessageContext ctx);
   void maybe_finish();
   void finish(std::optional<Error> error);
+  void start_writing();
+  void resume_reading();
+  void shutdown_transport(bool graceful);
   // Charges what the framers hold beyond the free allowance to the process budget;
   // false when the budget is used up.
   bool charge_unfinished();
 
+  asio::io_context& io_;
+  ConnectionHandlers handlers_;
+  ConnectionState state_ = ConnectionState::establishing;
+  std::string remote_, local_, stack_;
+  std::shared_ptr<Transport> transport_;
   const bool is_stream_;
   std::vector<FramerSpec> framer_specs_;
   std::unique_ptr<FramerHost> framers_;

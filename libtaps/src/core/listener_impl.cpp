@@ -7,11 +7,13 @@
 #include <cerrno>
 #include <cstring>
 
+#include "core/connection_impl.hpp"
 #include "security/tls_handshake.hpp"
 #include "transport/address.hpp"
-#include "transport/tcp_connection.hpp"
-#include "transport/tls_connection.hpp"
-#include "transport/udp_connection.hpp"
+#include "transport/protocol.hpp"
+#include "transport/tcp_transport.hpp"
+#include "transport/tls_transport.hpp"
+#include "transport/udp_transport.hpp"
 #include "transport/udp_demux.hpp"
 
 namespace taps::detail {
@@ -141,17 +143,13 @@ std::optional<Error> ListenerImpl::bind_udp(const asio::ip::address& address) {
   std::weak_ptr<ListenerImpl> weak = shared_from_this();
   auto demux = std::make_shared<UdpDemux>(std::move(socket), nullptr);
   std::weak_ptr<UdpDemux> weak_demux = demux;
-  demux->set_new_peer([weak, weak_demux, local](const asio::ip::udp::endpoint& remote) -> std::shared_ptr<UdpConnection> {
+  demux->set_new_peer([weak, weak_demux, local](const asio::ip::udp::endpoint& remote) -> std::shared_ptr<UdpTransport> {
     auto self = weak.lock();
     auto demux = weak_demux.lock();
     if (!self || !demux || self->stopped_ || !self->take_connection_slot()) return nullptr;
-    auto connection = std::make_shared<UdpConnection>(self->io_, demux, remote, local);
-    connection->set_framers(self->spec_.framers);
-    asio::post(self->io_, [self, connection] {
-      if (!self->handlers_.connection_received) return;
-      connection->established_by_listener(self->handlers_.connection_received(Connection(connection)));
-    });
-    return connection;
+    auto transport = std::make_shared<UdpTransport>(demux, remote, local);
+    self->new_connection(transport);
+    return transport;
   });
   demuxes_.push_back(std::move(demux));
   return std::nullopt;
@@ -186,13 +184,7 @@ void ListenerImpl::accept(asio::ip::tcp::acceptor& acceptor) {
       self->handshake(std::move(socket));
     } else if (!ec) {
       self->take_connection_slot();
-      auto connection = std::make_shared<TcpConnection>(self->io_, ConnectionHandlers{});
-      connection->set_framers(self->spec_.framers);
-      connection->adopt(std::move(socket));
-      asio::post(self->io_, [self, connection] {
-        if (!self->handlers_.connection_received) return;
-        connection->established_by_listener(self->handlers_.connection_received(Connection(connection)));
-      });
+      self->new_connection(std::make_shared<TcpTransport>(std::move(socket)));
     }
     self->accept(acceptor);
   });
@@ -261,15 +253,22 @@ void ListenerImpl::handshake(asio::ip::tcp::socket socket) {
           return;
         }
         self->resume_accepting();
-        auto connection = std::make_shared<TlsConnection>(self->io_, ConnectionHandlers{});
-        connection->set_framers(self->spec_.framers);
-        connection->adopt(handshake->take_socket(), handshake->take_session());
-        asio::post(self->io_, [self, connection] {
-          if (!self->handlers_.connection_received) return;
-          connection->established_by_listener(self->handlers_.connection_received(Connection(connection)));
-        });
+        self->new_connection(std::make_shared<TlsTransport>(handshake->take_socket(), handshake->take_session()));
       },
       server_handshake_timeout);
+}
+
+// The Connection reads at once; the application gets it (and its events start) in
+// connection_received, posted.
+void ListenerImpl::new_connection(std::shared_ptr<Transport> transport) {
+  const auto& protocol = protocol_for(spec_.stack);
+  auto connection = std::make_shared<ConnectionImpl>(io_, ConnectionHandlers{}, protocol.byte_stream, protocol.name);
+  connection->set_framers(spec_.framers);
+  connection->adopt(std::move(transport));
+  asio::post(io_, [self = shared_from_this(), connection] {
+    if (!self->handlers_.connection_received) return;
+    connection->established_by_listener(self->handlers_.connection_received(Connection(connection)));
+  });
 }
 
 void ListenerImpl::set_new_connection_limit(std::size_t n) {

@@ -20,6 +20,7 @@ namespace taps::detail {
 
 class UdpDemux;
 class TlsHandshake;
+class Transport;
 
 struct ListenSpec {
   Stack stack;
@@ -51,6 +52,7 @@ class ListenerImpl : public std::enable_shared_from_this<ListenerImpl> {
   void back_off(asio::ip::tcp::acceptor& acceptor, const std::error_code& ec);
   void cancel_handshakes();
   bool take_connection_slot();
+  void new_connection(std::shared_ptr<Transport> transport);
   void fail(Error error);
 
   asio::io_context& io_;

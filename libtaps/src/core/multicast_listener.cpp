@@ -5,8 +5,9 @@
 
 #include <algorithm>
 
+#include "core/connection_impl.hpp"
 #include "transport/address.hpp"
-#include "transport/multicast_connection.hpp"
+#include "transport/multicast_receive_transport.hpp"
 #include "transport/multicast_receiver.hpp"
 #include "transport/multicast_socket.hpp"
 
@@ -122,39 +123,41 @@ bool MulticastListener::on_datagram(const Datagram& d) {
       std::find(spec_.excluded.begin(), spec_.excluded.end(), d.sender.address()) != spec_.excluded.end()) {
     return true;
   }
-  std::shared_ptr<MulticastConnection> connection;
-  if (d.sender == last_sender_) connection = last_connection_.lock();
-  if (!connection) {
+  std::shared_ptr<MulticastReceiveTransport> transport;
+  if (d.sender == last_sender_) transport = last_transport_.lock();
+  if (!transport) {
     auto it = senders_.find(d.sender);
-    if (it != senders_.end()) connection = it->second.lock();
-    if (!connection) connection = new_sender(d.sender);
-    if (!connection) return true;
+    if (it != senders_.end()) transport = it->second.lock();
+    if (!transport) transport = new_sender(d.sender);
+    if (!transport) return true;
     last_sender_ = d.sender;
-    last_connection_ = connection;
+    last_transport_ = transport;
   }
   MessageContext ctx = context_for(d.interface_index);
-  ctx.remote_endpoint = connection->remote_endpoint();
+  ctx.remote_endpoint = transport->remote_endpoint();
   ctx.local_endpoint = local_string(d.destination);
   ctx.received_at_ns = d.received_at_ns;
   ctx.received_hop_limit = d.hop_limit;
-  return connection->deliver(Message(std::vector<std::uint8_t>(d.data, d.data + d.size)), std::move(ctx));
+  return transport->deliver(Message(std::vector<std::uint8_t>(d.data, d.data + d.size)), std::move(ctx));
 }
 
-std::shared_ptr<MulticastConnection> MulticastListener::new_sender(const asio::ip::udp::endpoint& sender) {
+std::shared_ptr<MulticastReceiveTransport> MulticastListener::new_sender(const asio::ip::udp::endpoint& sender) {
   if (stopped_ || !handlers_.connection_received) return nullptr;
   if (limit_) {
     if (*limit_ == 0) return nullptr;
     --*limit_;
   }
   auto self = shared_from_this();
-  auto connection = std::make_shared<MulticastConnection>(io_, endpoint_string(sender), local_,
-                                                          [self, sender] { self->forget(sender); });
+  auto transport = std::make_shared<MulticastReceiveTransport>(endpoint_string(sender), local_,
+                                                               [self, sender] { self->forget(sender); });
   std::weak_ptr<MulticastListener> weak = self;
-  connection->on_room = [weak] {
+  transport->on_room = [weak] {
     if (auto listener = weak.lock(); listener && listener->receiver_) listener->receiver_->resume();
   };
+  auto connection = std::make_shared<ConnectionImpl>(io_, ConnectionHandlers{}, false, transport->stack());
   connection->set_framers(spec_.framers);
-  senders_[sender] = connection;
+  connection->adopt(transport);
+  senders_[sender] = transport;
   // Datagrams that arrive before the application has the Connection wait in its queue.
   asio::post(io_, [self, connection, sender] {
     if (!self->handlers_.connection_received) {
@@ -163,7 +166,7 @@ std::shared_ptr<MulticastConnection> MulticastListener::new_sender(const asio::i
     }
     connection->established_by_listener(self->handlers_.connection_received(Connection(connection)));
   });
-  return connection;
+  return transport;
 }
 
 const std::string& MulticastListener::local_string(const asio::ip::address& destination) {
@@ -183,7 +186,7 @@ const MessageContext& MulticastListener::context_for(unsigned interface_index) {
 
 void MulticastListener::forget(const asio::ip::udp::endpoint& sender) {
   senders_.erase(sender);
-  if (sender == last_sender_) last_connection_.reset();
+  if (sender == last_sender_) last_transport_.reset();
   maybe_close();
 }
 

@@ -20,7 +20,7 @@
 namespace taps::detail {
 
 class MulticastReceiver;
-class MulticastConnection;
+class MulticastReceiveTransport;
 struct Datagram;
 
 struct MulticastSpec {
@@ -50,7 +50,7 @@ class MulticastListener : public std::enable_shared_from_this<MulticastListener>
  private:
   void open();
   bool on_datagram(const Datagram& d);
-  std::shared_ptr<MulticastConnection> new_sender(const asio::ip::udp::endpoint& sender);
+  std::shared_ptr<MulticastReceiveTransport> new_sender(const asio::ip::udp::endpoint& sender);
   const std::string& local_string(const asio::ip::address& destination);
   const MessageContext& context_for(unsigned interface_index);
   void forget(const asio::ip::udp::endpoint& sender);
@@ -61,10 +61,11 @@ class MulticastListener : public std::enable_shared_from_this<MulticastListener>
   ListenerHandlers handlers_;
   MulticastSpec spec_;
   std::shared_ptr<MulticastReceiver> receiver_;
-  std::map<asio::ip::udp::endpoint, std::weak_ptr<MulticastConnection>> senders_;
+  // Each sender's Connection owns its transport: the Listener hands datagrams to that.
+  std::map<asio::ip::udp::endpoint, std::weak_ptr<MulticastReceiveTransport>> senders_;
   // The last sender seen: most batches come from one sender, so its lookup is skipped.
   asio::ip::udp::endpoint last_sender_;
-  std::weak_ptr<MulticastConnection> last_connection_;
+  std::weak_ptr<MulticastReceiveTransport> last_transport_;
   std::string local_;                       // GROUP:PORT
   // Per arrival interface, the metadata every datagram's context carries: copies share it.
   std::map<unsigned, MessageContext> contexts_;

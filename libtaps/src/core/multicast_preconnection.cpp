@@ -5,10 +5,11 @@
 
 #include <algorithm>
 
+#include "core/connection_impl.hpp"
 #include "core/multicast_listener.hpp"
 #include "transport/address.hpp"
 #include "transport/multicast_socket.hpp"
-#include "transport/multicast_send_connection.hpp"
+#include "transport/multicast_send_transport.hpp"
 
 namespace taps::detail {
 namespace {
@@ -202,7 +203,7 @@ Result<Connection> initiate_multicast(Context& ctx, const Preconnection& p, Conn
     if (l.ip_address()) source = parse_ip_literal(*l.ip_address());
     source_port = l.port().value_or(0);
   }
-  auto connection = std::make_shared<MulticastSendConnection>(ctx.io_context(), std::move(handlers));
+  auto connection = std::make_shared<ConnectionImpl>(ctx.io_context(), std::move(handlers), false, "udp");
   connection->set_framers(p.framers());
   connection->set_send_only(fmt::format("receive on a send-only Connection to multicast group {}", endpoint_string(group)));
   const auto& props = p.transport_properties();
@@ -214,7 +215,7 @@ Result<Connection> initiate_multicast(Context& ctx, const Preconnection& p, Conn
     std::error_code ec;
     RaceEvent ready{RaceEvent::Kind::ready, std::chrono::steady_clock::now(), 1, "udp", endpoint_string(group),
                     endpoint_string(socket->local_endpoint(ec)), interface_name(index), {}, {}};
-    connection->adopt(std::move(*socket), interface_name(index));
+    connection->adopt(std::make_shared<MulticastSendTransport>(std::move(*socket), interface_name(index)));
     connection->post_race_event(std::move(ready));
     connection->establishment_succeeded();
   }

@@ -9,15 +9,14 @@
 #include <cctype>
 #include <vector>
 
+#include "core/connection_impl.hpp"
+#include "core/host_interfaces.hpp"
 #include "core/listener_impl.hpp"
 #include "core/multicast_preconnection.hpp"
-#include "racing/racer.hpp"
+#include "core/racer.hpp"
 #include "security/tls_context_cache.hpp"
 #include "transport/address.hpp"
-#include "transport/interface_binding.hpp"
-#include "transport/tcp_connection.hpp"
-#include "transport/tls_connection.hpp"
-#include "transport/udp_connection.hpp"
+#include "transport/protocol.hpp"
 
 namespace taps {
 namespace {
@@ -145,12 +144,15 @@ Result<Connection> Preconnection::initiate(Context& ctx, ConnectionHandlers hand
   auto& io = ctx.io_context();
   detail::RaceSpec spec;
   spec.stacks = detail::racing_stacks(select_stacks(properties_, security_, !framers_.empty()).stacks);
-  bool secure = spec.stacks.front() == Stack::tls;
-  if (secure) {
+  // The best stack decides (plain tcp may follow tls/tcp, never the reverse): every
+  // attempt of a secure one takes its session from the one client context.
+  const auto& first = detail::protocol_for(spec.stacks.front());
+  if (first.secure) {
     auto tls = asio::use_service<detail::TlsContextCache>(io).client_context(security_);
     if (!tls) return tls.error();
-    spec.tls = *tls;
+    spec.options.tls = *tls;
   }
+  spec.options.properties = properties_;
   spec.remotes = remote_;
   bool udp = spec.stacks.front() == Stack::udp;
   for (auto& r : spec.remotes) {
@@ -174,39 +176,14 @@ Result<Connection> Preconnection::initiate(Context& ctx, ConnectionHandlers hand
   spec.first_family_count = properties_.first_address_family_count;
   spec.timers = {properties_.connection_attempt_delay, properties_.resolution_delay, properties_.conn_timeout};
 
-  std::shared_ptr<detail::ConnectionImpl> impl;
+  // The Connection exists before the race is decided; it takes whichever stack wins
+  // (tls/tcp, or plain tcp after it when security is opportunistic).
+  auto impl = std::make_shared<detail::ConnectionImpl>(io, std::move(handlers), first.byte_stream, first.name);
   detail::RaceCallbacks callbacks;
-  if (secure) {
-    // Also when plain TCP races after TLS (opportunistic security): the Connection
-    // exists before the race is decided, so one type carries both.
-    auto tls = std::make_shared<detail::TlsConnection>(io, std::move(handlers));
-    callbacks.tls_won = [tls, props = properties_](asio::ip::tcp::socket s, std::unique_ptr<detail::TlsSession> session) {
-      detail::apply_keep_alive(s, props);
-      tls->adopt(std::move(s), std::move(session));
-      tls->establishment_succeeded();
-    };
-    callbacks.tcp_won = [tls, props = properties_](asio::ip::tcp::socket s) {
-      detail::apply_keep_alive(s, props);
-      tls->adopt(std::move(s), nullptr);
-      tls->establishment_succeeded();
-    };
-    impl = tls;
-  } else if (spec.stacks.front() == Stack::tcp) {
-    auto tcp = std::make_shared<detail::TcpConnection>(io, std::move(handlers));
-    callbacks.tcp_won = [tcp, props = properties_](asio::ip::tcp::socket s) {
-      detail::apply_keep_alive(s, props);
-      tcp->adopt(std::move(s));
-      tcp->establishment_succeeded();
-    };
-    impl = tcp;
-  } else {
-    auto udp = std::make_shared<detail::UdpConnection>(io, std::move(handlers));
-    callbacks.udp_won = [udp](asio::ip::udp::socket s) {
-      udp->adopt(std::move(s));
-      udp->establishment_succeeded();
-    };
-    impl = udp;
-  }
+  callbacks.won = [impl](std::shared_ptr<detail::Transport> transport) {
+    impl->adopt(std::move(transport));
+    impl->establishment_succeeded();
+  };
   callbacks.event = [impl](RaceEvent e) { impl->post_race_event(std::move(e)); };
   callbacks.failed = [impl](Error e) { impl->establishment_failed(std::move(e)); };
   auto racer = std::make_shared<detail::Racer>(io, std::move(spec), std::move(callbacks));

@@ -20,7 +20,7 @@ struct HostInterface {
 
 // One remote address as resolved (or given), before it meets paths and stacks.
 struct RemoteAddress {
-  asio::ip::address address;
+  IpAddress address;
   std::uint16_t port;
   std::string host_name = {};       // empty for a literal
   std::string interface_name = {};  // an IPv6 scope or the endpoint's interface: only this path

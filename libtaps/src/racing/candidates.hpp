@@ -1,18 +1,18 @@
 // The leaves of the RFC 9623 candidate tree and their order. Pure: no I/O.
 #pragma once
 
-#include <asio/ip/address.hpp>
 #include <cstdint>
 #include <string>
 #include <vector>
 
+#include "racing/ip_address.hpp"
 #include "taps/properties.hpp"
 
 namespace taps::detail {
 
 struct Candidate {
   Stack stack;
-  asio::ip::address address;
+  IpAddress address;
   std::uint16_t port;
   std::string host_name = {};       // the name it was resolved from; empty for an address literal
   std::string interface_name = {};  // the path: bound to this interface; empty = the kernel's route

@@ -5,7 +5,6 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
-#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <memory>
@@ -40,21 +39,6 @@ std::error_code bind_to_address_of(int fd, int family, const std::string& name) 
 }
 
 }  // namespace
-
-std::vector<HostInterface> up_interfaces() {
-  std::vector<HostInterface> up;
-  auto list = host_addresses();
-  for (auto* i = list.get(); i; i = i->ifa_next) {
-    if (!(i->ifa_flags & IFF_UP)) continue;
-    bool known = false;
-    for (const auto& u : up) known = known || u.name == i->ifa_name;
-    if (!known) up.push_back({i->ifa_name, (i->ifa_flags & IFF_LOOPBACK) != 0});
-  }
-  std::sort(up.begin(), up.end(), [](const HostInterface& a, const HostInterface& b) {
-    return ::if_nametoindex(a.name.c_str()) < ::if_nametoindex(b.name.c_str());
-  });
-  return up;
-}
 
 std::error_code bind_to_interface(int fd, int family, const std::string& name) {
   if (::if_nametoindex(name.c_str()) == 0) return std::make_error_code(std::errc::no_such_device);

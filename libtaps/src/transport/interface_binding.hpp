@@ -1,17 +1,10 @@
-// The host's interfaces for the candidate tree's paths, and tying a socket to one of
-// them before it connects.
+// Tying a socket to one of the host's interfaces before it connects.
 #pragma once
 
 #include <string>
 #include <system_error>
-#include <vector>
-
-#include "racing/candidate_tree.hpp"
 
 namespace taps::detail {
-
-// The interfaces that are up, in index order (getifaddrs: a local query, no waiting).
-std::vector<HostInterface> up_interfaces();
 
 // Binds the socket `fd` (of family AF_INET or AF_INET6) to interface `name`:
 // SO_BINDTODEVICE when the process may, else bind() to an address of that interface

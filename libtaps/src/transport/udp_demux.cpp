@@ -1,6 +1,6 @@
 #include "transport/udp_demux.hpp"
 
-#include "transport/udp_connection.hpp"
+#include "transport/udp_transport.hpp"
 
 namespace taps::detail {
 
@@ -16,7 +16,7 @@ void UdpDemux::read() {
                                if (!ec) {
                                  Message datagram(std::vector<std::uint8_t>(self->buffer_.data(), self->buffer_.data() + n));
                                  auto it = self->peers_.find(self->sender_);
-                                 std::shared_ptr<UdpConnection> peer = it == self->peers_.end() ? nullptr : it->second.lock();
+                                 std::shared_ptr<UdpTransport> peer = it == self->peers_.end() ? nullptr : it->second.lock();
                                  if (!peer && self->new_peer_) {
                                    peer = self->new_peer_(self->sender_);
                                    if (peer) self->peers_[self->sender_] = peer;

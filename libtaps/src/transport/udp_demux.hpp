@@ -10,13 +10,13 @@
 
 namespace taps::detail {
 
-class UdpConnection;
+class UdpTransport;
 
 class UdpDemux : public std::enable_shared_from_this<UdpDemux> {
  public:
   // Called for a datagram from a remote endpoint that has no Connection yet; returns
-  // the new Connection, or nullptr to ignore the datagram (limit reached, stopped).
-  using NewPeer = std::function<std::shared_ptr<UdpConnection>(const asio::ip::udp::endpoint&)>;
+  // the new Connection's transport, or nullptr to ignore the datagram (limit reached, stopped).
+  using NewPeer = std::function<std::shared_ptr<UdpTransport>(const asio::ip::udp::endpoint&)>;
 
   UdpDemux(asio::ip::udp::socket socket, NewPeer new_peer);
 
@@ -36,7 +36,7 @@ class UdpDemux : public std::enable_shared_from_this<UdpDemux> {
 
   asio::ip::udp::socket socket_;
   NewPeer new_peer_;
-  std::map<asio::ip::udp::endpoint, std::weak_ptr<UdpConnection>> peers_;
+  std::map<asio::ip::udp::endpoint, std::weak_ptr<UdpTransport>> peers_;
   std::vector<std::uint8_t> buffer_;
   asio::ip::udp::endpoint sender_;
 };

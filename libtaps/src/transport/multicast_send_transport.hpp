@@ -1,4 +1,4 @@
-// The send-only Connection of an Initiate toward a multicast group. Messages queued
+// Under the send-only Connection of an Initiate toward a multicast group. Messages queued
 // during one turn of the event loop leave together: one sendmmsg per batch instead of
 // one system call and one reactor operation per datagram, which is what a paced
 // sender at hundreds of thousands of datagrams a second spends its time on. Runs of
@@ -12,29 +12,29 @@
 #include <sys/uio.h>
 
 #include <deque>
+#include <memory>
 #include <vector>
 
-#include "core/connection_impl.hpp"
+#include "transport/transport.hpp"
 
 namespace taps::detail {
 
-class MulticastSendConnection final : public ConnectionImpl {
+class MulticastSendTransport final : public Transport, public std::enable_shared_from_this<MulticastSendTransport> {
  public:
-  MulticastSendConnection(asio::io_context& io, ConnectionHandlers handlers);
-
   // Takes the connected send socket (open_send_socket); `interface_name` is where it
   // sends (empty: by route), for the cause of a failed send in words.
-  void adopt(asio::ip::udp::socket socket, std::string interface_name = {});
+  MulticastSendTransport(asio::ip::udp::socket socket, std::string interface_name = {});
 
- private:
   void start_writing() override;
   void resume_reading() override {}
-  void shutdown_transport(bool graceful) override;
+  void shutdown(bool graceful) override;
 
-  void flush();
+ private:
+  void start_reading() override {}
+  void flush(TransportSink& sink);
   std::size_t prepare();
   // Moves queued messages into pending_ up to a batch; false when none is sendable.
-  bool fill_pending();
+  bool fill_pending(TransportSink& sink);
   void wait_writable();
 
   asio::ip::udp::socket socket_;

@@ -1,4 +1,4 @@
-#include "transport/multicast_send_connection.hpp"
+#include "transport/multicast_send_transport.hpp"
 
 #include <netinet/udp.h>
 
@@ -9,7 +9,7 @@
 #include "transport/address.hpp"
 #include "transport/multicast_errors.hpp"
 #include "transport/socket_error.hpp"
-#include "transport/udp_connection.hpp"
+#include "transport/udp_transport.hpp"
 
 namespace taps::detail {
 namespace {
@@ -23,15 +23,9 @@ constexpr std::size_t control_words = (CMSG_SPACE(sizeof(std::uint16_t)) + 7) / 
 
 }  // namespace
 
-MulticastSendConnection::MulticastSendConnection(asio::io_context& io, ConnectionHandlers handlers)
-    : ConnectionImpl(io, std::move(handlers), false), socket_(io), headers_(batch_size), iovecs_(batch_size),
-      control_(batch_size * control_words), counts_(batch_size) {
-  stack_ = "udp";
-}
-
-void MulticastSendConnection::adopt(asio::ip::udp::socket socket, std::string interface_name) {
-  socket_ = std::move(socket);
-  interface_name_ = std::move(interface_name);
+MulticastSendTransport::MulticastSendTransport(asio::ip::udp::socket socket, std::string interface_name)
+    : Transport("udp"), socket_(std::move(socket)), headers_(batch_size), iovecs_(batch_size),
+      control_(batch_size * control_words), counts_(batch_size), interface_name_(std::move(interface_name)) {
   std::error_code ec;
   auto remote = socket_.remote_endpoint(ec);
   if (!ec) {
@@ -44,21 +38,22 @@ void MulticastSendConnection::adopt(asio::ip::udp::socket socket, std::string in
 }
 
 // Sends queued in the same handler as this one go out in the same batch.
-void MulticastSendConnection::start_writing() {
-  if (flush_posted_ || waiting_ || !socket_.is_open()) return;
+void MulticastSendTransport::start_writing() {
+  auto sink = sink_.lock();
+  if (!sink || flush_posted_ || waiting_ || !socket_.is_open()) return;
   flush_posted_ = true;
-  asio::post(io_, [self = std::static_pointer_cast<MulticastSendConnection>(shared_from_this())] {
+  asio::post(socket_.get_executor(), [self = shared_from_this(), sink] {
     self->flush_posted_ = false;
-    self->flush();
+    self->flush(*sink);
   });
 }
 
-bool MulticastSendConnection::fill_pending() {
-  expire_outgoing();
-  while (pending_.size() < batch_size && has_outgoing()) {
-    auto out = pop_outgoing();
+bool MulticastSendTransport::fill_pending(TransportSink& sink) {
+  sink.expire_outgoing();
+  while (pending_.size() < batch_size && sink.has_outgoing()) {
+    auto out = sink.pop_outgoing();
     if (out.message.size() > max_udp_payload) {
-      on_send_failed(std::move(out), make_error(errc::message_too_large,
+      sink.on_send_failed(std::move(out), make_error(errc::message_too_large,
                                                 "message of " + std::to_string(out.message.size()) +
                                                     " bytes exceeds the UDP maximum of 65507"));
       continue;
@@ -71,7 +66,7 @@ bool MulticastSendConnection::fill_pending() {
 // Lays pending_[0..) out as headers: a run of datagrams of one size (the last of a run
 // may be shorter) shares a header with a UDP_SEGMENT cmsg. Stops at a final marker.
 // Returns the number of headers.
-std::size_t MulticastSendConnection::prepare() {
+std::size_t MulticastSendTransport::prepare() {
   std::size_t headers = 0, i = 0;
   while (i < pending_.size() && headers < batch_size) {
     if (pending_[i].message.empty() && pending_[i].ctx.final) break;
@@ -112,14 +107,14 @@ std::size_t MulticastSendConnection::prepare() {
   return headers;
 }
 
-void MulticastSendConnection::flush() {
-  while (!waiting_ && socket_.is_open() && fill_pending()) {
+void MulticastSendTransport::flush(TransportSink& sink) {
+  while (!waiting_ && socket_.is_open() && fill_pending(sink)) {
     std::size_t headers = prepare();
     if (headers == 0) {
       // A final message without bytes marks the end of sending; there is nothing to send for it.
-      on_sent(std::move(pending_.front()));
+      sink.on_sent(std::move(pending_.front()));
       pending_.pop_front();
-      on_final_sent();
+      sink.on_final_sent();
       continue;
     }
     int n = ::sendmmsg(socket_.native_handle(), headers_.data(), static_cast<unsigned>(headers), MSG_DONTWAIT);
@@ -140,7 +135,7 @@ void MulticastSendConnection::flush() {
       for (std::size_t k = 0; k < counts_[0]; ++k) {
         auto out = std::move(pending_.front());
         pending_.pop_front();
-        on_send_failed(std::move(out), Error{ec, "send to " + remote_ + ": " + multicast_failure_text(failure)});
+        sink.on_send_failed(std::move(out), Error{ec, "send to " + remote_ + ": " + multicast_failure_text(failure)});
       }
       continue;
     }
@@ -149,24 +144,26 @@ void MulticastSendConnection::flush() {
         auto out = std::move(pending_.front());
         pending_.pop_front();
         bool final = out.ctx.final;
-        on_sent(std::move(out));
-        if (final) on_final_sent();
+        sink.on_sent(std::move(out));
+        if (final) sink.on_final_sent();
       }
     }
   }
 }
 
-void MulticastSendConnection::wait_writable() {
+// Queued datagrams hold the Connection alive until they are out, as a write would.
+void MulticastSendTransport::wait_writable() {
+  auto sink = sink_.lock();
+  if (!sink) return;
   waiting_ = true;
-  socket_.async_wait(asio::socket_base::wait_write,
-                     [self = std::static_pointer_cast<MulticastSendConnection>(shared_from_this())](std::error_code ec) {
-                       self->waiting_ = false;
-                       if (ec || !self->socket_.is_open()) return;
-                       self->flush();
-                     });
+  socket_.async_wait(asio::socket_base::wait_write, [self = shared_from_this(), sink](std::error_code ec) {
+    self->waiting_ = false;
+    if (ec || !self->socket_.is_open()) return;
+    self->flush(*sink);
+  });
 }
 
-void MulticastSendConnection::shutdown_transport(bool) {
+void MulticastSendTransport::shutdown(bool) {
   pending_.clear();
   std::error_code ignored;
   socket_.close(ignored);

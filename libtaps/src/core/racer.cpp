@@ -1,20 +1,18 @@
-#include "racing/racer.hpp"
+#include "core/racer.hpp"
 
 #include <fmt/format.h>
 #include <net/if.h>
 
 #include "transport/address.hpp"
-#include "transport/interface_binding.hpp"
 
 namespace taps::detail {
 namespace {
 
-// A server that accepts TCP and then says nothing must not hold an attempt (and, with
-// one candidate, the whole Initiate) for ever.
-constexpr std::chrono::seconds client_handshake_timeout{10};
+// "ADDR:PORT" as events and errors show it (an IPv4-mapped address as IPv4).
+std::string where(const Candidate& c) { return to_string(*parse_ip_literal(c.address.to_string()), c.port); }
 
 std::string describe(const Candidate& c) {
-  auto where = to_string(c.address, c.port);
+  auto where = detail::where(c);
   if (c.interface_name.empty()) return fmt::format("{} ({})", where, to_string(c.stack));
   return fmt::format("{} ({} via {})", where, to_string(c.stack), c.interface_name);
 }
@@ -28,11 +26,20 @@ std::string scope_name(const asio::ip::address& a) {
 
 }  // namespace
 
-// A local port without an address (-p) binds the wildcard of the candidate's family.
-asio::ip::address Racer::local_for(const asio::ip::address& remote) const {
-  if (!spec_.local_address->is_unspecified()) return *spec_.local_address;
-  if (remote.is_v4()) return asio::ip::address_v4::any();
-  return asio::ip::address_v6::any();
+// The candidate in socket terms. Its address text came from an asio address (answered),
+// so it parses back. A local port without an address (-p) binds the wildcard of the
+// candidate's family.
+AttemptTarget Racer::target_for(const Candidate& c) const {
+  AttemptTarget target{*parse_ip_literal(c.address.to_string()), c.port, c.host_name, c.interface_name, {}, 0};
+  if (spec_.local_address) {
+    target.local_address = *spec_.local_address;
+    if (spec_.local_address->is_unspecified()) {
+      target.local_address = c.address.is_v4() ? asio::ip::address(asio::ip::address_v4::any())
+                                               : asio::ip::address(asio::ip::address_v6::any());
+    }
+    target.local_port = spec_.local_port;
+  }
+  return target;
 }
 
 Racer::Racer(asio::io_context& io, RaceSpec spec, RaceCallbacks callbacks)
@@ -57,13 +64,7 @@ void Racer::cancel() {
   done_ = true;
   timer_.cancel();
   for (auto& r : resolvers_) r->cancel();
-  for (auto& a : attempts_) close(*a);
-}
-
-void Racer::close(Attempt& attempt) {
-  std::error_code ignored;
-  attempt.socket.close(ignored);
-  if (attempt.handshake) attempt.handshake->cancel();
+  for (auto& a : attempts_) a.attempt->cancel();
 }
 
 // Literal addresses skip the resolver but still complete asynchronously, so that
@@ -114,7 +115,7 @@ void Racer::answered(std::size_t index, RaceSchedule::Query query, std::vector<a
   for (const auto& a : addresses) {
     auto interface_name = scope_name(a);
     if (interface_name.empty()) interface_name = remote.interface_name().value_or("");
-    list.push_back({a, remote.port().value_or(0), name, interface_name});
+    list.push_back({IpAddress(a.to_string()), remote.port().value_or(0), name, interface_name});
     text += (text.empty() ? "" : " ") + a.to_string();
   }
   auto now = std::chrono::steady_clock::now();
@@ -170,69 +171,21 @@ void Racer::step() {
 void Racer::launch(const RaceSchedule::Start& start, TimePoint now) {
   const auto& c = start.candidate;
   emit(RaceEvent::Kind::attempt, start.id, &c, {}, {}, now);
-  if (c.stack == Stack::udp) {
-    connect_udp(c, start.id);
-    return;
-  }
-  auto& attempt = attempts_.emplace_back(std::make_unique<Attempt>(Attempt{start.id, c, asio::ip::tcp::socket(io_)}));
-  asio::ip::tcp::endpoint remote(c.address, c.port);
-  std::error_code ec;
-  attempt->socket.open(remote.protocol(), ec);
-  if (!ec) ec = bind_path(c, attempt->socket.native_handle(), remote.protocol().family());
-  if (!ec && spec_.local_address) {
-    attempt->socket.set_option(asio::socket_base::reuse_address(true), ec);
-    attempt->socket.bind({local_for(c.address), spec_.local_port}, ec);
-  }
-  if (ec) {
-    asio::post(io_, [self = shared_from_this(), id = start.id, why = ec.message()] { self->attempt_failed(id, why); });
-    return;
-  }
-  attempt->socket.async_connect(remote, [self = shared_from_this(), id = start.id](std::error_code ec) {
-    if (ec == asio::error::operation_aborted || self->done_) return;
-    if (ec) {
-      self->attempt_failed(id, ec.message());
+  auto done = [self = shared_from_this(), id = start.id](std::shared_ptr<Transport> transport, std::string error) {
+    if (self->done_) return;  // a transport dropped here closes its socket
+    if (!transport) {
+      self->attempt_failed(id, error);
     } else {
-      self->tcp_connected(id);
+      self->won(id, std::move(transport));
     }
-  });
+  };
+  auto attempt = protocol_for(c.stack).connect(io_, target_for(c), spec_.options, std::move(done));
+  attempts_.push_back({start.id, c, std::move(attempt)});
 }
 
-std::error_code Racer::bind_path(const Candidate& c, int fd, int family) {
-  if (c.interface_name.empty()) return {};
-  return bind_to_interface(fd, family, c.interface_name);
-}
-
-// UDP has no handshake: connect() only fixes the peer, so the first candidate that
-// can be connected wins at once.
-void Racer::connect_udp(const Candidate& c, int id) {
-  asio::ip::udp::endpoint remote(c.address, c.port);
-  auto socket = std::make_shared<asio::ip::udp::socket>(io_);
-  std::error_code ec;
-  socket->open(remote.protocol(), ec);
-  if (!ec) ec = bind_path(c, socket->native_handle(), remote.protocol().family());
-  if (!ec && spec_.local_address) socket->bind({local_for(c.address), spec_.local_port}, ec);
-  if (!ec) socket->connect(remote, ec);
-  asio::post(io_, [self = shared_from_this(), socket, c, id, ec] {
-    if (self->done_) return;
-    if (ec) {
-      self->attempt_failed(id, ec.message());
-      return;
-    }
-    std::error_code ignored;
-    auto local = socket->local_endpoint(ignored);
-    self->done_ = true;
-    self->winner_ = id;
-    self->winner_candidate_ = c;
-    self->winner_local_ = endpoint_string(local);
-    self->schedule_->attempt_won(id);
-    self->timer_.cancel();
-    self->callbacks_.udp_won(std::move(*socket));
-  });
-}
-
-Racer::Attempt* Racer::find(int id) {
+Racer::Running* Racer::find(int id) {
   for (auto& a : attempts_) {
-    if (a && a->id == id) return a.get();
+    if (a.id == id) return &a;
   }
   return nullptr;
 }
@@ -242,7 +195,7 @@ void Racer::attempt_failed(int id, const std::string& why) {
   const auto& c = schedule_->candidate(id);
   emit(RaceEvent::Kind::attempt_failed, id, &c, why);
   failures_.push_back(fmt::format("{}: {}", describe(c), why));
-  if (auto* a = find(id)) close(*a);
+  if (auto* a = find(id)) a->attempt->cancel();
   // A failure frees the slot at once (RFC 8305 section 5): no need to wait the delay.
   schedule_->attempt_failed(id, std::chrono::steady_clock::now());
   step();
@@ -298,59 +251,23 @@ void Racer::resume(const Error& why) {
   step();
 }
 
-void Racer::tcp_connected(int id) {
-  auto* attempt = find(id);
-  if (attempt && attempt->candidate.stack == Stack::tls) {
-    start_tls(*attempt);
-    return;
-  }
-  won(id);
-}
-
-// The handshake verifies the name the candidate was resolved from, or its address when
-// it was given as a literal (without an IPv6 scope: certificates never carry one).
-void Racer::start_tls(Attempt& attempt) {
-  const auto& c = attempt.candidate;
-  auto address = unmapped(c.address);
-  auto text = address.is_v6() ? asio::ip::address_v6(address.to_v6().to_bytes()).to_string() : address.to_string();
-  attempt.handshake = std::make_shared<TlsHandshake>(std::move(attempt.socket),
-                                                     spec_.tls->client_session(c.host_name, text, c.port));
-  attempt.handshake->start([self = shared_from_this(), id = attempt.id](std::optional<std::string> error) {
-    if (self->done_) return;
-    if (error) {
-      self->attempt_failed(id, *error);
-    } else {
-      self->won(id);
-    }
-  }, client_handshake_timeout);
-}
-
-void Racer::won(int id) {
+void Racer::won(int id, std::shared_ptr<Transport> transport) {
   done_ = true;
   winner_ = id;
   timer_.cancel();
-  std::unique_ptr<Attempt> winner;
   for (auto& a : attempts_) {
-    if (a->id == id) {
-      winner = std::move(a);
+    if (a.id == id) {
+      winner_candidate_ = a.candidate;
       continue;
     }
-    if (!schedule_->running(a->id)) continue;
-    close(*a);
-    emit(RaceEvent::Kind::cancelled, a->id, &a->candidate);
+    if (!schedule_->running(a.id)) continue;
+    a.attempt->cancel();
+    emit(RaceEvent::Kind::cancelled, a.id, &a.candidate);
   }
   schedule_->attempt_won(id);
   attempts_.clear();
-  auto socket = winner->handshake ? winner->handshake->take_socket() : std::move(winner->socket);
-  std::error_code ignored;
-  auto local = socket.local_endpoint(ignored);
-  winner_candidate_ = winner->candidate;
-  winner_local_ = endpoint_string(local);
-  if (winner->handshake) {
-    callbacks_.tls_won(std::move(socket), winner->handshake->take_session());
-  } else {
-    callbacks_.tcp_won(std::move(socket));
-  }
+  winner_local_ = transport->local_endpoint();
+  callbacks_.won(std::move(transport));
 }
 
 void Racer::fail(Error error) {
@@ -358,7 +275,7 @@ void Racer::fail(Error error) {
   bool timed_out = error.code == make_error_code(errc::establishment_timeout);
   if (timed_out) {
     for (auto& a : attempts_) {
-      if (schedule_->running(a->id)) emit(RaceEvent::Kind::cancelled, a->id, &a->candidate);
+      if (schedule_->running(a.id)) emit(RaceEvent::Kind::cancelled, a.id, &a.candidate);
     }
   }
   cancel();
@@ -368,7 +285,7 @@ void Racer::fail(Error error) {
 void Racer::emit(RaceEvent::Kind kind, int id, const Candidate* c, std::string detail, std::string local,
                  TimePoint at) {
   if (!callbacks_.event) return;
-  RaceEvent e{kind, at, id, std::string(to_string(c->stack)), to_string(c->address, c->port), std::move(local),
+  RaceEvent e{kind, at, id, std::string(to_string(c->stack)), where(*c), std::move(local),
               c->interface_name, std::move(detail), {}};
   callbacks_.event(std::move(e));
 }

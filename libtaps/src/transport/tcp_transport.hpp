@@ -1,12 +1,13 @@
-// A Connection over TCP: a reader that fills the bounded receive queue and a writer
+// TCP under a Connection: a reader that fills the bounded receive queue and a writer
 // that sends queued messages with gathered writes.
 #pragma once
 
 #include <asio/ip/tcp.hpp>
+#include <memory>
 #include <vector>
 
-#include "core/connection_impl.hpp"
 #include "taps/properties.hpp"
+#include "transport/transport.hpp"
 
 namespace taps::detail {
 
@@ -16,18 +17,17 @@ namespace taps::detail {
 // behaviour, as RFC 9622 allows for a preference.
 void apply_keep_alive(asio::ip::tcp::socket& socket, const TransportProperties& props);
 
-class TcpConnection final : public ConnectionImpl {
+class TcpTransport final : public Transport, public std::enable_shared_from_this<TcpTransport> {
  public:
-  TcpConnection(asio::io_context& io, ConnectionHandlers handlers);
+  // Takes over a connected socket (from the racer or an acceptor).
+  explicit TcpTransport(asio::ip::tcp::socket socket);
 
-  // Takes over a connected socket (from the racer or an acceptor) and starts reading.
-  // Called again when the race resumes after a framer refused the first winner.
-  void adopt(asio::ip::tcp::socket socket);
-
- private:
   void start_writing() override;
   void resume_reading() override;
-  void shutdown_transport(bool graceful) override;
+  void shutdown(bool graceful) override;
+
+ private:
+  void start_reading() override;
   void read();
 
   asio::ip::tcp::socket socket_;
@@ -36,9 +36,6 @@ class TcpConnection final : public ConnectionImpl {
   bool reading_ = false;
   bool writing_ = false;
   bool eof_ = false;
-  // Operations of a socket replaced by adopt() complete late: they must not touch
-  // the state of the new one.
-  unsigned generation_ = 0;
 };
 
 }  // namespace taps::detail

@@ -2,12 +2,13 @@
 // endpoint (A and AAAA apart), build the candidate tree, start one leaf after another
 // as the RaceSchedule says (Resolution Delay, Connection Attempt Delay, at once after a
 // failure); the first attempt that is fully established wins and every other is
-// cancelled, its socket closed. For tls/tcp an attempt is the TCP connect and then the
-// TLS handshake (RFC 9623 section 4.3): a TCP connection alone wins nothing.
+// cancelled, its socket closed. Each attempt is started through the protocol registry
+// (transport/protocol.hpp), which owns the sockets and handshakes; the racer only
+// orchestrates, and hands the winner's Transport over.
 #pragma once
 
+#include <asio/ip/address.hpp>
 #include <asio/ip/tcp.hpp>
-#include <asio/ip/udp.hpp>
 #include <asio/steady_timer.hpp>
 #include <chrono>
 #include <functional>
@@ -19,10 +20,9 @@
 
 #include "racing/candidate_tree.hpp"
 #include "racing/race_schedule.hpp"
-#include "security/tls_context.hpp"
-#include "security/tls_handshake.hpp"
 #include "taps/connection.hpp"
 #include "taps/endpoint.hpp"
+#include "transport/protocol.hpp"
 
 namespace taps::detail {
 
@@ -36,14 +36,12 @@ struct RaceSpec {
   int family = 0;  // 4, 6 or 0
   int first_family_count = 1;
   RaceSchedule::Timers timers;
-  std::shared_ptr<TlsContext> tls;  // tls/tcp: every attempt's session comes from it
+  AttemptOptions options;  // the TLS context and the properties every attempt uses
 };
 
 struct RaceCallbacks {
   std::function<void(RaceEvent)> event;
-  std::function<void(asio::ip::tcp::socket)> tcp_won;
-  std::function<void(asio::ip::udp::socket)> udp_won;
-  std::function<void(asio::ip::tcp::socket, std::unique_ptr<TlsSession>)> tls_won;
+  std::function<void(std::shared_ptr<Transport>)> won;
   std::function<void(Error)> failed;
 };
 
@@ -63,11 +61,10 @@ class Racer : public std::enable_shared_from_this<Racer> {
 
  private:
   using TimePoint = std::chrono::steady_clock::time_point;
-  struct Attempt {
+  struct Running {
     int id;
     Candidate candidate;
-    asio::ip::tcp::socket socket;
-    std::shared_ptr<TlsHandshake> handshake = nullptr;  // tls/tcp: owns the socket once TCP is up
+    std::shared_ptr<Attempt> attempt;
   };
   // The addresses of one remote endpoint, per family, in the resolver's order.
   struct Resolved {
@@ -80,20 +77,14 @@ class Racer : public std::enable_shared_from_this<Racer> {
   std::vector<Candidate> leaves() const;
   void step();
   void launch(const RaceSchedule::Start& start, TimePoint now);
-  // Ties the socket to the candidate's path (its interface), if it has one.
-  std::error_code bind_path(const Candidate& c, int fd, int family);
-  void connect_udp(const Candidate& c, int id);
+  AttemptTarget target_for(const Candidate& c) const;
   void attempt_failed(int id, const std::string& why);
-  void tcp_connected(int id);
-  void start_tls(Attempt& attempt);
-  void won(int id);
-  void close(Attempt& attempt);
+  void won(int id, std::shared_ptr<Transport> transport);
   void fail(Error error);
   void fail_all();
   void emit(RaceEvent::Kind kind, int id, const Candidate* c, std::string detail = {}, std::string local = {},
             TimePoint at = std::chrono::steady_clock::now());
-  Attempt* find(int id);
-  asio::ip::address local_for(const asio::ip::address& remote) const;
+  Running* find(int id);
 
   asio::io_context& io_;
   RaceSpec spec_;
@@ -102,7 +93,7 @@ class Racer : public std::enable_shared_from_this<Racer> {
   std::vector<Resolved> resolved_;  // per remote endpoint
   std::vector<std::string> resolve_errors_;
   std::vector<std::unique_ptr<asio::ip::tcp::resolver>> resolvers_;
-  std::vector<std::unique_ptr<Attempt>> attempts_;
+  std::vector<Running> attempts_;
   std::vector<std::string> failures_;
   asio::steady_timer timer_;
   int winner_ = 0;

@@ -1,0 +1,25 @@
+// The registry of protocol stacks (protocol.hpp): one entry per stack.
+#include "transport/protocol.hpp"
+#include "transport/tcp_attempt.hpp"
+#include "transport/tls_attempt.hpp"
+#include "transport/udp_attempt.hpp"
+
+namespace taps::detail {
+namespace {
+
+constexpr Protocol tcp{"tcp", true, false, &connect_tcp};
+constexpr Protocol udp{"udp", false, false, &connect_udp};
+constexpr Protocol tls{"tls/tcp", true, true, &connect_tls};
+
+}  // namespace
+
+const Protocol& protocol_for(Stack stack) {
+  switch (stack) {
+    case Stack::tcp: return tcp;
+    case Stack::udp: return udp;
+    case Stack::tls: return tls;
+  }
+  return tcp;  // not reached: the switch covers every Stack
+}
+
+}  // namespace taps::detail

@@ -1,0 +1,95 @@
+// Where a Connection meets the protocol stack that carries it (DESIGN.md section 10).
+// Core's Connection holds what every stack shares (state machine, events, queues,
+// framers) and drives a Transport; the Transport moves the bytes and reports upward
+// through the TransportSink that core implements. Neither side knows the other's type:
+// a new stack is a new Transport, with no edit in core.
+//
+// These two are virtual although STYLE.md keeps virtual for user extension: the set of
+// stacks is open by design (QUIC comes as one more Transport), and core must not name
+// them, so a std::variant of transports would put every stack back into core.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "taps/error.hpp"
+#include "taps/message.hpp"
+#include "taps/security.hpp"
+
+namespace taps::detail {
+
+// One buffer for the transport: a whole message without framers, or one piece of a
+// framed message (id 0 in its ctx) with the message's ctx on its last piece.
+struct Outgoing {
+  Message message;
+  MessageContext ctx;
+  std::chrono::steady_clock::time_point queued_at;
+};
+
+// What a Transport reports to, and the queues it serves. Implemented by core.
+class TransportSink {
+ public:
+  // The send queue: the transport takes what it can write now, in order.
+  virtual bool has_outgoing() const noexcept = 0;
+  virtual Outgoing pop_outgoing() = 0;
+  // Drops queued messages whose msgLifetime passed, emitting expired.
+  virtual void expire_outgoing() = 0;
+  // The receive bound is reached: read no more until resume_reading().
+  virtual bool receive_buffer_full() const noexcept = 0;
+
+  virtual void on_data(Message data, MessageContext ctx) = 0;  // a chunk (stream) or a datagram
+  virtual void on_end_of_stream() = 0;                         // the peer sent FIN (or close_notify)
+  virtual void on_sent(Outgoing&& out) = 0;                    // one item fully handed to the kernel
+  virtual void on_send_failed(Outgoing&& out, Error error) = 0;
+  virtual void on_final_sent() = 0;                            // our FIN is out
+  virtual void on_transport_error(Error error) = 0;            // the connection is lost
+  virtual void on_soft_error(Error error) = 0;                 // e.g. ICMP unreachable on UDP
+
+ protected:
+  ~TransportSink() = default;
+};
+
+class Transport {
+ public:
+  virtual ~Transport() = default;
+  Transport(const Transport&) = delete;
+  Transport& operator=(const Transport&) = delete;
+
+  // Starts reading; from now on the transport reports to `sink`. The sink is held
+  // strongly only by pending operations, as the Connection owns its transport.
+  void start(std::weak_ptr<TransportSink> sink) {
+    sink_ = std::move(sink);
+    start_reading();
+  }
+  // The send queue gained items.
+  virtual void start_writing() = 0;
+  // The receive queue has room again after receive_buffer_full().
+  virtual void resume_reading() = 0;
+  // Closes gracefully (after the final message went out) or at once (abort: TCP RST).
+  // Nothing is reported afterwards.
+  virtual void shutdown(bool graceful) = 0;
+  virtual std::optional<TlsInfo> tls_info() const { return std::nullopt; }
+
+  // "tcp", "udp", "tls/tcp": the stack as the API names it.
+  std::string_view stack() const noexcept { return stack_; }
+  const std::string& remote_endpoint() const noexcept { return remote_; }
+  const std::string& local_endpoint() const noexcept { return local_; }
+
+ protected:
+  explicit Transport(std::string_view stack) : stack_(stack) {}
+  virtual void start_reading() = 0;
+  // For error texts: the remote endpoint, or "the peer" when a reset came before we
+  // could learn its address.
+  std::string peer_name() const { return remote_.empty() ? std::string("the peer") : remote_; }
+
+  std::weak_ptr<TransportSink> sink_;
+  std::string remote_, local_;
+
+ private:
+  std::string_view stack_;
+};
+
+}  // namespace taps::detail

@@ -1,0 +1,112 @@
+#include "transport/udp_transport.hpp"
+
+#include "transport/address.hpp"
+#include "transport/socket_error.hpp"
+#include "transport/udp_demux.hpp"
+
+namespace taps::detail {
+
+UdpTransport::UdpTransport(asio::ip::udp::socket socket) : Transport("udp"), socket_(std::move(socket)) {
+  std::error_code ec;
+  auto remote = socket_.remote_endpoint(ec);
+  if (!ec) remote_ = endpoint_string(remote);
+  auto local = socket_.local_endpoint(ec);
+  if (!ec) local_ = endpoint_string(local);
+}
+
+UdpTransport::UdpTransport(std::shared_ptr<UdpDemux> demux, asio::ip::udp::endpoint remote, std::string local)
+    : Transport("udp"), socket_(demux->socket().get_executor()), demux_(std::move(demux)), peer_(remote) {
+  remote_ = endpoint_string(remote);
+  local_ = std::move(local);
+}
+
+void UdpTransport::start_reading() {
+  if (demux_) return;  // the demultiplexer reads for every peer
+  read_buffer_.resize(65536);
+  read();
+}
+
+void UdpTransport::deliver_datagram(Message datagram) {
+  auto sink = sink_.lock();
+  // A peer that does not receive() loses datagrams beyond the bound, as UDP would.
+  if (!sink || sink->receive_buffer_full()) return;
+  sink->on_data(std::move(datagram), {});
+}
+
+void UdpTransport::read() {
+  auto sink = sink_.lock();
+  if (!sink || reading_ || !socket_.is_open() || sink->receive_buffer_full()) return;
+  reading_ = true;
+  socket_.async_receive(asio::buffer(read_buffer_), [self = shared_from_this(), sink](std::error_code ec, std::size_t n) {
+    self->reading_ = false;
+    if (ec == asio::error::operation_aborted || !self->socket_.is_open()) return;
+    if (ec == asio::error::connection_refused) {
+      sink->on_soft_error(socket_error(ec, "ICMP from " + self->remote_));
+    } else if (ec) {
+      sink->on_transport_error(socket_error(ec, "receive from " + self->peer_name()));
+      return;
+    } else {
+      const auto* begin = self->read_buffer_.data();
+      sink->on_data(Message(std::vector<std::uint8_t>(begin, begin + n)), {});
+    }
+    self->read();
+  });
+}
+
+void UdpTransport::resume_reading() {
+  if (!demux_) read();
+}
+
+void UdpTransport::start_writing() {
+  auto sink = sink_.lock();
+  if (!sink || writing_ || (!demux_ && !socket_.is_open())) return;
+  sink->expire_outgoing();
+  while (sink->has_outgoing()) {
+    in_flight_ = sink->pop_outgoing();
+    const auto& m = in_flight_.message;
+    if (m.size() > max_udp_payload) {
+      sink->on_send_failed(std::move(in_flight_), make_error(errc::message_too_large,
+                                                             "message of " + std::to_string(m.size()) +
+                                                                 " bytes exceeds the UDP maximum of 65507"));
+      continue;
+    }
+    // A final message without bytes marks the end of sending; UDP has nothing to send for it.
+    if (m.empty() && in_flight_.ctx.final) {
+      sink->on_sent(std::move(in_flight_));
+      sink->on_final_sent();
+      continue;
+    }
+    writing_ = true;
+    auto done = [self = shared_from_this(), sink](std::error_code ec, std::size_t) { self->send_done(*sink, ec); };
+    if (demux_) {
+      demux_->socket().async_send_to(asio::buffer(m.data(), m.size()), peer_, std::move(done));
+    } else {
+      socket_.async_send(asio::buffer(m.data(), m.size()), std::move(done));
+    }
+    return;
+  }
+}
+
+void UdpTransport::send_done(TransportSink& sink, std::error_code ec) {
+  writing_ = false;
+  if (ec == asio::error::operation_aborted) return;
+  bool final = in_flight_.ctx.final;
+  if (ec) {
+    sink.on_send_failed(std::move(in_flight_), socket_error(ec, "send to " + peer_name()));
+  } else {
+    sink.on_sent(std::move(in_flight_));
+    if (final) sink.on_final_sent();
+  }
+  if (sink.has_outgoing()) start_writing();
+}
+
+void UdpTransport::shutdown(bool) {
+  if (demux_) {
+    demux_->forget(peer_);
+    return;
+  }
+  std::error_code ignored;
+  socket_.close(ignored);
+}
+
+}  // namespace taps::detail

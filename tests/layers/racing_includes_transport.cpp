@@ -1,0 +1,2 @@
+// Must not compile: the candidate ordering is pure; sockets belong to the transports.
+#include "transport/address.hpp"
