@@ -106,7 +106,8 @@ void add_tls_options(CLI::App& app, TlsFlags& f) {
   app.add_option("--alpn", f.alpn, "TLS: ALPN protocols, comma separated; the peer must agree on one")
       ->type_name("LIST");
   app.add_flag("--insecure", f.insecure, "TLS: do not verify the server's certificate and name (warns)");
-  app.add_option("--pin", f.pins, "TLS: accept only this server key, the SHA-256 of its SPKI in hex or base64")
+  app.add_option("--pin", f.pins, "TLS: accept this server key and no other (SHA-256 of its SPKI, hex or base64); "
+                                 "a matching key needs no CA or name check (as DANE-EE)")
       ->type_name("SHA256")
       ->expected(1)
       ->allow_extra_args(false)
