@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <numeric>
 
 #include "common/build_info.hpp"
 #include "common/exit_codes.hpp"
@@ -18,21 +17,6 @@ std::optional<std::pair<std::string, std::string>> split_at(const std::string& t
   auto at = text.find(separator);
   if (at == std::string::npos) return std::nullopt;
   return std::pair{text.substr(0, at), text.substr(at + separator.size())};
-}
-
-std::size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<std::size_t> row(b.size() + 1);
-  std::iota(row.begin(), row.end(), std::size_t{0});
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    std::size_t diagonal = row[0];
-    row[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      std::size_t above = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diagonal = above;
-    }
-  }
-  return row[b.size()];
 }
 
 }  // namespace
@@ -152,19 +136,14 @@ std::string ToolFrame::describe_unexpected(const std::string& argument) const {
     return fmt::format("unexpected argument '{}'", argument);
   }
   auto given = argument.substr(0, argument.find('='));
-  std::string closest;
-  std::size_t best = 3;  // a typo of one or two letters, not any option at all
+  std::vector<std::string> names;
   for (const auto* option : app_.get_options()) {
-    for (const auto& name : option->get_lnames()) {
-      auto distance = edit_distance(given, "--" + name);
-      if (distance < best) {
-        best = distance;
-        closest = "--" + name;
-      }
-    }
+    if (option->get_group().empty()) continue;
+    for (const auto& name : option->get_lnames()) names.push_back("--" + name);
   }
-  if (closest.empty() || closest == "--list-options" || !given.starts_with("--")) return fmt::format("unknown option '{}'", given);
-  return fmt::format("unknown option '{}' (did you mean {}?)", given, closest);
+  auto closest = given.starts_with("--") ? taps::closest_name(given, {names.begin(), names.end()}) : std::nullopt;
+  if (!closest) return fmt::format("unknown option '{}'", given);
+  return fmt::format("unknown option '{}' (did you mean {}?)", given, *closest);
 }
 
 std::string ToolFrame::option_table() const {

@@ -10,7 +10,6 @@
 #include <cstdio>
 #include <cstring>
 #include <memory>
-#include <numeric>
 #include <type_traits>
 #include <vector>
 
@@ -46,31 +45,12 @@ std::string element_path(const std::string& path, std::size_t i) {
   return path + "[" + std::to_string(i) + "]";
 }
 
-std::size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<std::size_t> row(b.size() + 1);
-  std::iota(row.begin(), row.end(), std::size_t{0});
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    std::size_t diagonal = row[0];
-    row[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      std::size_t above = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] != b[j - 1] ? 1 : 0)});
-      diagonal = above;
-    }
-  }
-  return row[b.size()];
-}
-
 void check_keys(const Json& object, const std::string& path, const Keys& known) {
   for (auto it = object.begin(); it != object.end(); ++it) {
     const std::string& key = it.key();
     if (std::ranges::find(known, key) != known.end()) continue;
     std::string what = "unknown key";
-    auto closest = std::ranges::min_element(
-        known, {}, [&](std::string_view k) { return edit_distance(key, k); });
-    if (closest != known.end() && edit_distance(key, *closest) <= 2) {
-      what += " (did you mean " + std::string(*closest) + "?)";
-    }
+    if (auto closest = closest_name(key, known)) what += " (did you mean " + std::string(*closest) + "?)";
     fail(member_path(path, key), what);
   }
 }

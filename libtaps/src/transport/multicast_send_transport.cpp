@@ -26,14 +26,10 @@ constexpr std::size_t control_words = (CMSG_SPACE(sizeof(std::uint16_t)) + 7) / 
 MulticastSendTransport::MulticastSendTransport(asio::ip::udp::socket socket, std::string interface_name)
     : Transport("udp"), socket_(std::move(socket)), headers_(batch_size), iovecs_(batch_size),
       control_(batch_size * control_words), counts_(batch_size), interface_name_(std::move(interface_name)) {
+  note_endpoints(socket_);
   std::error_code ec;
   auto remote = socket_.remote_endpoint(ec);
-  if (!ec) {
-    remote_ = endpoint_string(remote);
-    group_ = remote.address().to_string();
-  }
-  auto local = socket_.local_endpoint(ec);
-  if (!ec) local_ = endpoint_string(local);
+  if (!ec) group_ = remote.address().to_string();
   socket_.non_blocking(true, ec);
 }
 

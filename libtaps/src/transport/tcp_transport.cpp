@@ -36,11 +36,7 @@ void apply_keep_alive(asio::ip::tcp::socket& socket, const TransportProperties& 
 }
 
 TcpTransport::TcpTransport(asio::ip::tcp::socket socket) : Transport("tcp"), socket_(std::move(socket)) {
-  std::error_code ec;
-  auto remote = socket_.remote_endpoint(ec);
-  if (!ec) remote_ = endpoint_string(remote);
-  auto local = socket_.local_endpoint(ec);
-  if (!ec) local_ = endpoint_string(local);
+  note_endpoints(socket_);
 }
 
 void TcpTransport::start_reading() {

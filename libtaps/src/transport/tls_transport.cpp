@@ -18,11 +18,7 @@ constexpr std::size_t max_batch_messages = 64;
 
 TlsTransport::TlsTransport(asio::ip::tcp::socket socket, std::unique_ptr<TlsSession> session)
     : Transport("tls/tcp"), socket_(std::move(socket)), session_(std::move(session)) {
-  std::error_code ec;
-  auto remote = socket_.remote_endpoint(ec);
-  if (!ec) remote_ = endpoint_string(remote);
-  auto local = socket_.local_endpoint(ec);
-  if (!ec) local_ = endpoint_string(local);
+  note_endpoints(socket_);
 }
 
 void TlsTransport::read() {

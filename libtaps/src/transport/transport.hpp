@@ -18,6 +18,7 @@
 #include "taps/error.hpp"
 #include "taps/message.hpp"
 #include "taps/security.hpp"
+#include "transport/address.hpp"
 
 namespace taps::detail {
 
@@ -84,6 +85,16 @@ class Transport {
   // For error texts: the remote endpoint, or "the peer" when a reset came before we
   // could learn its address.
   std::string peer_name() const { return remote_.empty() ? std::string("the peer") : remote_; }
+  // Notes both ends of a socket for remote_endpoint() and local_endpoint(); an end the
+  // kernel no longer knows (a reset came first) stays empty.
+  template <class Socket>
+  void note_endpoints(const Socket& socket) {
+    std::error_code ec;
+    auto remote = socket.remote_endpoint(ec);
+    if (!ec) remote_ = endpoint_string(remote);
+    auto local = socket.local_endpoint(ec);
+    if (!ec) local_ = endpoint_string(local);
+  }
 
   std::weak_ptr<TransportSink> sink_;
   std::string remote_, local_;

@@ -7,11 +7,7 @@
 namespace taps::detail {
 
 UdpTransport::UdpTransport(asio::ip::udp::socket socket) : Transport("udp"), socket_(std::move(socket)) {
-  std::error_code ec;
-  auto remote = socket_.remote_endpoint(ec);
-  if (!ec) remote_ = endpoint_string(remote);
-  auto local = socket_.local_endpoint(ec);
-  if (!ec) local_ = endpoint_string(local);
+  note_endpoints(socket_);
 }
 
 UdpTransport::UdpTransport(std::shared_ptr<UdpDemux> demux, asio::ip::udp::endpoint remote, std::string local)
