@@ -6,6 +6,8 @@
 #   - ambi-verify: packets verified per CPU-second (user + system, GNU time) while
 #     ambi-manifest-send --originate streams 1200-byte datagrams over veth at RATE pps
 #   - taps-mcast-recv on the same stream, without AMBI: packets per CPU-second
+#   - RSS of ambi-verify at rest (manifest channel up, no datagram yet) and its peak
+#     while verifying the stream above (the digest store fills to its held-digest bound)
 #   - peak RSS of ambi-verify under a junk flood (forged with the sender's address and
 #     port, so that every junk packet waits in the pending buffer), against its bound
 #
@@ -89,7 +91,7 @@ run() {
 
 echo "ambi: $(build_type) build, 1200-byte datagrams over veth at $RATE pps for $DURATION s, $RUNS runs, median"
 run plain >/dev/null  # warm-up: the first run after idle is slow
-declare -a sha ambi plain
+declare -a sha ambi plain ambi_rss
 for ((i = 0; i < RUNS; i++)); do
   sha+=("$(sha_limit)")
   for tool in ambi plain; do
@@ -97,7 +99,7 @@ for ((i = 0; i < RUNS; i++)); do
     per_cpu=$(awk -v g="$got" -v c="$cpu" 'BEGIN { printf "%d", (c > 0 ? g / c : 0) }')
     printf '  run %d %-6s sent %8s received %8s cpu %6.2f s  -> %8s packets/CPU-s  rss %s KiB\n' \
       "$i" "$tool" "$sent" "$got" "$cpu" "$per_cpu" "$rss" >&2
-    if [[ $tool == ambi ]]; then ambi+=("$per_cpu"); else plain+=("$per_cpu"); fi
+    if [[ $tool == ambi ]]; then ambi+=("$per_cpu") ambi_rss+=("$rss"); else plain+=("$per_cpu"); fi
   done
 done
 sha_m=$(printf '%s\n' "${sha[@]}" | median)
@@ -108,6 +110,7 @@ printf 'ambi-verify                            %9.0f verified packets/CPU-s   ra
   "$ambi_m" "$(awk -v a="$ambi_m" -v s="$sha_m" 'BEGIN { print s ? a / s : 0 }')"
 printf 'taps-mcast-recv (no AMBI)              %9.0f packets/CPU-s            ambi/plain %.2f\n' \
   "$plain_m" "$(awk -v a="$ambi_m" -v p="$plain_m" 'BEGIN { print p ? a / p : 0 }')"
+printf 'ambi-verify peak RSS while verifying   %9.0f KiB\n' "$(printf '%s\n' "${ambi_rss[@]}" | median)"
 
 # Peak RSS under a junk flood: the authentic stream at 1000 pps, junk at the fastest
 # python can forge it, for DURATION s.
@@ -120,6 +123,10 @@ ns_exec "$NS_B" /usr/bin/time -f "%U %S %M" -o "$TMP/time" "$AMBI_VERIFY" --meta
   --ca "$TMP/certs/ca.pem" -o none --json --max-pending-bytes "$BOUND" >/dev/null 2>"$TMP/rx.err" &
 rx=$!
 wait_for_event "$TMP/rx.err" manifest_channel 1 "$rx"
+for p in $(_descendants_of "$rx"); do
+  [[ $(cat "/proc/$p/comm" 2>/dev/null) == ambi-verify ]] && rest=$(awk '/^VmRSS/ { print $2 }' "/proc/$p/status")
+done
+printf 'ambi-verify RSS at rest                %9s KiB (manifest channel up, no datagram yet)\n' "${rest:-?}"
 echo go >"$TMP/go"
 ns_exec "$NS_A" python3 "$BENCH_ROOT/tests/cli/ambi_peer.py" inject --source "$S" --sport "$SPORT" --group "$G" --port "$P" \
   --count $((DURATION * 100000)) --rate 100000 --size 1200 2>/dev/null &

@@ -267,7 +267,7 @@ void ConnectionImpl::on_data(Message data, MessageContext ctx) {
     if (!framers_) {
       early_data_.emplace_back(std::move(data), std::move(ctx));
     } else {
-      framers_->received(data.data(), data.size(), ctx);
+      framers_->received(std::move(data), ctx);
       if (framers_ && !framers_->failed() && !charge_unfinished()) {
         framer_failed(make_error(errc::message_too_large,
                                  fmt::format("unfinished messages of all connections would exceed the memory budget of "

@@ -15,16 +15,23 @@ class FramerHost::Level final : public FramerContext {
 
   Framer& framer() { return *framer_; }
 
+  // One whole datagram, owned: a framer that delivers all of it passes this very
+  // buffer on (see deliver_and_advance), so a datagram is not copied per level.
+  void received_datagram(std::vector<std::uint8_t> datagram) {
+    if (host_.failed_) return;
+    buffer_ = std::move(datagram);
+    cursor_ = 0;
+    skip_ = 0;
+    claim_.reset();
+    framer_->on_received_data(*this);
+    buffer_.clear();
+    cursor_ = 0;
+  }
+
   void received(const std::uint8_t* data, std::size_t size) {
     if (host_.failed_) return;
     if (host_.datagram_) {
-      buffer_.assign(data, data + size);
-      cursor_ = 0;
-      skip_ = 0;
-      claim_.reset();
-      framer_->on_received_data(*this);
-      buffer_.clear();
-      cursor_ = 0;
+      received_datagram(std::vector<std::uint8_t>(data, data + size));
       return;
     }
     // Bytes owed to a claim or a skip come first; the framer is not asked meanwhile.
@@ -74,6 +81,13 @@ class FramerHost::Level final : public FramerContext {
   }
 
   void deliver_and_advance(std::size_t n, MessageContext ctx, bool end) override {
+    if (host_.datagram_ && cursor_ == 0 && n == buffer_.size()) {
+      // The whole datagram is the message: its buffer moves on, nothing is left.
+      Message message(std::move(buffer_));
+      buffer_.clear();
+      deliver_up(std::move(message), std::move(ctx), end);
+      return;
+    }
     std::size_t available = buffer_.size() - cursor_;
     std::size_t now = std::min(n, available);
     Message message(std::vector<std::uint8_t>(buffer_.data() + cursor_, buffer_.data() + cursor_ + now));
@@ -233,13 +247,28 @@ void FramerHost::deliver_above(std::size_t i, Message&& message, MessageContext&
     callbacks_.deliver(std::move(message), std::move(ctx), end);
     return;
   }
-  levels_[i + 1]->received(message.data(), message.size());
+  if (datagram_) {
+    levels_[i + 1]->received_datagram(std::move(message.bytes()));
+  } else {
+    levels_[i + 1]->received(message.data(), message.size());
+  }
 }
 
 void FramerHost::received(const std::uint8_t* data, std::size_t size, const MessageContext& ctx) {
   if (failed_ || levels_.empty()) return;
   received_context_ = &ctx;
   levels_.front()->received(data, size);
+  received_context_ = nullptr;
+}
+
+void FramerHost::received(Message datagram, const MessageContext& ctx) {
+  if (!datagram_) {
+    received(datagram.data(), datagram.size(), ctx);
+    return;
+  }
+  if (failed_ || levels_.empty()) return;
+  received_context_ = &ctx;
+  levels_.front()->received_datagram(std::move(datagram.bytes()));
   received_context_ = nullptr;
 }
 

@@ -37,6 +37,9 @@ class FramerHost {
   // Bytes from the transport; `ctx` is what the transport knows of them (a datagram's
   // source and destination), offered to framers as received_context().
   void received(const std::uint8_t* data, std::size_t size, const MessageContext& ctx = MessageContext{});
+  // The same for a Message the caller gives up: in datagram mode its buffer is what the
+  // framers parse and, when one delivers the whole datagram, what it delivers (no copy).
+  void received(Message bytes, const MessageContext& ctx);
   // The peer ended the stream. Returns the number of bytes that were left inside an
   // unfinished message at some level (0 when the stream ended cleanly).
   std::size_t end_of_stream() const;
