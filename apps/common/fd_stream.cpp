@@ -24,13 +24,16 @@ void grow_pipe(int fd, int bytes) {
 FdReader::FdReader(asio::io_context& io, int fd) : fd_(io, fd) {}
 
 void FdReader::read(std::size_t max, std::function<void(std::error_code, std::vector<std::uint8_t>)> done) {
-  buffer_.resize(max);
-  fd_.async_read_some(asio::buffer(buffer_), [self = shared_from_this(), done = std::move(done)](std::error_code ec, std::size_t n) {
+  if (max > capacity_) {
+    buffer_ = std::make_unique_for_overwrite<std::uint8_t[]>(max);
+    capacity_ = max;
+  }
+  fd_.async_read_some(asio::buffer(buffer_.get(), max), [self = shared_from_this(), done = std::move(done)](std::error_code ec, std::size_t n) {
     if (ec) {
       done(ec, {});
       return;
     }
-    done(ec, std::vector<std::uint8_t>(self->buffer_.data(), self->buffer_.data() + n));
+    done(ec, std::vector<std::uint8_t>(self->buffer_.get(), self->buffer_.get() + n));
   });
 }
 

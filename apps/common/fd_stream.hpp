@@ -45,7 +45,9 @@ class FdReader : public std::enable_shared_from_this<FdReader> {
 
  private:
   asio::posix::stream_descriptor fd_;
-  std::vector<std::uint8_t> buffer_;
+  // Not zero-filled: a short read touches only the pages it fills.
+  std::unique_ptr<std::uint8_t[]> buffer_;
+  std::size_t capacity_ = 0;
 };
 
 class FdWriter : public std::enable_shared_from_this<FdWriter> {

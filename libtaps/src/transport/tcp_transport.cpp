@@ -40,7 +40,7 @@ TcpTransport::TcpTransport(asio::ip::tcp::socket socket) : Transport("tcp"), soc
 }
 
 void TcpTransport::start_reading() {
-  read_buffer_.resize(read_chunk);
+  read_buffer_ = std::make_unique_for_overwrite<std::uint8_t[]>(read_chunk);
   read();
 }
 
@@ -48,7 +48,7 @@ void TcpTransport::read() {
   auto sink = sink_.lock();
   if (!sink || reading_ || eof_ || !socket_.is_open() || sink->receive_buffer_full()) return;
   reading_ = true;
-  socket_.async_read_some(asio::buffer(read_buffer_), [self = shared_from_this(), sink](std::error_code ec, std::size_t n) {
+  socket_.async_read_some(asio::buffer(read_buffer_.get(), read_chunk), [self = shared_from_this(), sink](std::error_code ec, std::size_t n) {
     self->reading_ = false;
     if (ec == asio::error::operation_aborted || !self->socket_.is_open()) return;
     if (ec == asio::error::eof) {
@@ -60,7 +60,7 @@ void TcpTransport::read() {
       sink->on_transport_error(socket_error(ec, "receive from " + self->peer_name()));
       return;
     }
-    const auto* begin = self->read_buffer_.data();
+    const auto* begin = self->read_buffer_.get();
     sink->on_data(Message(std::vector<std::uint8_t>(begin, begin + n)), {});
     self->read();
   });

@@ -31,7 +31,9 @@ class TcpTransport final : public Transport, public std::enable_shared_from_this
   void read();
 
   asio::ip::tcp::socket socket_;
-  std::vector<std::uint8_t> read_buffer_;
+  // Not zero-filled: only the pages a read fills are ever touched (a connection that
+  // carries one byte faults in one page, not 64).
+  std::unique_ptr<std::uint8_t[]> read_buffer_;
   std::vector<Outgoing> in_flight_;
   bool reading_ = false;
   bool writing_ = false;
