@@ -53,7 +53,12 @@ TEST_CASE("order_paths: Require keeps, Prohibit prunes, Prefer ranks, Avoid goes
   for (const auto& row : rows) {
     CAPTURE(row.name);
     CHECK(order_paths(row.prefs, host) == row.expected);
+    // Where the host's interfaces are not listed, they must not matter.
+    if (!paths_use_host_interfaces(row.prefs)) CHECK(order_paths(row.prefs, {}) == row.expected);
   }
+  CHECK(paths_use_host_interfaces({{"eth0", Preference::avoid}}));
+  CHECK(paths_use_host_interfaces({{"eth0", Preference::prohibit}, {"wlan0", Preference::prefer}}));
+  CHECK_FALSE(paths_use_host_interfaces({{"eth0", Preference::prohibit}, {"wlan0", Preference::require}}));
 }
 
 TEST_CASE("build_candidate_tree: paths, then stacks, then RFC 8305 endpoint order") {

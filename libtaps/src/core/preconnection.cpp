@@ -171,7 +171,9 @@ Result<Connection> Preconnection::initiate(Context& ctx, ConnectionHandlers hand
   if (!local_.empty() && local_.front().interface_name()) {
     spec.interfaces[*local_.front().interface_name()] = Preference::require;
   }
-  spec.paths = detail::order_paths(spec.interfaces, detail::up_interfaces());
+  spec.paths = detail::order_paths(spec.interfaces, detail::paths_use_host_interfaces(spec.interfaces)
+                                                        ? detail::up_interfaces()
+                                                        : std::vector<detail::HostInterface>{});
   spec.family = properties_.address_family;
   spec.first_family_count = properties_.first_address_family_count;
   spec.timers = {properties_.connection_attempt_delay, properties_.resolution_delay, properties_.conn_timeout};

@@ -48,6 +48,15 @@ std::vector<std::string> order_paths(const std::map<std::string, Preference>& pr
   return paths;
 }
 
+bool paths_use_host_interfaces(const std::map<std::string, Preference>& preferences) {
+  bool required = false, binding = false;
+  for (const auto& [name, p] : preferences) {
+    required = required || p == Preference::require;
+    binding = binding || p == Preference::avoid || p == Preference::prohibit;
+  }
+  return binding && !required;
+}
+
 std::vector<Candidate> build_candidate_tree(const std::vector<std::string>& paths, const std::vector<Stack>& stacks,
                                             const std::vector<RemoteAddress>& addresses,
                                             const std::map<std::string, Preference>& preferences, int family,

@@ -34,6 +34,10 @@ struct RemoteAddress {
 std::vector<std::string> order_paths(const std::map<std::string, Preference>& preferences,
                                      const std::vector<HostInterface>& host);
 
+// Whether order_paths reads `host` for these preferences: only Avoid or Prohibit without
+// a Require. Otherwise the caller need not list the interfaces (a netlink dump).
+bool paths_use_host_interfaces(const std::map<std::string, Preference>& preferences);
+
 // The leaves: for each path, each stack (best first), the addresses in RFC 8305 order.
 // An address tied to an interface belongs to the unbound path or to that interface's
 // path only, and is dropped when that interface is prohibited or another is required.
