@@ -107,11 +107,13 @@ void TcpTransport::start_writing() {
   });
 }
 
-void TcpTransport::shutdown(bool graceful) {
-  if (!socket_.is_open()) return;
+void close_tcp_socket(asio::ip::tcp::socket& socket, bool graceful) {
+  if (!socket.is_open()) return;
   std::error_code ignored;
-  if (!graceful) socket_.set_option(asio::socket_base::linger(true, 0), ignored);  // RST
-  socket_.close(ignored);
+  if (!graceful) socket.set_option(asio::socket_base::linger(true, 0), ignored);
+  socket.close(ignored);
 }
+
+void TcpTransport::shutdown(bool graceful) { close_tcp_socket(socket_, graceful); }
 
 }  // namespace taps::detail

@@ -17,6 +17,10 @@ namespace taps::detail {
 // behaviour, as RFC 9622 allows for a preference.
 void apply_keep_alive(asio::ip::tcp::socket& socket, const TransportProperties& props);
 
+// Closes a TCP socket (also the one under TLS): gracefully, or at once with a reset
+// (abort: SO_LINGER 0 makes close() send RST).
+void close_tcp_socket(asio::ip::tcp::socket& socket, bool graceful);
+
 class TcpTransport final : public Transport, public std::enable_shared_from_this<TcpTransport> {
  public:
   // Takes over a connected socket (from the racer or an acceptor).

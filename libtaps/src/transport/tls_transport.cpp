@@ -4,6 +4,7 @@
 
 #include "transport/address.hpp"
 #include "transport/socket_error.hpp"
+#include "transport/tcp_transport.hpp"
 
 namespace taps::detail {
 namespace {
@@ -129,11 +130,6 @@ void TlsTransport::written(TransportSink& sink, std::error_code ec, bool final) 
   if (sink.has_outgoing() || session_->has_output()) start_writing();
 }
 
-void TlsTransport::shutdown(bool graceful) {
-  if (!socket_.is_open()) return;
-  std::error_code ignored;
-  if (!graceful) socket_.set_option(asio::socket_base::linger(true, 0), ignored);  // RST
-  socket_.close(ignored);
-}
+void TlsTransport::shutdown(bool graceful) { close_tcp_socket(socket_, graceful); }
 
 }  // namespace taps::detail
