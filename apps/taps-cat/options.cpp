@@ -327,8 +327,8 @@ ParseResult parse(const std::vector<std::string>& args) {
       o.preconnection.add_framer(std::move(*framer));
     }
   }
-  if (auto error = apply_protocols(race_flags, tls_flags.tls, tcp, udp)) return usage_error("" + *error);
-  if (auto error = apply_tls_options(tls_flags, o)) return usage_error("" + *error);
+  if (auto error = apply_protocols(race_flags, tls_flags.tls, tcp, udp)) return usage_error(*error);
+  if (auto error = apply_tls_options(tls_flags, o)) return usage_error(*error);
   if (udp) {
     props.set("reliability", taps::Preference::prohibit);
     props.set("preserveMsgBoundaries", taps::Preference::require);
@@ -361,8 +361,8 @@ ParseResult parse(const std::vector<std::string>& args) {
     }
     props.connection_attempt_delay = std::chrono::milliseconds(clamped);
   }
-  if (auto error = apply_multicast_options(multicast_flags, o)) return usage_error("" + *error);
-  if (auto error = apply_race_options(race_flags, o, is_multicast_group(o))) return usage_error("" + *error);
+  if (auto error = apply_multicast_options(multicast_flags, o)) return usage_error(*error);
+  if (auto error = apply_race_options(race_flags, o, is_multicast_group(o))) return usage_error(*error);
   auto warnings = std::move(o.warnings);
   return ParseResult(std::move(o), std::move(warnings));
 }

@@ -258,7 +258,7 @@ ParseResult parse(const std::vector<std::string>& raw_args) {
     // address is a usage error (exit 1) with its precise message.
     if (auto error = p.validate_for_listen()) {
       std::string fix = error->message().find("needs an interface") != std::string::npos ? ": give -i NAME" : "";
-      return usage_error("" + error->message() + fix);
+      return usage_error(error->message() + fix);
     }
   }
   return ParseResult(std::move(o));
