@@ -39,8 +39,8 @@ std::optional<taps::Error> ManifestServer::start() {
   security.server_certificate = {config_.cert_file, config_.key_file};
   taps::Preconnection p({local}, {}, taps::TransportProperties(), security);
   taps::ListenerHandlers h;
-  h.listening = [this](const std::vector<std::string>& locals) {
-    if (handlers_.listening && !locals.empty()) handlers_.listening(locals.front());
+  h.listening = [this](const std::vector<taps::ListeningEndpoint>& locals) {
+    if (handlers_.listening && !locals.empty()) handlers_.listening(locals.front().local);
   };
   h.establishment_error = [this](const taps::Error& e) {
     if (handlers_.failed) handlers_.failed(e);

@@ -44,6 +44,7 @@ Examples:
   taps-cat --config pre.json --print-config    the effective Preconnection
   taps-cat --json -r 192.0.2.2:80 192.0.2.1 80 race two servers, 250 ms apart
   taps-cat --protocols tls,tcp host 443        TLS, else plain TCP (with a warning)
+  taps-cat -l -k --protocols tcp,udp 5000      serve TCP and UDP clients on port 5000
   taps-cat -i eth1 host 80                     only via eth1 (-i wlan0:avoid: last)
   taps-cat -z host 20-25                       scan: "host PORT open|closed: why"
   taps-cat -p 40000 host https                 source port 40000, service name as PORT
@@ -60,7 +61,8 @@ to finish after close(). localhost is ::1 and 127.0.0.1 without DNS.
 Events (--json): one JSON object per line on stderr with "t" (seconds since
 start) and "event": certificate, listening, resolve, attempt, attempt_failed, ready,
 cancelled, connection_received, sent, received, closed, connection_error,
-establishment_error, soft_error, client_limit, exec_exit, scan. Payload goes to stdout only.)";
+establishment_error, soft_error, path_change (the local address or its interface
+went away or came back), client_limit, exec_exit, scan. Payload goes to stdout only.)";
 
 // A service name of /etc/services ("https"), as netcat accepts for PORT.
 bool is_service_name(const std::string& text) {
@@ -327,13 +329,20 @@ ParseResult parse(const std::vector<std::string>& args) {
       o.preconnection.add_framer(std::move(*framer));
     }
   }
-  if (auto error = apply_protocols(race_flags, tls_flags.tls, tcp, udp)) return usage_error(*error);
+  if (auto error = apply_protocols(race_flags, o.mode == Mode::listen, tls_flags.tls, tcp, udp)) {
+    return usage_error(*error);
+  }
   if (auto error = apply_tls_options(tls_flags, o)) return usage_error(*error);
   if (udp) {
     props.set("reliability", taps::Preference::prohibit);
     props.set("preserveMsgBoundaries", taps::Preference::require);
   } else if (tcp) {
     props.set("reliability", taps::Preference::require);
+  } else if (race_flags.tcp_and_udp) {
+    // Explicitly indifferent, so that the RFC defaults do not prune UDP away.
+    for (auto name : {"reliability", "preserveMsgBoundaries", "preserveOrder", "congestionControl"}) {
+      props.set(name, taps::Preference::no_preference);
+    }
   }
   if (o.datagram_lines && (!udp || framer_option->count() > 0)) {
     return usage_error("--lines is for --udp without --framer (a framer already makes each line a message)");

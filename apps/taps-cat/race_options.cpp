@@ -49,7 +49,8 @@ void add_race_options(CLI::App& app, RaceFlags& flags) {
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   app.add_option("--protocols", flags.protocols,
                  "Stacks to race, in order: tls, tcp or udp; tls,tcp tries TLS first and may fall back to plain "
-                 "TCP (it warns)")
+                 "TCP (it warns). With -l: the stacks to serve (tls,tcp: both on one port; tcp,udp: both on "
+                 "one port number)")
       ->type_name("LIST");
   app.add_option("-i,--interface", flags.interfaces,
                  "Interface NAME[:LEVEL] (LEVEL require|prefer|avoid|prohibit, default require), repeatable; "
@@ -60,7 +61,7 @@ void add_race_options(CLI::App& app, RaceFlags& flags) {
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
 }
 
-std::optional<std::string> apply_protocols(RaceFlags& flags, bool& tls, bool& tcp, bool& udp) {
+std::optional<std::string> apply_protocols(RaceFlags& flags, bool listen, bool& tls, bool& tcp, bool& udp) {
   if (flags.protocols.empty()) return std::nullopt;
   if (tls || tcp || udp) return "--protocols replaces --tls, --tcp and --udp: give one or the other";
   std::vector<std::string> names;
@@ -75,6 +76,12 @@ std::optional<std::string> apply_protocols(RaceFlags& flags, bool& tls, bool& tc
     names.push_back(std::move(name));
   }
   bool has_udp = std::find(names.begin(), names.end(), "udp") != names.end();
+  bool has_tcp = std::find(names.begin(), names.end(), "tcp") != names.end();
+  // A Listener does not race: it serves every stack a client may pick.
+  if (listen && has_udp && has_tcp && names.size() == 2) {
+    flags.tcp_and_udp = true;
+    return std::nullopt;
+  }
   if (has_udp && names.size() > 1) {
     return fmt::format("--protocols '{}': udp does not race tcp or tls (datagrams and a byte stream are not "
                        "equivalent for the application)",

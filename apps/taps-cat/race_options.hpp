@@ -20,13 +20,15 @@ struct RaceFlags {
   std::string protocols;                // --protocols LIST
   std::vector<std::string> interfaces;  // -i NAME[:LEVEL]
   bool opportunistic = false;           // set by apply_protocols: tls then tcp
+  bool tcp_and_udp = false;             // set by apply_protocols: -l serving both
 };
 
 void add_race_options(CLI::App& app, RaceFlags& flags);
 
 // Before the TLS options: turns --protocols into the --tls/--tcp/--udp choice it
 // means, refusing lists that are not equivalent stacks or that put plaintext first.
-std::optional<std::string> apply_protocols(RaceFlags& flags, bool& tls, bool& tcp, bool& udp);
+// A Listener (`listen`) may also serve tcp and udp side by side.
+std::optional<std::string> apply_protocols(RaceFlags& flags, bool listen, bool& tls, bool& tcp, bool& udp);
 
 // After the other options: the remote endpoints of -r and the interface property of -i
 // (for a multicast group HOST, -i names the one interface to send on). The error, if any.

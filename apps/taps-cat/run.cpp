@@ -164,8 +164,8 @@ class Runner {
       return;
     }
     taps::ListenerHandlers h;
-    h.listening = [this](const std::vector<std::string>& locals) {
-      for (const auto& l : locals) log_.emit("listening", {{"local", l}});
+    h.listening = [this](const std::vector<taps::ListeningEndpoint>& locals) {
+      for (const auto& l : locals) log_.emit("listening", {{"local", l.local}, {"stack", l.stack}});
     };
     h.establishment_error = [this](const taps::Error& e) {
       log_.emit("establishment_error", {{"error", e.message()}});
@@ -211,7 +211,7 @@ class Runner {
   }
 
   taps::ConnectionHandlers serve(taps::Connection c) {
-    log_.emit("connection_received", {{"remote", c.remote_endpoint()}, {"local", c.local_endpoint()}});
+    log_.emit("connection_received", {{"remote", c.remote_endpoint()}, {"local", c.local_endpoint()}, {"stack", c.stack()}});
     if (limit_to_one_) stop_listener();
     SessionConfig config;
     config.datagrams = is_udp();

@@ -132,6 +132,12 @@ taps::ConnectionHandlers Session::handlers() {
     self->finish(exit_code_for_connection(e.code));
   };
   h.soft_error = [self](const taps::Error& e) { self->log_.emit("soft_error", {{"error", e.message()}}); };
+  // Watching the path costs a netlink socket: only when someone reads the events.
+  if (log_.enabled()) {
+    h.path_change = [self](const taps::PathChange& c) {
+      self->log_.emit("path_change", {{"local", c.local}, {"interface", c.interface_name}, {"reason", c.reason}});
+    };
+  }
   return h;
 }
 

@@ -107,7 +107,7 @@ class Receiver {
 
   bool listen(std::size_t index) {
     taps::ListenerHandlers h;
-    h.listening = [this](const std::vector<std::string>&) {
+    h.listening = [this](const std::vector<taps::ListeningEndpoint>&) {
       if (++listening_ == streams_.size()) start_timers();
     };
     h.joined = [this, index](const taps::MulticastJoin& j) {

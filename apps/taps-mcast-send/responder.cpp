@@ -86,9 +86,9 @@ class Responder {
     p.local_endpoints() = {local};
     p.transport_properties().set("reliability", taps::Preference::prohibit);
     taps::ListenerHandlers h;
-    h.listening = [this](const std::vector<std::string>& locals) {
+    h.listening = [this](const std::vector<taps::ListeningEndpoint>& locals) {
       std::string list;
-      for (const auto& l : locals) list += (list.empty() ? "" : ",") + l;
+      for (const auto& l : locals) list += (list.empty() ? "" : ",") + l.local;
       log_.emit("listening", {{"local", list}, {"groups", served()}});
     };
     h.establishment_error = [this](const taps::Error& e) {

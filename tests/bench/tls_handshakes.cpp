@@ -98,8 +98,8 @@ int main(int argc, char** argv) {
   auto server_security = taps::SecurityParameters::tls();
   server_security.server_certificate = {dir + "/server.pem", dir + "/server.key"};
   taps::ListenerHandlers lh;
-  lh.listening = [&](const std::vector<std::string>& locals) {
-    port = static_cast<std::uint16_t>(std::stoi(locals.front().substr(locals.front().rfind(':') + 1)));
+  lh.listening = [&](const std::vector<taps::ListeningEndpoint>& locals) {
+    port = static_cast<std::uint16_t>(std::stoi(locals.front().local.substr(locals.front().local.rfind(':') + 1)));
     bench.ctx.stop();
   };
   // Echo nothing: read to the client's end, then end too.

@@ -27,8 +27,8 @@ taps::Preconnection client(std::vector<std::uint16_t> ports, taps::FramerSpec fr
 
 std::uint16_t listen(taps::Context& ctx, const taps::Preconnection& p, taps::ListenerHandlers h, taps::Listener& out) {
   std::uint16_t port = 0;
-  h.listening = [&](const std::vector<std::string>& l) {
-    port = test::port_of(l.front());
+  h.listening = [&](const std::vector<taps::ListeningEndpoint>& l) {
+    port = test::port_of(l.front().local);
     ctx.stop();
   };
   auto l = p.listen(ctx, std::move(h));

@@ -32,8 +32,8 @@ struct EchoServer {
 
   EchoServer(taps::Context& ctx, const std::string& address) {
     taps::ListenerHandlers h;
-    h.listening = [this, &ctx](const std::vector<std::string>& locals) {
-      port = test::port_of(locals.front());
+    h.listening = [this, &ctx](const std::vector<taps::ListeningEndpoint>& locals) {
+      port = test::port_of(locals.front().local);
       ctx.stop();
     };
     h.connection_received = [this](taps::Connection c) {
@@ -119,8 +119,8 @@ TEST_CASE("close delivers everything and a FIN while abort resets the peer") {
   std::optional<taps::Error> server_error;
   taps::ListenerHandlers lh;
   std::uint16_t port = 0;
-  lh.listening = [&](const std::vector<std::string>& l) {
-    port = test::port_of(l.front());
+  lh.listening = [&](const std::vector<taps::ListeningEndpoint>& l) {
+    port = test::port_of(l.front().local);
     ctx.stop();
   };
   lh.connection_received = [&](taps::Connection c) {
@@ -192,8 +192,8 @@ TEST_CASE("without a receive() call there is no received event and the sender is
   taps::Connection server_side;
   std::uint16_t port = 0;
   taps::ListenerHandlers lh;
-  lh.listening = [&](const std::vector<std::string>& l) {
-    port = test::port_of(l.front());
+  lh.listening = [&](const std::vector<taps::ListeningEndpoint>& l) {
+    port = test::port_of(l.front().local);
     ctx.stop();
   };
   lh.connection_received = [&](taps::Connection c) {
@@ -236,8 +236,8 @@ TEST_CASE("establishment errors: refused is an event and bad configuration fails
   std::uint16_t closed_port = 0;
   {
     taps::ListenerHandlers lh;
-    lh.listening = [&](const std::vector<std::string>& l) {
-      closed_port = test::port_of(l.front());
+    lh.listening = [&](const std::vector<taps::ListeningEndpoint>& l) {
+      closed_port = test::port_of(l.front().local);
       ctx.stop();
     };
     auto l = tcp_server("127.0.0.1").listen(ctx, lh);
@@ -312,8 +312,8 @@ TEST_CASE("close() on a peer that never finishes its side aborts after the linge
   std::vector<taps::Connection> held;  // the server reads nothing and never closes
   taps::ListenerHandlers lh;
   std::uint16_t port = 0;
-  lh.listening = [&](const std::vector<std::string>& l) {
-    port = test::port_of(l.front());
+  lh.listening = [&](const std::vector<taps::ListeningEndpoint>& l) {
+    port = test::port_of(l.front().local);
     ctx.stop();
   };
   lh.connection_received = [&](taps::Connection c) {

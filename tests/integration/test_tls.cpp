@@ -74,8 +74,8 @@ struct EchoServer {
 
   EchoServer(taps::Context& ctx, const std::string& address, taps::SecurityParameters security = server_security()) {
     taps::ListenerHandlers h;
-    h.listening = [this, &ctx](const std::vector<std::string>& locals) {
-      port = test::port_of(locals.front());
+    h.listening = [this, &ctx](const std::vector<taps::ListeningEndpoint>& locals) {
+      port = test::port_of(locals.front().local);
       ctx.stop();
     };
     h.soft_error = [this](const taps::Error& e) { soft_errors.push_back(e); };

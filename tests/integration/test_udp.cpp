@@ -24,8 +24,8 @@ TEST_CASE("UDP Listen gives one Connection per remote endpoint and keeps datagra
   std::map<std::string, std::vector<std::string>> server_got;  // remote -> datagrams
   std::vector<taps::Connection> server_connections;
   taps::ListenerHandlers lh;
-  lh.listening = [&](const std::vector<std::string>& l) {
-    port = test::port_of(l.front());
+  lh.listening = [&](const std::vector<taps::ListeningEndpoint>& l) {
+    port = test::port_of(l.front().local);
     ctx.stop();
   };
   lh.connection_received = [&](taps::Connection c) {
@@ -92,8 +92,8 @@ TEST_CASE("UDP over ::1: a datagram larger than UDP can carry is a send_error, t
   std::vector<std::size_t> sizes;
   taps::Connection server_side;
   taps::ListenerHandlers lh;
-  lh.listening = [&](const std::vector<std::string>& l) {
-    port = test::port_of(l.front());
+  lh.listening = [&](const std::vector<taps::ListeningEndpoint>& l) {
+    port = test::port_of(l.front().local);
     ctx.stop();
   };
   lh.connection_received = [&](taps::Connection c) {

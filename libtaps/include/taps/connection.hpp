@@ -33,6 +33,14 @@ struct RaceEvent {
 };
 std::string_view to_string(RaceEvent::Kind k) noexcept;  // "resolve", "attempt_failed", ...
 
+// PathChange (RFC 9622 8.3.2): the path of an established Connection changed. The
+// RFC's event has no parameters; these say what the kernel reported.
+struct PathChange {
+  std::string local;           // the Connection's local endpoint, "ADDR:PORT"
+  std::string interface_name;  // the interface that held it; empty if unknown
+  std::string reason;          // "local address removed", "interface down", "interface up"
+};
+
 // Handlers for the RFC 9622 Connection events. Every event is posted to the
 // Context's thread; none is called from inside the action that caused it. Unset
 // handlers are skipped. After closed or connection_error (or establishment_error)
@@ -51,6 +59,9 @@ struct ConnectionHandlers {
   std::function<void()> closed;
   std::function<void(const Error&)> connection_error;
   std::function<void(const Error&)> soft_error;
+  // Only a Connection with this handler set watches its path (a netlink socket per
+  // Context while any does).
+  std::function<void(const PathChange&)> path_change;
   // _taps extension: establishment steps (resolution, each attempt, the winner).
   std::function<void(const RaceEvent&)> race;
 };

@@ -25,15 +25,24 @@ struct MulticastJoin {
   std::vector<std::string> excluded_sources;  // ASM: sources blocked (exclude mode)
 };
 
+// _taps extension: where a Listener listens, one entry per stack and address.
+struct ListeningEndpoint {
+  std::string local;  // "ADDR:PORT", port 0 resolved to the real port
+  std::string stack;  // "tcp", "udp", "tls/tcp"
+  friend bool operator==(const ListeningEndpoint&, const ListeningEndpoint&) = default;
+};
+
 // Handlers for Listener events, all posted to the Context's thread.
 struct ListenerHandlers {
   // ConnectionReceived: returns the handlers of the new Connection, so that no event
   // of it can fire before its handlers exist. The Connection is already ready: its
   // ready handler is not called.
   std::function<ConnectionHandlers(Connection)> connection_received;
-  // _taps extension: the listener is bound; the local endpoints as "ADDR:PORT" (port 0
-  // resolved to the real port). Delivered once, before any connection_received.
-  std::function<void(const std::vector<std::string>&)> listening;
+  // _taps extension: the listener is bound, on every stack its properties allow (TCP
+  // and UDP on the same port number; with opportunistic security tls/tcp and plain tcp
+  // share one TCP port, told apart by the client's first bytes). Delivered once,
+  // before any connection_received.
+  std::function<void(const std::vector<ListeningEndpoint>&)> listening;
   // Listen failed (bind refused, name did not resolve).
   std::function<void(const Error&)> establishment_error;
   // _taps extension: a peer that connected but never became a Connection (its TLS

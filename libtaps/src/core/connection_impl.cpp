@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 
+#include "core/path_monitor.hpp"
 #include "framing/framer_host.hpp"
 
 namespace taps::detail {
@@ -208,6 +209,7 @@ void ConnectionImpl::transport_up(bool deliver_ready) {
 void ConnectionImpl::application_ready(bool deliver_ready) {
   if (state_ != ConnectionState::establishing) return;
   state_ = ConnectionState::established;
+  watch_path();
   if (confirm_race) confirm_race();
   cancel_establishment = nullptr;
   continue_race = nullptr;
@@ -235,6 +237,25 @@ void ConnectionImpl::application_ready(bool deliver_ready) {
     return;
   }
   deliver_received();
+}
+
+void ConnectionImpl::watch_path() {
+  if (!handlers_.path_change) return;
+  std::error_code ec;
+  auto colon = local_.rfind(':');
+  if (colon == std::string::npos) return;
+  auto host = local_.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
+  auto address = asio::ip::make_address(host, ec);
+  if (ec) return;
+  std::weak_ptr<ConnectionImpl> weak = shared_from_this();
+  path_watch_ = asio::use_service<PathMonitor>(io_).watch(address, local_, [weak](const PathChange& change) {
+    if (auto self = weak.lock()) {
+      self->post_event([change](ConnectionHandlers& h) {
+        if (h.path_change) h.path_change(change);
+      });
+    }
+  });
 }
 
 void ConnectionImpl::establishment_failed(Error error) {
@@ -530,6 +551,7 @@ void ConnectionImpl::finish(std::optional<Error> error) {
   confirm_race = nullptr;
   state_ = ConnectionState::closed;
   linger_timer_.cancel();
+  path_watch_.reset();
   asio::post(io_, [self = shared_from_this(), error = std::move(error)] {
     if (self->terminal_delivered_) return;
     self->terminal_delivered_ = true;

@@ -118,6 +118,7 @@ class ConnectionImpl final : public TransportSink, public std::enable_shared_fro
   template <class Fn>
   void post_event(Fn fn);
   void transport_up(bool deliver_ready);
+  void watch_path();
   void application_ready(bool deliver_ready);
   void submit(Message message, MessageContext ctx);
   void queue_wire(Message bytes, MessageContext ctx);
@@ -162,6 +163,7 @@ class ConnectionImpl final : public TransportSink, public std::enable_shared_fro
   bool terminal_posted_ = false;
   bool terminal_delivered_ = false;
   asio::steady_timer linger_timer_;
+  std::shared_ptr<void> path_watch_;  // while established, if path_change is handled
   std::size_t charged_ = 0;  // bytes of the process budget this Connection holds
 };
 

@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "core/connection_impl.hpp"
+#include "core/tls_sniff.hpp"
 #include "security/tls_handshake.hpp"
 #include "transport/address.hpp"
 #include "transport/protocol.hpp"
@@ -95,18 +96,31 @@ void ListenerImpl::start() {
                           });
 }
 
+// Every address gets every stack. An unspecified port becomes the one the kernel gives
+// the first stack, and the others take the same number; when that number is taken on
+// UDP, the whole set is bound again on a fresh one.
 void ListenerImpl::bind_all(const std::vector<asio::ip::address>& addresses) {
   if (stopped_) return;
-  for (const auto& address : addresses) {
-    auto error = spec_.stack == Stack::udp ? bind_udp(address) : bind_tcp(address);
-    // A wildcard IPv6 bind fails where IPv6 is disabled: IPv4 alone still serves.
-    if (error && address.is_v6() && address.is_unspecified() && spec_.family == 0) {
-      error = spec_.stack == Stack::udp ? bind_udp(asio::ip::address_v4::any()) : bind_tcp(asio::ip::address_v4::any());
+  constexpr int attempts_for_a_shared_port = 16;
+  std::optional<Error> error;
+  for (int attempt = 0; attempt < attempts_for_a_shared_port; ++attempt) {
+    std::uint16_t port = spec_.port;
+    error.reset();
+    for (const auto& address : addresses) {
+      error = bind_address(address, port);
+      // A wildcard IPv6 bind fails where IPv6 is disabled: IPv4 alone still serves.
+      if (error && address.is_v6() && address.is_unspecified() && spec_.family == 0) {
+        close_all();
+        error = bind_address(asio::ip::address_v4::any(), port);
+      }
+      if (error) break;
     }
-    if (error) {
-      fail(*error);
-      return;
-    }
+    if (!error || spec_.port != 0) break;
+    close_all();
+  }
+  if (error) {
+    fail(*error);
+    return;
   }
   auto self = shared_from_this();
   asio::post(io_, [self] {
@@ -116,30 +130,56 @@ void ListenerImpl::bind_all(const std::vector<asio::ip::address>& addresses) {
   for (auto& demux : demuxes_) demux->start();
 }
 
-std::optional<Error> ListenerImpl::bind_tcp(const asio::ip::address& address) {
+bool ListenerImpl::serves(Stack stack) const {
+  return std::find(spec_.stacks.begin(), spec_.stacks.end(), stack) != spec_.stacks.end();
+}
+
+std::optional<Error> ListenerImpl::bind_address(const asio::ip::address& address, std::uint16_t& port) {
+  bool stream = serves(Stack::tcp) || serves(Stack::tls);
+  if (stream) {
+    if (auto error = bind_tcp(address, port)) return error;
+  }
+  if (serves(Stack::udp)) return bind_udp(address, port);
+  return std::nullopt;
+}
+
+void ListenerImpl::close_all() {
+  std::error_code ignored;
+  for (auto& acceptor : acceptors_) acceptor->close(ignored);
+  for (auto& demux : demuxes_) demux->stop_accepting();
+  acceptors_.clear();
+  demuxes_.clear();
+  local_endpoints_.clear();
+}
+
+std::optional<Error> ListenerImpl::bind_tcp(const asio::ip::address& address, std::uint16_t& port) {
   auto acceptor = std::make_unique<asio::ip::tcp::acceptor>(io_);
-  asio::ip::tcp::endpoint endpoint(address, spec_.port);
+  asio::ip::tcp::endpoint endpoint(address, port);
   std::error_code ec;
   acceptor->open(endpoint.protocol(), ec);
   if (!ec) configure(*acceptor, address, spec_.family, ec);
   if (!ec) acceptor->bind(endpoint, ec);
   if (!ec) acceptor->listen(listen_backlog, ec);
-  if (ec) return make_error(errc::listener_failed, fmt::format("listen on {}: {}", to_string(address, spec_.port), ec.message()));
-  local_endpoints_.push_back(endpoint_string(acceptor->local_endpoint(ec)));
+  if (ec) return make_error(errc::listener_failed, fmt::format("listen on {}: {}", to_string(address, port), ec.message()));
+  auto local = acceptor->local_endpoint(ec);
+  port = local.port();
+  for (auto stack : spec_.stacks) {
+    if (stack != Stack::udp) local_endpoints_.push_back({endpoint_string(local), std::string(to_string(stack))});
+  }
   acceptors_.push_back(std::move(acceptor));
   return std::nullopt;
 }
 
-std::optional<Error> ListenerImpl::bind_udp(const asio::ip::address& address) {
+std::optional<Error> ListenerImpl::bind_udp(const asio::ip::address& address, std::uint16_t port) {
   asio::ip::udp::socket socket(io_);
-  asio::ip::udp::endpoint endpoint(address, spec_.port);
+  asio::ip::udp::endpoint endpoint(address, port);
   std::error_code ec;
   socket.open(endpoint.protocol(), ec);
   if (!ec) configure(socket, address, spec_.family, ec);
   if (!ec) socket.bind(endpoint, ec);
-  if (ec) return make_error(errc::listener_failed, fmt::format("listen on {}: {}", to_string(address, spec_.port), ec.message()));
+  if (ec) return make_error(errc::listener_failed, fmt::format("listen on {}: {}", to_string(address, port), ec.message()));
   std::string local = endpoint_string(socket.local_endpoint(ec));
-  local_endpoints_.push_back(local);
+  local_endpoints_.push_back({local, std::string(to_string(Stack::udp))});
   std::weak_ptr<ListenerImpl> weak = shared_from_this();
   auto demux = std::make_shared<UdpDemux>(std::move(socket), nullptr);
   std::weak_ptr<UdpDemux> weak_demux = demux;
@@ -148,7 +188,7 @@ std::optional<Error> ListenerImpl::bind_udp(const asio::ip::address& address) {
     auto demux = weak_demux.lock();
     if (!self || !demux || self->stopped_ || !self->take_connection_slot()) return nullptr;
     auto transport = std::make_shared<UdpTransport>(demux, remote, local);
-    self->new_connection(transport);
+    self->new_connection(transport, Stack::udp);
     return transport;
   });
   demuxes_.push_back(std::move(demux));
@@ -179,15 +219,35 @@ void ListenerImpl::accept(asio::ip::tcp::acceptor& acceptor) {
         if (!self->stopped_ && self->handlers_.soft_error) self->handlers_.soft_error(error);
       });
     }
-    if (!ec) apply_keep_alive(socket, self->spec_.properties);
-    if (!ec && self->spec_.tls) {
-      self->handshake(std::move(socket));
-    } else if (!ec) {
-      self->take_connection_slot();
-      self->new_connection(std::make_shared<TcpTransport>(std::move(socket)));
+    if (!ec) {
+      apply_keep_alive(socket, self->spec_.properties);
+      self->accepted(std::move(socket));
     }
     self->accept(acceptor);
   });
+}
+
+void ListenerImpl::accepted(asio::ip::tcp::socket socket) {
+  bool tls = serves(Stack::tls), plain = serves(Stack::tcp);
+  if (tls && plain) {
+    auto sniff = std::make_shared<TlsSniff>(std::move(socket));
+    sniffs_.push_back(sniff);
+    sniff->start([self = shared_from_this(), raw = sniff.get()](asio::ip::tcp::socket socket, bool is_tls) {
+      std::erase_if(self->sniffs_, [raw](const auto& s) { return s.get() == raw; });
+      if (self->stopped_) return;
+      if (is_tls) {
+        self->handshake(std::move(socket));
+      } else {
+        self->take_connection_slot();
+        self->new_connection(std::make_shared<TcpTransport>(std::move(socket)), Stack::tcp);
+      }
+    });
+  } else if (tls) {
+    handshake(std::move(socket));
+  } else {
+    take_connection_slot();
+    new_connection(std::make_shared<TcpTransport>(std::move(socket)), Stack::tcp);
+  }
 }
 
 // The pending connection stays in the kernel's backlog; it is accepted once a
@@ -253,15 +313,16 @@ void ListenerImpl::handshake(asio::ip::tcp::socket socket) {
           return;
         }
         self->resume_accepting();
-        self->new_connection(std::make_shared<TlsTransport>(handshake->take_socket(), handshake->take_session()));
+        self->new_connection(std::make_shared<TlsTransport>(handshake->take_socket(), handshake->take_session()),
+                             Stack::tls);
       },
       server_handshake_timeout);
 }
 
 // The Connection reads at once; the application gets it (and its events start) in
 // connection_received, posted.
-void ListenerImpl::new_connection(std::shared_ptr<Transport> transport) {
-  const auto& protocol = protocol_for(spec_.stack);
+void ListenerImpl::new_connection(std::shared_ptr<Transport> transport, Stack stack) {
+  const auto& protocol = protocol_for(stack);
   auto connection = std::make_shared<ConnectionImpl>(io_, ConnectionHandlers{}, protocol.byte_stream, protocol.name);
   connection->set_framers(spec_.framers);
   connection->adopt(std::move(transport));
@@ -280,6 +341,8 @@ void ListenerImpl::set_new_connection_limit(std::size_t n) {
 void ListenerImpl::cancel_handshakes() {
   for (auto& h : handshakes_) h->cancel();
   handshakes_.clear();
+  for (auto& s : sniffs_) s->cancel();
+  sniffs_.clear();
 }
 
 void ListenerImpl::resume_accepting() {

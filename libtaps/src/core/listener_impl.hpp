@@ -1,5 +1,6 @@
-// A Listener: binds the local endpoint and turns accepted TCP connections (with TLS:
-// once their handshake is done), or new UDP remote endpoints, into Connections.
+// A Listener: binds the local endpoint for every stack its properties allow and turns
+// accepted TCP connections (with TLS: once their handshake is done), or new UDP remote
+// endpoints, into Connections.
 #pragma once
 
 #include <asio/ip/tcp.hpp>
@@ -20,10 +21,13 @@ namespace taps::detail {
 
 class UdpDemux;
 class TlsHandshake;
+class TlsSniff;
 class Transport;
 
 struct ListenSpec {
-  Stack stack;
+  // Best first. Stream stacks share one TCP port (tls/tcp and tcp: told apart by the
+  // first bytes, see tls_sniff.hpp), datagram stacks take the same port number on UDP.
+  std::vector<Stack> stacks;
   std::optional<asio::ip::address> address;  // none: the wildcard address
   std::optional<std::string> host_name;      // resolved (passive) before binding
   std::uint16_t port = 0;
@@ -43,16 +47,20 @@ class ListenerImpl : public std::enable_shared_from_this<ListenerImpl> {
 
  private:
   void bind_all(const std::vector<asio::ip::address>& addresses);
-  std::optional<Error> bind_tcp(const asio::ip::address& address);
-  std::optional<Error> bind_udp(const asio::ip::address& address);
+  std::optional<Error> bind_address(const asio::ip::address& address, std::uint16_t& port);
+  std::optional<Error> bind_tcp(const asio::ip::address& address, std::uint16_t& port);
+  std::optional<Error> bind_udp(const asio::ip::address& address, std::uint16_t port);
+  void close_all();
+  bool serves(Stack stack) const;
   void accept(asio::ip::tcp::acceptor& acceptor);
+  void accepted(asio::ip::tcp::socket socket);
   void handshake(asio::ip::tcp::socket socket);
   void resume_accepting();
   bool accepting_paused() const;
   void back_off(asio::ip::tcp::acceptor& acceptor, const std::error_code& ec);
   void cancel_handshakes();
   bool take_connection_slot();
-  void new_connection(std::shared_ptr<Transport> transport);
+  void new_connection(std::shared_ptr<Transport> transport, Stack stack);
   void fail(Error error);
 
   asio::io_context& io_;
@@ -61,10 +69,11 @@ class ListenerImpl : public std::enable_shared_from_this<ListenerImpl> {
   asio::ip::tcp::resolver resolver_;
   std::vector<std::unique_ptr<asio::ip::tcp::acceptor>> acceptors_;
   std::vector<std::shared_ptr<UdpDemux>> demuxes_;
-  std::vector<std::string> local_endpoints_;
+  std::vector<ListeningEndpoint> local_endpoints_;
   std::optional<std::size_t> limit_;
   std::vector<asio::ip::tcp::acceptor*> paused_;  // acceptors waiting for a raised limit
   std::vector<std::shared_ptr<TlsHandshake>> handshakes_;  // connections not received yet
+  std::vector<std::shared_ptr<TlsSniff>> sniffs_;          // tls/tcp or tcp? not known yet
   // accept() failing for want of descriptors or memory: retry later, not in a busy loop.
   asio::steady_timer backoff_timer_;
   std::chrono::milliseconds backoff_{0};

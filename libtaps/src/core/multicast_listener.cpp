@@ -104,7 +104,7 @@ void MulticastListener::open() {
   asio::post(io_, [self = shared_from_this(), joins = std::move(joins), warning = std::move(warning)] {
     if (self->stopped_) return;
     auto& h = self->handlers_;
-    if (h.listening) h.listening({self->local_});
+    if (h.listening) h.listening({{self->local_, "udp"}});
     if (!warning.empty() && h.soft_error) h.soft_error({std::make_error_code(std::errc::no_buffer_space), warning});
     for (const auto& join : joins) {
       if (h.joined) h.joined(join);

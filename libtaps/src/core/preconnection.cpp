@@ -207,8 +207,10 @@ Result<Listener> Preconnection::listen(Context& ctx, ListenerHandlers handlers) 
   if (detail::is_multicast(*this)) return detail::listen_multicast(ctx, *this, std::move(handlers));
   if (auto e = validate_for_listen()) return *e;
   detail::ListenSpec spec;
-  spec.stack = select_stacks(properties_, security_, !framers_.empty()).stacks.front();
-  if (spec.stack == Stack::tls) {
+  // A Listener serves every stack the properties allow, not only the best one: a
+  // client may race any of them.
+  spec.stacks = select_stacks(properties_, security_, !framers_.empty()).stacks;
+  if (std::find(spec.stacks.begin(), spec.stacks.end(), Stack::tls) != spec.stacks.end()) {
     // One context per Listener: a restarted Listener picks up renewed certificates.
     auto tls = detail::TlsContext::make(security_, detail::TlsContext::Role::server);
     if (!tls) return tls.error();
@@ -217,7 +219,7 @@ Result<Listener> Preconnection::listen(Context& ctx, ListenerHandlers handlers) 
   spec.family = properties_.address_family;
   if (!local_.empty()) {
     auto l = local_.front();
-    if (auto e = resolve_service(l, spec.stack == Stack::udp)) return *e;
+    if (auto e = resolve_service(l, spec.stacks.front() == Stack::udp)) return *e;
     if (l.ip_address()) spec.address = parse_ip_literal(*l.ip_address());
     else if (l.host_name()) {
       if (auto literal = parse_ip_literal(*l.host_name())) spec.address = literal;
