@@ -166,7 +166,10 @@ void CloneGroup::finish(int code) {
   if (finished_) return;
   finished_ = true;
   input_->close();
-  auto once = [self = shared_from_this(), code] {
+  // Weak: the writer keeps this callback, and this group keeps the writer.
+  auto once = [weak = weak_from_this(), code] {
+    auto self = weak.lock();
+    if (!self) return;
     if (auto done = std::exchange(self->done_, nullptr)) done(code);
   };
   output_->on_drained = once;

@@ -45,7 +45,7 @@ note "b) errors name the property: ok"
 
 # --- c) keepAlive + keepAliveTimeout reach taps-cat's socket: ss -o shows its timer ---
 need_cmd ss socat
-start_socat_listener TCP-LISTEN:@PORT@,bind=127.0.0.1,reuseaddr OPEN:/dev/null </dev/null >/dev/null
+start_socat_listener -u TCP-LISTEN:@PORT@,bind=127.0.0.1,reuseaddr OPEN:/dev/null </dev/null >/dev/null
 fifo_from sleep 5
 tc --config "$TMP/props.json" 127.0.0.1 "$SOCAT_PORT" <"$FIFO" >/dev/null 2>"$TMP/c.err" &
 CLIENT=$!
