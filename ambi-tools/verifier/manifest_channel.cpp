@@ -26,6 +26,7 @@ constexpr std::size_t read_size = 64 * 1024;
 // Probes after this much idle time and between probes: a dead peer is noticed within
 // 5 s + 9 probes (Linux's TCP_KEEPCNT) x 5 s, even when no packet waits.
 constexpr std::chrono::seconds keep_alive_timeout{5};
+constexpr std::chrono::seconds establishment_timeout{10};
 
 // OpenSSL's reason (SSL_R_CERTIFICATE_VERIFY_FAILED) in libtaps' TLS errors.
 bool certificate_failure(const taps::Error& e) {
@@ -78,9 +79,8 @@ std::optional<taps::Error> ManifestChannel::connect() {
   auto security = taps::SecurityParameters::tls();
   security.trusted_certificates = config_.ca_file;
   taps::Preconnection preconnection({}, {remote}, taps::TransportProperties(), security);
-  preconnection.transport_properties().conn_timeout = std::chrono::seconds(10);
   preconnection.transport_properties().set("keepAlive", taps::Preference::prefer);
-  preconnection.transport_properties().keep_alive_timeout = keep_alive_timeout;
+  preconnection.transport_properties().connection.keep_alive_timeout = keep_alive_timeout;
 
   auto generation = ++generation_;
   carried_manifest_ = false;
@@ -123,7 +123,7 @@ std::optional<taps::Error> ManifestChannel::connect() {
       self->receive_more(generation);
     }
   };
-  auto connection = preconnection.initiate(ctx_, std::move(h));
+  auto connection = preconnection.initiate(ctx_, std::move(h), establishment_timeout);
   if (!connection) return connection.error();
   connection_ = *connection;
   return std::nullopt;

@@ -48,6 +48,9 @@ Examples:
   taps-cat -i eth1 host 80                     only via eth1 (-i wlan0:avoid: last)
   taps-cat -z host 20-25                       scan: "host PORT open|closed: why"
   taps-cat -p 40000 host https                 source port 40000, service name as PORT
+  taps-cat --clone 4 host 7 < lines.txt        4 connections of one connection group
+                                               (TLS: the clones resume the session);
+                                               stdin lines go to them in turn
 
 Exit codes:
   0 success   1 usage or configuration error   2 establishment failed
@@ -192,6 +195,11 @@ ParseResult parse(const std::vector<std::string>& args) {
       app.add_option("-p,--local-port", local_port_text, "Local (source) port to connect from")->type_name("PORT");
   app.add_flag("-z,--scan", o.scan, "Connect-only scan: one result line per port (PORT may be a range, 20-25); "
                                     "exit 0 if any port is open");
+  std::string clone_text;
+  auto* clone_option = app.add_option("--clone", clone_text,
+                                      "Open N connections of one connection group (Initiate, then N-1 clones) and "
+                                      "send stdin lines to them in turn; events carry \"group\"")
+                           ->type_name("N");
   auto* recv_only_flag = app.add_flag("--recv-only", o.recv_only, "Only receive: never read stdin, never send");
   app.add_flag("--send-only", o.send_only, "Only send: what arrives is read and discarded, never written to stdout")
       ->excludes(recv_only_flag);
@@ -291,6 +299,14 @@ ParseResult parse(const std::vector<std::string>& args) {
   if (o.scan && (o.mode != Mode::connect || o.port == 0)) {
     return usage_error("-z scans ports of a HOST: give HOST and a PORT number or range, without -l");
   }
+  if (clone_option->count() > 0) {
+    auto n = taps::apps::parse_unsigned(clone_text, 1, 1000);
+    if (!n) return usage_error(fmt::format("--clone {} is not a number of connections (1-1000)", clone_text));
+    if (o.mode != Mode::connect || o.scan || o.recv_only || o.send_only) {
+      return usage_error("--clone connects and sends stdin: not with -l, -z, --recv-only or --send-only");
+    }
+    o.clone = *n;
+  }
   if ((o.recv_only || o.send_only) && !o.exec.empty()) {
     return usage_error("--recv-only and --send-only are for stdin and stdout, not -e");
   }
@@ -351,14 +367,14 @@ ParseResult parse(const std::vector<std::string>& args) {
   // keepalive probes after 30 s of silence, unless the config file says otherwise.
   if (!props.is_explicit("keepAlive")) {
     props.set("keepAlive", taps::Preference::prefer);
-    if (!props.keep_alive_timeout) props.keep_alive_timeout = std::chrono::seconds(30);
+    if (!props.connection.keep_alive_timeout) props.connection.keep_alive_timeout = std::chrono::seconds(30);
   }
   if (v4) props.address_family = 4;
   if (v6) props.address_family = 6;
   if (timeout_option->count() > 0) {
     auto t = parse_seconds(timeout);
     if (!t) return usage_error(fmt::format("--timeout {} is not a duration in seconds", timeout));
-    props.conn_timeout = *t;
+    o.timeout = *t;
   }
   auto w = parse_seconds(wait);
   if (!w) return usage_error(fmt::format("--wait {} is not a duration in seconds", wait));

@@ -28,6 +28,7 @@ struct Options {
   std::optional<std::chrono::milliseconds> timeout;  // --timeout SEC: establishment
   std::chrono::milliseconds wait{0};                  // --wait SEC: UDP replies after EOF; TCP idle bound
   bool datagram_lines = false;                        // --lines: with --udp, a datagram per stdin line
+  std::size_t clone = 0;                              // --clone N: N connections of one group
   bool recv_only = false;                             // --recv-only: never read stdin, never send
   bool send_only = false;                             // --send-only: discard what arrives, end at stdin EOF
   // -z: connect to each port and report open/closed, nothing sent (PORT may be a range).

@@ -18,6 +18,7 @@
 #include "common/process_setup.hpp"
 #include "common/stop_signals.hpp"
 #include "taps-cat/child.hpp"
+#include "taps-cat/clone_group.hpp"
 #include "taps-cat/session.hpp"
 #include "taps/config.hpp"
 #include "taps/preconnection.hpp"
@@ -50,6 +51,7 @@ class Runner {
   int run() {
     reap();
     if (o_.scan) scan_next();
+    else if (o_.mode == Mode::connect && o_.clone > 0) connect_group();
     else if (o_.mode == Mode::connect) connect();
     else listen();
     if (!exit_code_) io_.run();
@@ -112,13 +114,31 @@ class Runner {
       return;
     }
     auto session = add_session(config, std::move(input), std::move(output));
-    auto connection = o_.preconnection.initiate(ctx_, session->handlers());
+    auto connection = o_.preconnection.initiate(ctx_, session->handlers(), o_.timeout);
     if (!connection) {
       log_.error(connection.error().message());
       exit_code_ = exit_code_for_establishment(connection.error().code);
       return;
     }
     session->attach(*connection);
+  }
+
+  // --clone N: one connection group; the stop signals abort it.
+  void connect_group() {
+    auto input = stdin_reader();
+    auto output = stdout_writer();
+    if (!input || !output) {
+      log_.error(fmt::format("cannot set up stdin and stdout: {}", std::strerror(errno)));
+      exit_code_ = exit_usage;
+      return;
+    }
+    CloneGroupConfig config{o_.clone, o_.framed(), o_.timeout};
+    clone_group_ = std::make_shared<CloneGroup>(ctx_, log_, config, std::move(input), std::move(output),
+                                                [this](int code) { done(code); });
+    if (auto e = clone_group_->start(o_.preconnection)) {
+      log_.error(e->message());
+      exit_code_ = exit_code_for_establishment(e->code);
+    }
   }
 
   // -l --tls without --cert: a key and certificate made for this run, like ncat -l --ssl.
@@ -273,12 +293,11 @@ class Runner {
       auto pre = o_.preconnection;
       auto remote = pre.remote_endpoints().front();
       pre.remote_endpoints() = {remote.with_port(port)};
-      auto& props = pre.transport_properties();
-      if (!props.conn_timeout) props.conn_timeout = o_.wait.count() > 0 ? o_.wait : std::chrono::milliseconds(5000);
       taps::ConnectionHandlers h;
       h.ready = [this, port] { scan_result(port, true, {}); };
       h.establishment_error = [this, port](const taps::Error& e) { scan_result(port, false, e.message()); };
-      auto c = pre.initiate(ctx_, std::move(h));
+      auto timeout = o_.timeout.value_or(o_.wait.count() > 0 ? o_.wait : std::chrono::milliseconds(5000));
+      auto c = pre.initiate(ctx_, std::move(h), timeout);
       if (!c) {
         log_.error(c.error().message());
         done(exit_code_for_establishment(c.error().code));
@@ -344,7 +363,8 @@ class Runner {
     interrupted_ = signo;
     stop_listener();
     for (const auto& s : std::vector(sessions_.begin(), sessions_.end())) s->interrupt();
-    if (sessions_.empty()) finish_now();
+    if (clone_group_) clone_group_->interrupt();
+    else if (sessions_.empty()) finish_now();
   }
 
   void stop_listener() {
@@ -382,6 +402,7 @@ class Runner {
   asio::signal_set children_;
   taps::Listener listener_;
   std::set<std::shared_ptr<Session>> sessions_;
+  std::shared_ptr<CloneGroup> clone_group_;
   std::shared_ptr<FdWriter> shared_stdout_;
   std::map<std::uint16_t, ScanResult> scan_results_;
   unsigned next_scan_port_ = 0;

@@ -12,7 +12,8 @@
 #    handshake with verification, 1 byte, close, against one long-running openssl s_server:
 #      taps-cat --tls, socat - OPENSSL:, openssl s_client, and /bin/true (start-up floor).
 # 3. Handshakes in one process: taps-bench-tls-handshakes (client and server through the
-#    API on one thread; full handshakes, then resumed ones), the same client alone against
+#    API on one thread; full handshakes, resumed ones, and clones of one connection group,
+#    each resumed from the group's tickets), the same client alone against
 #    s_server, and `openssl s_time -new -verify 1` against it. Median of HS_ROUNDS (default 3).
 #
 # Environment: BUILD_DIR (default build/release), SIZE, RUNS, HS_RUNS, HS_COUNT (default 2000),
@@ -137,9 +138,9 @@ hyperfine --style basic --warmup 20 --runs "$HS_RUNS" --export-json "$TMP/h.json
 # --- 3. handshakes in one process ------------------------------------------------------------
 echo "handshakes in one process: $HS_COUNT each, $HS_ROUNDS rounds" >&2
 for ((i = 1; i <= HS_ROUNDS; i++)); do
-  for mode in full resumed client; do
+  for mode in full resumed clone client; do
     case $mode in
-      full) args=() ;; resumed) args=(--resume) ;; client) args=(--port "$P") ;;
+      full) args=() ;; resumed) args=(--resume) ;; clone) args=(--clone) ;; client) args=(--port "$P") ;;
     esac
     line=$("$BENCH_HS" "$CERTS" "$HS_COUNT" "${args[@]}") || fail "taps-bench-tls-handshakes $mode: $line"
     echo "  $line" >&2
@@ -180,6 +181,9 @@ col() { cut -d' ' -f"$2" "$TMP/hs.$1" | median; }
 row() { printf '  %-48s %6.0f/s  CPU %.3f ms each (user %.3f)\n' "$1" "$(col "$2" 1)" "$(col "$2" 2)" "$(col "$2" 3)"; }
 row "API, client and server on one thread (full)" full
 row "API, client and server on one thread (resumed)" resumed
+row "API, TLS clones of one group (resumed)" clone
+awk -v c="$(col clone 1)" -v f="$(col full 1)" \
+  'BEGIN { printf "  TLS clones per second (resumed) / full handshakes per second: %.2f\n", c / f }'
 row "API client alone, against s_server (full)" client
 printf '  %-48s %6.0f/s  %.0f per client user CPU second\n' "openssl s_time -new -verify 1, against s_server" \
   "$(awk '{ print $1 / 5 }' "$TMP/hs.s_time" | median)" "$(col s_time 2)"

@@ -2,10 +2,12 @@
 // process on one thread: connect, TLS 1.3 handshake, 1 byte, close (close_notify both
 // ways), one connection after another.
 //
-//   taps-bench-tls-handshakes CERT_DIR [COUNT] [--resume] [--port PORT]
+//   taps-bench-tls-handshakes CERT_DIR [COUNT] [--resume | --clone] [--port PORT]
 //
 // CERT_DIR holds scripts/gen-certs output. Without --resume every handshake is a full one
 // (maxCachedSessions 0 on the client); with it, the client resumes with session tickets.
+// With --clone one connection stays open and every other one is its clone (RFC 9622
+// Clone): a connection of the same group, resumed from the group's tickets.
 // With --port the server is another process on 127.0.0.1:PORT and only the client runs
 // here (the figure to set beside `openssl s_time`). Prints one line: handshakes, seconds,
 // handshakes/s and the CPU milliseconds (all, and user) this process spent per handshake.
@@ -35,7 +37,9 @@ std::pair<double, double> cpu_seconds() {
 struct Bench {
   taps::Context ctx;
   taps::Preconnection client;
+  taps::Connection origin;  // --clone: the connection every other one is cloned from
   int remaining = 0;
+  int resumed = 0;
   int failures = 0;
 
   // One connection: its byte out, the server's end in, then the next.
@@ -46,7 +50,8 @@ struct Bench {
     }
     taps::ConnectionHandlers h;
     auto connection = std::make_shared<taps::Connection>();
-    h.ready = [connection] {
+    h.ready = [this, connection] {
+      if (auto tls = connection->tls_info(); tls && tls->resumed) ++resumed;
       taps::MessageContext fin;
       fin.final = true;
       connection->send(taps::Message("x"), fin);
@@ -67,6 +72,10 @@ struct Bench {
     };
     h.establishment_error = failed;
     h.connection_error = failed;
+    if (origin) {
+      *connection = origin.clone(h);
+      return;
+    }
     auto c = client.initiate(ctx, h);
     if (!c) {
       std::fprintf(stderr, "taps-bench-tls-handshakes: %s\n", c.error().message().c_str());
@@ -80,16 +89,17 @@ struct Bench {
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: taps-bench-tls-handshakes CERT_DIR [COUNT] [--resume] [--port PORT]\n");
+    std::fprintf(stderr, "usage: taps-bench-tls-handshakes CERT_DIR [COUNT] [--resume | --clone] [--port PORT]\n");
     return 1;
   }
   std::string dir = argv[1];
   int count = 2000;
-  bool resume = false;
+  bool resume = false, clone = false;
   std::uint16_t port = 0;
   for (int i = 2; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg == "--resume") resume = true;
+    else if (arg == "--clone") clone = resume = true;
     else if (arg == "--port" && i + 1 < argc) port = static_cast<std::uint16_t>(std::atoi(argv[++i]));
     else count = std::atoi(arg.c_str());
   }
@@ -145,17 +155,32 @@ int main(int argc, char** argv) {
     bench.next();
     bench.ctx.run();
   };
+  if (clone) {
+    taps::ConnectionHandlers h;
+    h.ready = [&] { bench.ctx.stop(); };
+    h.establishment_error = [](const taps::Error& e) {
+      std::fprintf(stderr, "taps-bench-tls-handshakes: %s\n", e.message().c_str());
+      std::exit(1);
+    };
+    auto c = bench.client.initiate(bench.ctx, h);
+    if (!c) return 1;
+    bench.ctx.io_context().restart();
+    bench.ctx.run();
+    bench.origin = *c;
+  }
   // Warm-up: the client context, its trust store and first allocations out of the figure.
   run(20);
+  bench.resumed = 0;
   auto [user0, system0] = cpu_seconds();
   auto t0 = std::chrono::steady_clock::now();
   run(count);
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   auto [user1, system1] = cpu_seconds();
   double user = user1 - user0, cpu = user + system1 - system0;
+  bench.origin.abort();
   listener.stop();
-  std::printf("%s handshakes: %d in %.3f s = %.0f/s, CPU %.3f ms each (user %.3f), %s, %d failed\n",
-              resume ? "resumed" : "full", count, seconds, count / seconds, cpu * 1000 / count, user * 1000 / count,
-              listener ? "client and server" : "client", bench.failures);
+  std::printf("%s handshakes: %d in %.3f s = %.0f/s, CPU %.3f ms each (user %.3f), %s, %d failed, %d resumed\n",
+              clone ? "cloned" : resume ? "resumed" : "full", count, seconds, count / seconds, cpu * 1000 / count,
+              user * 1000 / count, listener ? "client and server" : "client", bench.failures, bench.resumed);
   return bench.failures == 0 ? 0 : 1;
 }

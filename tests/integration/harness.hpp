@@ -4,6 +4,8 @@
 #include <chrono>
 #include <string>
 
+#include <sys/socket.h>
+
 #include "taps/taps.hpp"
 
 namespace test {
@@ -16,5 +18,11 @@ void after(taps::Context& ctx, std::chrono::milliseconds delay, std::function<vo
 
 // The port of an "ADDR:PORT" string.
 std::uint16_t port_of(const std::string& endpoint);
+
+// The descriptor of this process's socket of `type` (SOCK_STREAM, SOCK_DGRAM) whose local
+// port is `port`, or -1: how a test reads the options of a Connection's own socket.
+int socket_with_local_port(std::uint16_t port, int type = SOCK_STREAM);
+// getsockopt of an int option; fails the test when the call fails.
+int int_option(int fd, int level, int name);
 
 }  // namespace test

@@ -351,39 +351,6 @@ TEST_CASE("close() on a peer that never finishes its side aborts after the linge
   test::run_for(ctx, 50ms);
 }
 
-namespace {
-
-// The descriptor of this process's TCP socket whose local port is `port`.
-int socket_with_local_port(std::uint16_t port) {
-  DIR* fds = ::opendir("/proc/self/fd");
-  REQUIRE(fds != nullptr);
-  int found = -1;
-  while (dirent* entry = ::readdir(fds)) {
-    int fd = std::atoi(entry->d_name);
-    sockaddr_storage address{};
-    socklen_t length = sizeof address;
-    int type = 0;
-    socklen_t type_length = sizeof type;
-    if (entry->d_name[0] == '.' || ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0 ||
-        ::getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &type_length) != 0 || type != SOCK_STREAM) {
-      continue;
-    }
-    std::uint16_t local = address.ss_family == AF_INET ? ntohs(reinterpret_cast<sockaddr_in*>(&address)->sin_port)
-                                                       : ntohs(reinterpret_cast<sockaddr_in6*>(&address)->sin6_port);
-    if (local == port) found = fd;
-  }
-  ::closedir(fds);
-  return found;
-}
-
-int int_option(int fd, int level, int name) {
-  int value = -1;
-  socklen_t length = sizeof value;
-  REQUIRE(::getsockopt(fd, level, name, &value, &length) == 0);
-  return value;
-}
-
-}  // namespace
 
 // RFC 9622 keepAlive (selection) and keepAliveTimeout (connection property) reach the
 // socket: read back with getsockopt on the Connection's own descriptor.
@@ -403,15 +370,15 @@ TEST_CASE("keepAlive sets SO_KEEPALIVE and keepAliveTimeout sets TCP_KEEPIDLE an
     h.establishment_error = [&](const taps::Error& e) { FAIL(e.message()); };
     auto p = tcp_client("127.0.0.1", server.port);
     p.transport_properties().set("keepAlive", c.keep_alive);
-    p.transport_properties().keep_alive_timeout = c.timeout;
+    p.transport_properties().connection.keep_alive_timeout = c.timeout;
     auto connection = p.initiate(ctx, h);
     REQUIRE(connection);
     REQUIRE(test::run_for(ctx, 5s));
-    int fd = socket_with_local_port(test::port_of(connection->local_endpoint()));
+    int fd = test::socket_with_local_port(test::port_of(connection->local_endpoint()));
     REQUIRE(fd >= 0);
-    CHECK(int_option(fd, SOL_SOCKET, SO_KEEPALIVE) == c.so_keepalive);
-    if (c.idle >= 0) CHECK(int_option(fd, IPPROTO_TCP, TCP_KEEPIDLE) == c.idle);
-    if (c.interval >= 0) CHECK(int_option(fd, IPPROTO_TCP, TCP_KEEPINTVL) == c.interval);
+    CHECK(test::int_option(fd, SOL_SOCKET, SO_KEEPALIVE) == c.so_keepalive);
+    if (c.idle >= 0) CHECK(test::int_option(fd, IPPROTO_TCP, TCP_KEEPIDLE) == c.idle);
+    if (c.interval >= 0) CHECK(test::int_option(fd, IPPROTO_TCP, TCP_KEEPINTVL) == c.interval);
     connection->abort();
     test::run_for(ctx, 50ms);
   }

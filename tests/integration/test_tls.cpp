@@ -356,3 +356,70 @@ TEST_CASE("TLS configuration errors come back at once") {
   REQUIRE_FALSE(l);
   CHECK(l.error().detail.find("client.key") != std::string::npos);
 }
+
+namespace {
+
+// Initiates a TLS connection to `port` and waits until an echo came back: by then the
+// server's session tickets have arrived (TLS 1.3 sends them after the handshake).
+taps::Connection connect_and_echo(taps::Context& ctx, taps::Preconnection p, std::optional<taps::Connection> from = {}) {
+  auto got = std::make_shared<std::string>();
+  taps::ConnectionHandlers h;
+  h.establishment_error = [](const taps::Error& e) { FAIL(e.message()); };
+  h.received_partial = [&ctx, got](taps::Message m, taps::MessageContext, bool) {
+    *got += m.as_string_view();
+    ctx.stop();
+  };
+  taps::Connection c;
+  if (from) {
+    c = from->clone(h);
+  } else {
+    auto r = p.initiate(ctx, h);
+    REQUIRE(r);
+    c = *r;
+  }
+  REQUIRE(c);
+  c.send(taps::Message(std::string("ping\n")));
+  c.receive();
+  REQUIRE(test::run_for(ctx, 5s));
+  CHECK(*got == "ping\n");
+  return c;
+}
+
+}  // namespace
+
+TEST_CASE("clone over TLS: a new connection resumed from the group's session ticket") {
+  taps::Context ctx;
+  EchoServer server(ctx, "127.0.0.1");
+  auto p = tls_client("127.0.0.1", server.port);
+  auto original = connect_and_echo(ctx, p);
+  REQUIRE(original.tls_info());
+  CHECK_FALSE(original.tls_info()->resumed);
+  for (int i = 0; i < 3; ++i) {
+    auto clone = connect_and_echo(ctx, p, original);
+    CHECK(clone.group_id() == original.group_id());
+    REQUIRE(clone.tls_info());
+    CHECK(clone.tls_info()->resumed);
+  }
+  original.abort_group();
+  test::run_for(ctx, 50ms);
+}
+
+TEST_CASE("isolateSession: a new group takes no ticket from outside, its clones take its own") {
+  taps::Context ctx;
+  EchoServer server(ctx, "127.0.0.1");
+  auto p = tls_client("127.0.0.1", server.port);
+  auto shared = connect_and_echo(ctx, p);
+  // Tickets of the first group are there: a plain second Initiate resumes with one.
+  auto sharing = connect_and_echo(ctx, p);
+  CHECK(sharing.tls_info()->resumed);
+  auto isolated_p = p;
+  REQUIRE_FALSE(isolated_p.transport_properties().connection.set("isolateSession", true));
+  auto isolated = connect_and_echo(ctx, isolated_p);
+  CHECK_FALSE(isolated.tls_info()->resumed);
+  auto clone = connect_and_echo(ctx, isolated_p, isolated);
+  CHECK(clone.tls_info()->resumed);
+  shared.abort();
+  sharing.abort();
+  isolated.abort_group();
+  test::run_for(ctx, 50ms);
+}

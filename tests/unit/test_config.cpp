@@ -108,7 +108,7 @@ TEST_CASE("config: values at the edges of their ranges") {
   CHECK(remote[2].ip_address() == "fe80::1%veth0");
   CHECK(p.local_endpoints().size() == 1);
   const auto& props = p.transport_properties();
-  CHECK(props.conn_timeout == std::chrono::milliseconds(1));
+  CHECK(props.connection.conn_timeout == std::chrono::milliseconds(1));
   CHECK(props.address_family == 6);
   CHECK(props.direction() == taps::Direction::unidirectional_receive);
   CHECK(props.connection_attempt_delay == std::chrono::milliseconds(10));
@@ -116,7 +116,7 @@ TEST_CASE("config: values at the edges of their ranges") {
 
   auto q = parse_ok(R"({"transportProperties": {"connTimeout": null, "_taps.addressFamily": 4},
                         "racing": {"connectionAttemptDelayMs": 2000, "resolutionDelayMs": 2000}})");
-  CHECK_FALSE(q.transport_properties().conn_timeout);
+  CHECK_FALSE(q.transport_properties().connection.conn_timeout);
   CHECK(q.transport_properties().address_family == 4);
   CHECK(q.transport_properties().connection_attempt_delay == std::chrono::milliseconds(2000));
 }
@@ -127,7 +127,7 @@ TEST_CASE("config: the profile is applied first wherever it is written") {
                         "racing": {"connectionAttemptDelayMs": 100}})");
   auto expected = taps::TransportProperties::reliable_message();
   expected.prohibit("reliability");
-  expected.conn_timeout = std::chrono::milliseconds(500);
+  expected.connection.conn_timeout = std::chrono::milliseconds(500);
   expected.connection_attempt_delay = std::chrono::milliseconds(100);
   CHECK(p.transport_properties() == expected);
 
@@ -316,7 +316,18 @@ TEST_CASE("config: the default Preconnection prints every effective setting") {
   "localEndpoints": [],
   "transportProperties": {
     "direction": "bidirectional",
+    "connPriority": 100,
     "connTimeout": null,
+    "keepAliveTimeout": null,
+    "connScheduler": "weightedFairQueueing",
+    "connCapacityProfile": "default",
+    "minSendRate": null,
+    "maxSendRate": null,
+    "groupConnLimit": null,
+    "isolateSession": false,
+    "tcp.userTimeoutValue": null,
+    "tcp.userTimeoutEnabled": false,
+    "tcp.userTimeoutChangeable": true,
     "_taps.addressFamily": 0,
     "_taps.multicastHopLimit": 1,
     "_taps.multicastLoopback": false,
@@ -369,7 +380,7 @@ TEST_CASE("config: round trip through preconnection_to_json") {
     props.set_direction(taps::Direction::unidirectional_send)
         .set_interface("veth-a", Preference::avoid)
         .set_interface("lo", Preference::prohibit);
-    props.conn_timeout = std::chrono::milliseconds(1500);
+    props.connection.conn_timeout = std::chrono::milliseconds(1500);
     props.address_family = 4;
     props.connection_attempt_delay = std::chrono::milliseconds(10);
     props.resolution_delay = std::chrono::milliseconds(0);

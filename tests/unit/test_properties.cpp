@@ -132,7 +132,7 @@ TEST_CASE("TransportProperties: defaults are RFC 9622's and not explicit") {
   }
   CHECK(p.direction() == taps::Direction::bidirectional);
   CHECK(p.interfaces().empty());
-  CHECK_FALSE(p.conn_timeout.has_value());
+  CHECK_FALSE(p.connection.conn_timeout.has_value());
   CHECK(p.address_family == 0);
   CHECK(p.connection_attempt_delay == std::chrono::milliseconds(250));
   CHECK(p.resolution_delay == std::chrono::milliseconds(50));

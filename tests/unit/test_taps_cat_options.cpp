@@ -65,7 +65,7 @@ TEST_CASE("address family timeout wait source and verbosity") {
   REQUIRE(r.options);
   const auto& o = *r.options;
   CHECK(o.preconnection.transport_properties().address_family == 6);
-  CHECK(o.preconnection.transport_properties().conn_timeout == std::chrono::milliseconds(1500));
+  CHECK(o.timeout == std::chrono::milliseconds(1500));
   CHECK(o.wait == std::chrono::milliseconds(2000));
   CHECK(o.preconnection.local_endpoints().front().ip_address() == "::1");
   CHECK(o.verbosity == taps_cat::Verbosity::json);

@@ -8,7 +8,9 @@
 #include <memory>
 #include <string>
 
+#include "taps/connection_properties.hpp"
 #include "taps/error.hpp"
+#include "taps/framer.hpp"
 #include "taps/message.hpp"
 #include "taps/security.hpp"
 
@@ -62,6 +64,8 @@ struct ConnectionHandlers {
   // Only a Connection with this handler set watches its path (a netlink socket per
   // Context while any does).
   std::function<void(const PathChange&)> path_change;
+  // CloneError (RFC 9622 section 7.4), on the Connection that clone() was called on.
+  std::function<void(const Error&)> clone_error;
   // _taps extension: establishment steps (resolution, each attempt, the winner).
   std::function<void(const RaceEvent&)> race;
 };
@@ -105,6 +109,30 @@ class Connection {
   std::string stack() const;
   // On a TLS connection once ready: what was negotiated and the peer's certificate.
   std::optional<TlsInfo> tls_info() const;
+
+  // Clone (RFC 9622 section 7.4): a new Connection in this Connection's group, made from
+  // the same Preconnection with the group's current properties; over TCP and TLS a new
+  // connection to the same remote endpoint, TLS resumed from a session ticket of the
+  // group when one is there. `handlers` get its ready or establishment_error as after
+  // Initiate. `framer`, when given, replaces the original's framers on the clone.
+  // Refused (an empty handle, and clone_error posted to this Connection) when the group
+  // holds groupConnLimit Connections not yet closed, or when this Connection came from a
+  // Listener (a clone would need the peer to listen).
+  Connection clone(ConnectionHandlers handlers, std::optional<FramerSpec> framer = std::nullopt);
+  // close() and abort() of every Connection of the group not yet closed, this one included.
+  void close_group();
+  void abort_group();
+  // A number per connection group, unique in the process (taps-cat --json "group").
+  std::uint64_t group_id() const;
+
+  // SetProperty (RFC 9622 section 8): sets one connection property by its RFC name (the
+  // table is in connection_properties.hpp). Every property but connPriority is shared by
+  // the connection group: set on one Connection, it changes for all of them, and the
+  // socket options follow at once. Returns an error, and changes nothing, for an unknown
+  // name, a read-only property or a bad value; the detail starts with the name.
+  std::optional<Error> set_property(std::string_view name, PropertyValue value);
+  // GetProperties: every connection property, settable and read-only, in RFC order.
+  std::vector<Property> get_properties() const;
 
   explicit operator bool() const noexcept { return impl_ != nullptr; }
   friend bool operator==(const Connection&, const Connection&) = default;

@@ -15,7 +15,7 @@ enum class errc {
   not_supported,              // valid in RFC 9622, not implemented by this engine
   name_resolution_failed,     // a host name gave no usable address
   establishment_failed,       // every candidate failed
-  establishment_timeout,      // connTimeout passed before any candidate was ready
+  establishment_timeout,      // Initiate's timeout passed before any candidate was ready
   connection_reset,           // the peer aborted the connection
   connection_aborted,         // the application called abort()
   connection_closed,          // an action on a connection that is closing or closed
@@ -24,6 +24,7 @@ enum class errc {
   send_only,                  // receive on a send-only connection
   listener_failed,            // the listener could not bind or lost its socket
   framing_error,              // a framer rejected what the peer sent
+  clone_failed,               // Clone refused: groupConnLimit reached, or this Connection cannot be cloned
 };
 
 const std::error_category& taps_category() noexcept;

@@ -15,6 +15,10 @@
 
 namespace taps {
 
+namespace detail {
+class ConnectionGroup;
+}
+
 class Preconnection {
  public:
   Preconnection() = default;
@@ -46,8 +50,10 @@ class Preconnection {
   std::optional<Error> validate_for_listen() const;
 
   // Initiate: resolves, races the candidates, and emits ready or establishment_error.
-  // Fails at once (no event) on a configuration error.
-  Result<Connection> initiate(Context& ctx, ConnectionHandlers handlers) const;
+  // Fails at once (no event) on a configuration error. `timeout` bounds the whole
+  // establishment, race included (RFC 9622 section 7.1); unset: no bound.
+  Result<Connection> initiate(Context& ctx, ConnectionHandlers handlers,
+                              std::optional<std::chrono::milliseconds> timeout = std::nullopt) const;
   // Listen: binds every local endpoint and emits listening, then connection_received
   // per new peer (TCP: per accepted connection; UDP: per remote endpoint).
   Result<Listener> listen(Context& ctx, ListenerHandlers handlers) const;
@@ -55,6 +61,11 @@ class Preconnection {
   friend bool operator==(const Preconnection&, const Preconnection&) = default;
 
  private:
+  friend class detail::ConnectionGroup;
+  // Initiate into `group` (a clone), or into a new group when it is null.
+  Result<Connection> initiate(Context& ctx, ConnectionHandlers handlers, std::optional<std::chrono::milliseconds> timeout,
+                              std::shared_ptr<detail::ConnectionGroup> group) const;
+
   std::vector<LocalEndpoint> local_;
   std::vector<RemoteEndpoint> remote_;
   TransportProperties properties_;

@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "taps/connection_properties.hpp"
 #include "taps/security.hpp"
 
 namespace taps {
@@ -67,12 +68,10 @@ class TransportProperties {
   TransportProperties& set_interface(std::string name, Preference p);
   const std::map<std::string, Preference>& interfaces() const noexcept { return interfaces_; }
 
-  // Connection property connTimeout: the whole establishment, race included. Unset = none.
-  std::optional<std::chrono::milliseconds> conn_timeout;
-  // Connection property keepAliveTimeout (RFC 9622 section 8.1.4): with keepAlive at
-  // require or prefer, the longest idle time before a keep-alive probe and between
-  // probes (TCP: TCP_KEEPIDLE and TCP_KEEPINTVL). Unset: the system's defaults.
-  std::optional<std::chrono::seconds> keep_alive_timeout;
+  // The connection properties (RFC 9622 section 8) that every Connection made from
+  // this Preconnection starts with; see connection_properties.hpp. keepAliveTimeout
+  // applies when keepAlive is require or prefer.
+  ConnectionProperties connection;
   // _taps.addressFamily: restrict candidates to IPv4 (4) or IPv6 (6); 0 = both.
   int address_family = 0;
   // _taps.multicastHopLimit (default 1) and _taps.multicastReceiveBuffer (bytes, default 4 MiB).

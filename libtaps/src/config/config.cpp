@@ -177,11 +177,29 @@ TransportProperties profile_named(const Json& v, const std::string& path) {
   fail(path, "expected one of reliable-inorder-stream, reliable-message, unreliable-datagram, got " + v.dump());
 }
 
+// A connection property (RFC 9622 section 8): the JSON value as the API takes it, checked
+// by the property table itself so that the config and set_property agree.
+void read_connection_property(const Json& m, const std::string& path, std::string_view name,
+                              ConnectionProperties& props) {
+  PropertyValue value;
+  if (m.is_boolean()) value = m.get<bool>();
+  else if (m.is_number_integer()) value = m.get<std::int64_t>();
+  else if (m.is_string()) value = m.get<std::string>();
+  else if (!m.is_null()) fail(path, std::string("expected a boolean, an integer, a string or null, got ") + m.type_name());
+  if (auto e = props.set(name, value)) {
+    std::string_view detail = e->detail;
+    // The path names the property already.
+    if (detail.starts_with(name) && detail.substr(name.size()).starts_with(": ")) detail.remove_prefix(name.size() + 2);
+    fail(path, std::string(detail));
+  }
+}
+
 TransportProperties read_transport_properties(const Json& v, const std::string& path) {
   static const Keys keys = [] {
     Keys k = TransportProperties::selection_property_names();
-    k.insert(k.end(), {"direction", "interface", "connTimeout", "profile", "_taps.addressFamily",
-                       "_taps.multicastHopLimit", "_taps.multicastLoopback", "_taps.multicastReceiveBuffer"});
+    k.insert(k.end(), {"direction", "interface", "profile", "_taps.addressFamily", "_taps.multicastHopLimit",
+                       "_taps.multicastLoopback", "_taps.multicastReceiveBuffer"});
+    for (const auto& row : ConnectionProperties::table()) k.push_back(row.name);
     return k;
   }();
   expect(v.is_object(), v, path, "an object");
@@ -211,12 +229,18 @@ TransportProperties read_transport_properties(const Json& v, const std::string& 
     // 0 often means "no timeout" elsewhere; here it would fail every Initiate, so null
     // is the only spelling of "none". The cap keeps deadline arithmetic far from overflow.
     if (m.is_null()) {
-      props.conn_timeout.reset();
+      props.connection.conn_timeout.reset();
     } else {
-      props.conn_timeout = std::chrono::milliseconds(
+      props.connection.conn_timeout = std::chrono::milliseconds(
           get_integer(m, p, 1, 2147483647, "is out of range (1-2147483647 ms, or null for none)"));
     }
   });
+  for (const auto& row : ConnectionProperties::table()) {
+    if (row.name == "connTimeout") continue;
+    with_member(v, path, std::string(row.name), [&](const Json& m, const std::string& p) {
+      read_connection_property(m, p, row.name, props.connection);
+    });
+  }
   with_member(v, path, "_taps.addressFamily", [&](const Json& m, const std::string& p) {
     constexpr std::string_view not_a_family = "is not an address family (4, 6, or 0 for both)";
     auto family = get_integer(m, p, 0, 6, not_a_family);
@@ -417,7 +441,14 @@ Json transport_properties_to_json(const TransportProperties& props) {
     for (const auto& [name, preference] : props.interfaces()) interfaces[name] = std::string(to_string(preference));
     j["interface"] = std::move(interfaces);
   }
-  j["connTimeout"] = props.conn_timeout ? Json(props.conn_timeout->count()) : Json(nullptr);
+  for (std::string_view name : ConnectionProperties::settable_names()) {
+    j[std::string(name)] = std::visit(
+        [](const auto& value) -> Json {
+          if constexpr (std::is_same_v<std::decay_t<decltype(value)>, std::monostate>) return nullptr;
+          else return value;
+        },
+        *props.connection.get(name));
+  }
   j["_taps.addressFamily"] = props.address_family;
   j["_taps.multicastHopLimit"] = props.multicast_hop_limit;
   j["_taps.multicastLoopback"] = props.multicast_loopback;

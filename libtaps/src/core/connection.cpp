@@ -25,4 +25,27 @@ std::string Connection::local_endpoint() const { return impl_ ? impl_->local_end
 std::string Connection::stack() const { return impl_ ? impl_->stack() : std::string(); }
 std::optional<TlsInfo> Connection::tls_info() const { return impl_ ? impl_->tls_info() : std::nullopt; }
 
+Connection Connection::clone(ConnectionHandlers handlers, std::optional<FramerSpec> framer) {
+  return impl_ ? impl_->clone(std::move(handlers), std::move(framer)) : Connection();
+}
+
+void Connection::close_group() {
+  if (impl_) impl_->group()->close_all();
+}
+
+void Connection::abort_group() {
+  if (impl_) impl_->group()->abort_all();
+}
+
+std::uint64_t Connection::group_id() const { return impl_ ? impl_->group()->id() : 0; }
+
+std::optional<Error> Connection::set_property(std::string_view name, PropertyValue value) {
+  if (!impl_) return make_error(errc::invalid_configuration, "set_property on an empty Connection handle");
+  return impl_->set_property(name, value);
+}
+
+std::vector<Property> Connection::get_properties() const {
+  return impl_ ? impl_->properties() : std::vector<Property>{};
+}
+
 }  // namespace taps

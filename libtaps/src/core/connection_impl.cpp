@@ -139,6 +139,7 @@ void ConnectionImpl::adopt(std::shared_ptr<Transport> transport) {
   if (!transport_->remote_endpoint().empty()) remote_ = transport_->remote_endpoint();
   if (!transport_->local_endpoint().empty()) local_ = transport_->local_endpoint();
   stack_ = transport_->stack();
+  apply_properties();
   transport_->start(weak_from_this());
 }
 

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "taps/connection.hpp"
+#include "core/connection_group.hpp"
 #include "taps/framer.hpp"
 #include "transport/transport.hpp"
 
@@ -71,6 +72,18 @@ class ConnectionImpl final : public TransportSink, public std::enable_shared_fro
   // A send-only Connection (multicast send) answers every receive() with this
   // receive_error instead of waiting for data that will never come.
   void set_send_only(std::string reason) { send_only_reason_ = std::move(reason); }
+
+  // The group and the properties (connection_impl_properties.cpp). Whoever makes a
+  // ConnectionImpl has it join a group at once, before anything else.
+  void join(std::shared_ptr<ConnectionGroup> group);
+  const std::shared_ptr<ConnectionGroup>& group() const noexcept { return group_; }
+  std::optional<Error> set_property(std::string_view name, const PropertyValue& value);
+  // Clone (connection.hpp): the new Connection, or an empty one and clone_error posted.
+  Connection clone(ConnectionHandlers handlers, std::optional<FramerSpec> framer);
+  std::vector<Property> properties() const;
+  // Puts the group's properties into the transport's socket (after a change).
+  void apply_properties();
+  bool closed() const noexcept { return state_ == ConnectionState::closed; }
 
   // For Listeners: the transport arrived connected; events start now (ready is not
   // delivered: connection_received stands for it).
@@ -137,6 +150,8 @@ class ConnectionImpl final : public TransportSink, public std::enable_shared_fro
   bool charge_unfinished();
 
   asio::io_context& io_;
+  std::shared_ptr<ConnectionGroup> group_;
+  std::int64_t conn_priority_ = 100;
   ConnectionHandlers handlers_;
   ConnectionState state_ = ConnectionState::establishing;
   std::string remote_, local_, stack_;

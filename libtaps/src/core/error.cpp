@@ -22,6 +22,7 @@ class TapsCategory final : public std::error_category {
       case errc::send_only: return "connection is send-only";
       case errc::listener_failed: return "listener failed";
       case errc::framing_error: return "framing error";
+      case errc::clone_failed: return "clone failed";
     }
     return "unknown taps error";
   }

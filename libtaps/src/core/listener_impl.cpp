@@ -219,10 +219,7 @@ void ListenerImpl::accept(asio::ip::tcp::acceptor& acceptor) {
         if (!self->stopped_ && self->handlers_.soft_error) self->handlers_.soft_error(error);
       });
     }
-    if (!ec) {
-      apply_keep_alive(socket, self->spec_.properties);
-      self->accepted(std::move(socket));
-    }
+    if (!ec) self->accepted(std::move(socket));
     self->accept(acceptor);
   });
 }
@@ -325,6 +322,7 @@ void ListenerImpl::new_connection(std::shared_ptr<Transport> transport, Stack st
   const auto& protocol = protocol_for(stack);
   auto connection = std::make_shared<ConnectionImpl>(io_, ConnectionHandlers{}, protocol.byte_stream, protocol.name);
   connection->set_framers(spec_.framers);
+  connection->join(std::make_shared<ConnectionGroup>(spec_.properties));
   connection->adopt(std::move(transport));
   asio::post(io_, [self = shared_from_this(), connection] {
     if (!self->handlers_.connection_received) return;

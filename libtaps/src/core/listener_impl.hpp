@@ -34,7 +34,7 @@ struct ListenSpec {
   int family = 0;
   std::vector<FramerSpec> framers;  // fresh instances for every Connection
   std::shared_ptr<TlsContext> tls;  // tls/tcp: every accepted connection's session comes from it
-  TransportProperties properties;   // keepAlive and keepAliveTimeout for accepted sockets
+  TransportProperties properties;   // what each accepted Connection starts with
 };
 
 class ListenerImpl : public std::enable_shared_from_this<ListenerImpl> {

@@ -156,6 +156,9 @@ std::shared_ptr<MulticastReceiveTransport> MulticastListener::new_sender(const a
   };
   auto connection = std::make_shared<ConnectionImpl>(io_, ConnectionHandlers{}, false, transport->stack());
   connection->set_framers(spec_.framers);
+  TransportProperties receive_only;
+  receive_only.set_direction(Direction::unidirectional_receive);
+  connection->join(std::make_shared<ConnectionGroup>(std::move(receive_only)));
   connection->adopt(transport);
   senders_[sender] = transport;
   // Datagrams that arrive before the application has the Connection wait in its queue.

@@ -205,6 +205,9 @@ Result<Connection> initiate_multicast(Context& ctx, const Preconnection& p, Conn
   }
   auto connection = std::make_shared<ConnectionImpl>(ctx.io_context(), std::move(handlers), false, "udp");
   connection->set_framers(p.framers());
+  auto send_only = p.transport_properties();
+  send_only.set_direction(Direction::unidirectional_send);
+  connection->join(std::make_shared<ConnectionGroup>(std::move(send_only)));
   connection->set_send_only(fmt::format("receive on a send-only Connection to multicast group {}", endpoint_string(group)));
   const auto& props = p.transport_properties();
   auto socket = open_send_socket(ctx.io_context(), group, props.multicast_hop_limit, props.multicast_loopback, index,

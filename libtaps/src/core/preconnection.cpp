@@ -138,7 +138,14 @@ std::optional<Error> Preconnection::validate_for_listen() const {
   return check_common(*this);
 }
 
-Result<Connection> Preconnection::initiate(Context& ctx, ConnectionHandlers handlers) const {
+Result<Connection> Preconnection::initiate(Context& ctx, ConnectionHandlers handlers,
+                                          std::optional<std::chrono::milliseconds> timeout) const {
+  return initiate(ctx, std::move(handlers), timeout, nullptr);
+}
+
+Result<Connection> Preconnection::initiate(Context& ctx, ConnectionHandlers handlers,
+                                          std::optional<std::chrono::milliseconds> timeout,
+                                          std::shared_ptr<detail::ConnectionGroup> group) const {
   if (detail::is_multicast(*this)) return detail::initiate_multicast(ctx, *this, std::move(handlers));
   if (auto e = validate_for_initiate()) return *e;
   auto& io = ctx.io_context();
@@ -148,11 +155,12 @@ Result<Connection> Preconnection::initiate(Context& ctx, ConnectionHandlers hand
   // attempt of a secure one takes its session from the one client context.
   const auto& first = detail::protocol_for(spec.stacks.front());
   if (first.secure) {
-    auto tls = asio::use_service<detail::TlsContextCache>(io).client_context(security_);
+    if (!group) group = std::make_shared<detail::ConnectionGroup>(ctx, *this, timeout);
+    auto tls = group->properties().isolate_session ? group->isolated_tls_context(security_)
+                                                   : asio::use_service<detail::TlsContextCache>(io).client_context(security_);
     if (!tls) return tls.error();
     spec.options.tls = *tls;
   }
-  spec.options.properties = properties_;
   spec.remotes = remote_;
   bool udp = spec.stacks.front() == Stack::udp;
   for (auto& r : spec.remotes) {
@@ -176,7 +184,7 @@ Result<Connection> Preconnection::initiate(Context& ctx, ConnectionHandlers hand
                                                         : std::vector<detail::HostInterface>{});
   spec.family = properties_.address_family;
   spec.first_family_count = properties_.first_address_family_count;
-  spec.timers = {properties_.connection_attempt_delay, properties_.resolution_delay, properties_.conn_timeout};
+  spec.timers = {properties_.connection_attempt_delay, properties_.resolution_delay, timeout};
 
   // The Connection exists before the race is decided; it takes whichever stack wins
   // (tls/tcp, or plain tcp after it when security is opportunistic).
@@ -199,6 +207,7 @@ Result<Connection> Preconnection::initiate(Context& ctx, ConnectionHandlers hand
     if (auto r = weak.lock()) r->confirm_ready();
   };
   impl->set_framers(framers_);
+  impl->join(group ? std::move(group) : std::make_shared<detail::ConnectionGroup>(ctx, *this, timeout));
   racer->start();
   return Connection(impl);
 }

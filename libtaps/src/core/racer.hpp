@@ -36,7 +36,7 @@ struct RaceSpec {
   int family = 0;  // 4, 6 or 0
   int first_family_count = 1;
   RaceSchedule::Timers timers;
-  AttemptOptions options;  // the TLS context and the properties every attempt uses
+  AttemptOptions options;  // the TLS context every attempt uses
 };
 
 struct RaceCallbacks {

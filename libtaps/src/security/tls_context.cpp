@@ -261,8 +261,9 @@ int TlsContext::new_session(SSL* ssl, SSL_SESSION* session) {
   return 1;  // the reference is ours now
 }
 
+// Every ticket is kept, not only the newest per server: each is used once (RFC 8446
+// appendix C.4), and the clones of a connection group start together, each wanting one.
 void TlsContext::remember(const std::string& peer, SslSessionPtr session) {
-  std::erase_if(sessions_, [&](const auto& e) { return e.first == peer; });
   sessions_.emplace_front(peer, std::move(session));
   while (sessions_.size() > params_.max_cached_sessions) sessions_.pop_back();
 }

@@ -33,7 +33,6 @@ struct AttemptTarget {
 // What every attempt of one Initiate shares.
 struct AttemptOptions {
   std::shared_ptr<TlsContext> tls;  // stacks with TLS: every session comes from it
-  TransportProperties properties;   // keepAlive and keepAliveTimeout, set once connected
 };
 
 // One attempt under way. cancel() stops it and closes its socket; no callback follows.

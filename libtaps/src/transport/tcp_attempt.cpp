@@ -48,15 +48,14 @@ void TcpAttempt::finish(std::string error) {
   connected(std::move(socket_), std::move(error));
 }
 
-std::shared_ptr<Attempt> connect_tcp(asio::io_context& io, const AttemptTarget& target, const AttemptOptions& options,
+std::shared_ptr<Attempt> connect_tcp(asio::io_context& io, const AttemptTarget& target, const AttemptOptions&,
                                      AttemptDone done) {
   auto attempt = std::make_shared<TcpAttempt>(io, target);
-  attempt->start([done = std::move(done), props = options.properties](asio::ip::tcp::socket socket, std::string error) {
+  attempt->start([done = std::move(done)](asio::ip::tcp::socket socket, std::string error) {
     if (!error.empty()) {
       done(nullptr, std::move(error));
       return;
     }
-    apply_keep_alive(socket, props);
     done(std::make_shared<TcpTransport>(std::move(socket)), {});
   });
   return attempt;

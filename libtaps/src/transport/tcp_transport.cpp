@@ -22,19 +22,6 @@ constexpr std::size_t max_batch_messages = 64;
 
 }  // namespace
 
-void apply_keep_alive(asio::ip::tcp::socket& socket, const TransportProperties& props) {
-  auto wanted = props.get("keepAlive");
-  if (wanted != Preference::require && wanted != Preference::prefer) return;
-  int fd = socket.native_handle();
-  int on = 1;
-  ::setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof on);
-  if (!props.keep_alive_timeout) return;
-  // The kernel takes 1..32767 s.
-  int seconds = static_cast<int>(std::clamp<std::int64_t>(props.keep_alive_timeout->count(), 1, 32767));
-  ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &seconds, sizeof seconds);
-  ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &seconds, sizeof seconds);
-}
-
 TcpTransport::TcpTransport(asio::ip::tcp::socket socket) : Transport("tcp"), socket_(std::move(socket)) {
   note_endpoints(socket_);
 }
@@ -115,5 +102,9 @@ void close_tcp_socket(asio::ip::tcp::socket& socket, bool graceful) {
 }
 
 void TcpTransport::shutdown(bool graceful) { close_tcp_socket(socket_, graceful); }
+
+void TcpTransport::apply_properties(const ConnectionProperties& props, bool keep_alive) {
+  if (socket_.is_open()) apply_socket_options(socket_.native_handle(), wanted_options(props, keep_alive, true), options_);
+}
 
 }  // namespace taps::detail

@@ -6,16 +6,10 @@
 #include <memory>
 #include <vector>
 
-#include "taps/properties.hpp"
+#include "transport/socket_options.hpp"
 #include "transport/transport.hpp"
 
 namespace taps::detail {
-
-// RFC 9622 keepAlive and keepAliveTimeout on a connected TCP socket (TLS runs over one
-// too): SO_KEEPALIVE when keepAlive is require or prefer, TCP_KEEPIDLE and
-// TCP_KEEPINTVL from keepAliveTimeout. Best effort: a refused option leaves the system's
-// behaviour, as RFC 9622 allows for a preference.
-void apply_keep_alive(asio::ip::tcp::socket& socket, const TransportProperties& props);
 
 // Closes a TCP socket (also the one under TLS): gracefully, or at once with a reset
 // (abort: SO_LINGER 0 makes close() send RST).
@@ -29,6 +23,7 @@ class TcpTransport final : public Transport, public std::enable_shared_from_this
   void start_writing() override;
   void resume_reading() override;
   void shutdown(bool graceful) override;
+  void apply_properties(const ConnectionProperties& props, bool keep_alive) override;
 
  private:
   void start_reading() override;
@@ -42,6 +37,7 @@ class TcpTransport final : public Transport, public std::enable_shared_from_this
   bool reading_ = false;
   bool writing_ = false;
   bool eof_ = false;
+  SocketOptions options_;
 };
 
 }  // namespace taps::detail

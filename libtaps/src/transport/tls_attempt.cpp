@@ -53,7 +53,6 @@ class TlsAttempt final : public Attempt, public std::enable_shared_from_this<Tls
             return;
           }
           auto socket = self->handshake_->take_socket();
-          apply_keep_alive(socket, self->options_.properties);
           self->finish(std::make_shared<TlsTransport>(std::move(socket), self->handshake_->take_session()), {});
         },
         client_handshake_timeout);

@@ -132,4 +132,8 @@ void TlsTransport::written(TransportSink& sink, std::error_code ec, bool final) 
 
 void TlsTransport::shutdown(bool graceful) { close_tcp_socket(socket_, graceful); }
 
+void TlsTransport::apply_properties(const ConnectionProperties& props, bool keep_alive) {
+  if (socket_.is_open()) apply_socket_options(socket_.native_handle(), wanted_options(props, keep_alive, true), options_);
+}
+
 }  // namespace taps::detail

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "security/tls_session.hpp"
+#include "transport/socket_options.hpp"
 #include "transport/transport.hpp"
 
 namespace taps::detail {
@@ -25,6 +26,7 @@ class TlsTransport final : public Transport, public std::enable_shared_from_this
   void start_writing() override;
   void resume_reading() override;
   void shutdown(bool graceful) override;
+  void apply_properties(const ConnectionProperties& props, bool keep_alive) override;
   std::optional<TlsInfo> tls_info() const override { return session_->info(); }
 
  private:
@@ -40,6 +42,7 @@ class TlsTransport final : public Transport, public std::enable_shared_from_this
   bool reading_ = false;
   bool decrypting_ = false;  // on_data may resume reading from inside decrypt()
   bool writing_ = false;
+  SocketOptions options_;
   bool ended_ = false;  // close_notify, truncation or an error: nothing more to read
 };
 

@@ -10,11 +10,13 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 
+#include "taps/connection_properties.hpp"
 #include "taps/error.hpp"
 #include "taps/message.hpp"
 #include "taps/security.hpp"
@@ -28,6 +30,12 @@ struct Outgoing {
   Message message;
   MessageContext ctx;
   std::chrono::steady_clock::time_point queued_at;
+};
+
+// The message sizes a stack allows (RFC 9622 section 8.1.11); nullopt: no limit (a
+// stream), or for `singular`, not applicable.
+struct MessageLimits {
+  std::optional<std::size_t> singular, send, receive;
 };
 
 // What a Transport reports to, and the queues it serves. Implemented by core.
@@ -73,6 +81,11 @@ class Transport {
   // Nothing is reported afterwards.
   virtual void shutdown(bool graceful) = 0;
   virtual std::optional<TlsInfo> tls_info() const { return std::nullopt; }
+  // Puts the connection properties that live in the socket there (socket_options.hpp);
+  // called at adoption and after every change. `keep_alive`: the keepAlive selection
+  // property is require or prefer. Stacks without such options ignore it.
+  virtual void apply_properties(const ConnectionProperties&, bool /*keep_alive*/) {}
+  virtual MessageLimits message_limits() { return {}; }
 
   // "tcp", "udp", "tls/tcp": the stack as the API names it.
   std::string_view stack() const noexcept { return stack_; }

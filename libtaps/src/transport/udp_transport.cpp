@@ -1,5 +1,8 @@
 #include "transport/udp_transport.hpp"
 
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include "transport/address.hpp"
 #include "transport/socket_error.hpp"
 #include "transport/udp_demux.hpp"
@@ -103,6 +106,26 @@ void UdpTransport::shutdown(bool) {
   }
   std::error_code ignored;
   socket_.close(ignored);
+}
+
+void UdpTransport::apply_properties(const ConnectionProperties& props, bool) {
+  if (!demux_ && socket_.is_open()) apply_socket_options(socket_.native_handle(), wanted_options(props, false, false), options_);
+}
+
+// A datagram is a message: at most one UDP payload, and, unfragmented, the path MTU
+// less the IP and UDP headers (the kernel's IP_MTU on a connected socket).
+MessageLimits UdpTransport::message_limits() {
+  MessageLimits limits;
+  limits.send = limits.receive = max_udp_payload;
+  if (demux_ || !socket_.is_open()) return limits;
+  int mtu = 0;
+  socklen_t length = sizeof mtu;
+  bool v6 = socket_.local_endpoint().address().is_v6();
+  if (::getsockopt(socket_.native_handle(), v6 ? IPPROTO_IPV6 : IPPROTO_IP, v6 ? IPV6_MTU : IP_MTU, &mtu, &length) == 0 &&
+      mtu > 48) {
+    limits.singular = static_cast<std::size_t>(mtu - (v6 ? 48 : 28));
+  }
+  return limits;
 }
 
 }  // namespace taps::detail

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "transport/socket_options.hpp"
 #include "transport/transport.hpp"
 
 namespace taps::detail {
@@ -30,6 +31,9 @@ class UdpTransport final : public Transport, public std::enable_shared_from_this
   void start_writing() override;
   void resume_reading() override;
   void shutdown(bool graceful) override;
+  // The DSCP, on a socket of its own only: a Listener's peers share one socket.
+  void apply_properties(const ConnectionProperties& props, bool keep_alive) override;
+  MessageLimits message_limits() override;
 
  private:
   void start_reading() override;
@@ -43,6 +47,7 @@ class UdpTransport final : public Transport, public std::enable_shared_from_this
   Outgoing in_flight_;
   bool reading_ = false;
   bool writing_ = false;
+  SocketOptions options_;
 };
 
 }  // namespace taps::detail

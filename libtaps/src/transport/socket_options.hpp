@@ -1,0 +1,33 @@
+// The connection properties that live in a socket (RFC 9622 section 8.1 through the
+// Transport interface): keep-alive, the TCP user timeout, the DSCP and the pacing rate.
+// Only what changed is set: a connection with default properties costs no system call.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+
+#include "taps/connection_properties.hpp"
+
+namespace taps::detail {
+
+// What the socket holds now; a default-constructed one is a fresh socket.
+struct SocketOptions {
+  bool keep_alive = false;
+  std::optional<std::chrono::seconds> keep_alive_idle;
+  std::optional<std::chrono::milliseconds> user_timeout;
+  int dscp = 0;
+  std::optional<std::int64_t> max_pacing_bits;
+
+  friend bool operator==(const SocketOptions&, const SocketOptions&) = default;
+};
+
+// The options `props` asks of a TCP socket (keep_alive: the keepAlive selection property
+// is require or prefer), or of a UDP one (`tcp` false: only the DSCP).
+SocketOptions wanted_options(const ConnectionProperties& props, bool keep_alive, bool tcp);
+
+// Sets on `fd` what differs between `applied` and `wanted`, and records it. Best effort:
+// an option the kernel refuses keeps its old value, as RFC 9622 allows for properties.
+void apply_socket_options(int fd, const SocketOptions& wanted, SocketOptions& applied);
+
+}  // namespace taps::detail
