@@ -45,7 +45,9 @@ class MessageContext {
 
   // RFC 9622 section 9.1.3 message properties.
   std::optional<std::chrono::milliseconds> msg_lifetime;  // msgLifetime; unset = infinite
-  int msg_priority = 100;                                 // msgPriority
+  // msgPriority (9.1.3.2), non-negative: numerically lower goes first from the send
+  // queue; equal priorities keep send order.
+  int msg_priority = 100;
   bool msg_ordered = true;                                // msgOrdered
   bool safely_replayable = false;                         // safelyReplayable
   // final: the last message in this direction. On a TCP stream, sending it half-closes
