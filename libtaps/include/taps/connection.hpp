@@ -50,7 +50,8 @@ struct PathChange {
 struct ConnectionHandlers {
   std::function<void()> ready;
   std::function<void(const Error&)> establishment_error;
-  // One of sent / expired / send_error per send(), in send order.
+  // One of sent / expired / send_error per send(), in the order the messages go out
+  // (msgPriority may reorder them, see send()).
   std::function<void(const MessageContext&)> sent;
   std::function<void(const MessageContext&)> expired;
   std::function<void(const MessageContext&, const Error&)> send_error;
@@ -85,6 +86,11 @@ class Connection {
   // ready, messages wait and go out on the connection that wins the race. Emits
   // exactly one of sent, expired or send_error. On a byte stream without a framer the
   // message's bytes are appended to the stream; `ctx.final` half-closes after it.
+  // Queued messages go out by ctx.msg_priority (RFC 9622 9.1.3.2: numerically lower
+  // first; equal priorities in send order), a final message after all others. A
+  // message is framed when the transport can take it, so priority decides among the
+  // messages waiting before ready or while the transport is busy; what is already
+  // written is not overtaken. A negative priority is a send_error.
   MessageId send(Message message, MessageContext ctx = {});
 
   // Asks for one message, or for at least `min_incomplete` bytes of a partial one and

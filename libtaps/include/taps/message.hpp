@@ -12,6 +12,8 @@
 #include <utility>
 #include <vector>
 
+#include "taps/capacity_profile.hpp"
+
 namespace taps {
 
 // The bytes of one message (or, for a byte stream, of one partial delivery). Owns them.
@@ -45,9 +47,22 @@ class MessageContext {
 
   // RFC 9622 section 9.1.3 message properties.
   std::optional<std::chrono::milliseconds> msg_lifetime;  // msgLifetime; unset = infinite
-  int msg_priority = 100;                                 // msgPriority
-  bool msg_ordered = true;                                // msgOrdered
+  // msgPriority (9.1.3.2), non-negative: numerically lower goes first from the send
+  // queue; equal priorities keep send order.
+  int msg_priority = 100;
+  // msgOrdered (9.1.3.3). TCP and TLS always deliver in order, whatever it says; UDP
+  // never promises order. It matters on stacks that can deliver some messages out of
+  // order (QUIC streams).
+  bool msg_ordered = true;
   bool safely_replayable = false;                         // safelyReplayable
+  // msgCapacityProfile (9.1.3.9): on UDP, this datagram's DSCP (IP_TOS / IPV6_TCLASS),
+  // as the profile's RFC recommendation says. Unset: the connection's. A byte stream
+  // cannot mark one message's bytes apart: TCP and TLS ignore it.
+  std::optional<CapacityProfile> msg_capacity_profile;
+  // noFragmentation (9.1.3.10): on UDP, this datagram is sent with Don't Fragment
+  // (IPv4) / IPV6_DONTFRAG; one larger than the path MTU is a send_error
+  // (std::errc::message_size) instead of being fragmented. TCP segments by itself.
+  bool no_fragmentation = false;
   // final: the last message in this direction. On a TCP stream, sending it half-closes
   // (FIN); on receive it marks the peer's end of stream.
   bool final = false;

@@ -1,6 +1,7 @@
 // The whole public API of libtaps.
 #pragma once
 
+#include "taps/capacity_profile.hpp"
 #include "taps/config.hpp"
 #include "taps/connection.hpp"
 #include "taps/context.hpp"

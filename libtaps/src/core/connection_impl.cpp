@@ -23,43 +23,75 @@ ConnectionImpl::~ConnectionImpl() { unfinished_charged -= charged_; }
 
 MessageId ConnectionImpl::send(Message message, MessageContext ctx) {
   ctx.id = next_id_++;
-  if (state_ == ConnectionState::closed || final_queued_ || close_requested_) {
-    auto why = final_queued_ ? "a final message was already sent" : "the connection is closing";
-    post_event([ctx, error = make_error(errc::connection_closed, why)](ConnectionHandlers& h) {
+  auto refuse = [this](MessageContext ctx, Error error) {
+    post_event([ctx = std::move(ctx), error = std::move(error)](ConnectionHandlers& h) {
       if (h.send_error) h.send_error(ctx, error);
     });
     return ctx.id;
+  };
+  if (state_ == ConnectionState::closed || final_queued_ || close_requested_) {
+    auto why = final_queued_ ? "a final message was already sent" : "the connection is closing";
+    return refuse(std::move(ctx), make_error(errc::connection_closed, why));
+  }
+  if (ctx.msg_priority < 0) {
+    auto why = "msgPriority " + std::to_string(ctx.msg_priority) + " is negative (RFC 9622 9.1.3.2: a non-negative integer)";
+    return refuse(std::move(ctx), make_error(errc::invalid_configuration, std::move(why)));
   }
   final_queued_ = ctx.final;
   auto id = ctx.id;
-  if (state_ == ConnectionState::established) {
-    submit(std::move(message), std::move(ctx));
-  } else {
-    held_.push_back({std::move(message), std::move(ctx), std::chrono::steady_clock::now()});
-  }
+  queue_.push(std::move(message), std::move(ctx), true, std::chrono::steady_clock::now());
+  if (state_ == ConnectionState::established) start_writing();
   return id;
 }
 
-// Frames a message into transport buffers. The message's own context rides on its
+bool ConnectionImpl::has_outgoing() {
+  fill();
+  return !outgoing_.empty();
+}
+
+// Frames queued messages when the transport has taken every framed byte: framing
+// happens in the order messages go out, just before the transport takes them, so
+// msgPriority decides among everything sent while the transport was busy.
+void ConnectionImpl::fill() {
+  if (!outgoing_.empty() || submitting_) return;
+  if (state_ != ConnectionState::established && state_ != ConnectionState::closing) return;
+  submitting_ = true;
+  while (outgoing_.empty() && queue_.has_next(!is_stream_) && !(framers_ && framers_->failed())) {
+    frame(queue_.next(!is_stream_));
+  }
+  if (outgoing_.empty() && queue_.empty() && stop_pending_) {
+    // close(): the framers' trailers and the end of the stream follow every queued message.
+    stop_pending_ = false;
+    if (framers_) framers_->stop();
+    if (is_stream_ && !final_queued_) {
+      final_queued_ = true;
+      MessageContext internal;  // id 0: no sent event for the FIN that close() adds
+      internal.final = true;
+      queue_wire(Message{}, std::move(internal));
+    }
+  }
+  submitting_ = false;
+}
+
+void ConnectionImpl::frame(std::vector<SendQueue::Piece> pieces) {
+  for (auto& p : pieces) frame_piece(std::move(p.bytes), std::move(p.ctx), p.end_of_message);
+}
+
+// Frames one message into transport buffers. The message's own context rides on its
 // last buffer, so that sent fires when its last byte is out. Lifetimes end here: a
 // framed message cannot expire halfway through without corrupting the stream.
-void ConnectionImpl::submit(Message message, MessageContext ctx) {
-  bool only_ends_stream = message.empty() && ctx.final;
+void ConnectionImpl::frame_piece(Message bytes, MessageContext ctx, bool) {
+  ctx.msg_lifetime.reset();
+  bool only_ends_stream = bytes.empty() && ctx.final;
   if (!framers_ || only_ends_stream) {
-    outgoing_.push_back({std::move(message), std::move(ctx), std::chrono::steady_clock::now()});
-    ++unsettled_;
-    start_writing();
+    queue_wire(std::move(bytes), std::move(ctx));
     return;
   }
   auto before = outgoing_.size();
-  submitting_ = true;
-  framers_->send(std::move(message), ctx);
-  submitting_ = false;
+  framers_->send(std::move(bytes), ctx);
   if (framers_->failed()) return;
   if (outgoing_.size() == before) queue_wire(Message{}, {});
-  ctx.msg_lifetime.reset();
   outgoing_.back().ctx = std::move(ctx);
-  start_writing();
 }
 
 void ConnectionImpl::queue_wire(Message bytes, MessageContext ctx) {
@@ -94,18 +126,7 @@ void ConnectionImpl::close() {
   inbound_bytes_ = 0;
   if (state_ == ConnectionState::establishing) return;  // finished once the race is decided
   state_ = ConnectionState::closing;
-  if (framers_) {
-    submitting_ = true;
-    framers_->stop();
-    submitting_ = false;
-  }
-  if (is_stream_ && !final_queued_) {
-    final_queued_ = true;
-    MessageContext internal;  // id 0: no sent event for the FIN that close() adds
-    internal.final = true;
-    outgoing_.push_back({Message{}, std::move(internal), std::chrono::steady_clock::now()});
-    ++unsettled_;
-  }
+  stop_pending_ = true;
   if (was_full) resume_reading();
   if (has_outgoing()) start_writing();
   maybe_finish();
@@ -128,7 +149,7 @@ void ConnectionImpl::abort() {
   if (state_ == ConnectionState::closed) return;
   if (cancel_establishment) cancel_establishment();
   outgoing_.clear();
-  held_.clear();
+  queue_.clear();
   shutdown_transport(false);
   finish(make_error(errc::connection_aborted, "connection aborted by the application"));
 }
@@ -220,23 +241,12 @@ void ConnectionImpl::application_ready(bool deliver_ready) {
       if (h.ready) h.ready();
     });
   }
-  auto now = std::chrono::steady_clock::now();
-  auto held = std::move(held_);
-  held_.clear();
-  for (auto& out : held) {
-    if (out.ctx.msg_lifetime && out.queued_at + *out.ctx.msg_lifetime < now) {
-      post_event([ctx = std::move(out.ctx)](ConnectionHandlers& h) {
-        if (h.expired) h.expired(ctx);
-      });
-      continue;
-    }
-    submit(std::move(out.message), std::move(out.ctx));
-  }
   if (close_requested_) {
     close_requested_ = false;
     close();
     return;
   }
+  start_writing();
   deliver_received();
 }
 
@@ -395,15 +405,10 @@ Outgoing ConnectionImpl::pop_outgoing() {
 }
 
 void ConnectionImpl::expire_outgoing() {
-  auto now = std::chrono::steady_clock::now();
-  while (!outgoing_.empty()) {
-    auto& front = outgoing_.front();
-    if (!front.ctx.msg_lifetime || front.queued_at + *front.ctx.msg_lifetime >= now) return;
-    post_event([ctx = std::move(front.ctx)](ConnectionHandlers& h) {
+  for (auto& ctx : queue_.expire(std::chrono::steady_clock::now())) {
+    post_event([ctx = std::move(ctx)](ConnectionHandlers& h) {
       if (h.expired) h.expired(ctx);
     });
-    outgoing_.pop_front();
-    --unsettled_;
   }
 }
 
@@ -517,7 +522,7 @@ void ConnectionImpl::deliver_byte_stream(const ReceiveRequest& req, MessageConte
 void ConnectionImpl::maybe_finish() {
   if (state_ == ConnectionState::closed || state_ == ConnectionState::establishing) return;
   bool done = is_stream_ ? final_sent_ && (end_delivered_ || (close_requested_ && peer_ended_))
-                         : close_requested_ && unsettled_ == 0;
+                         : close_requested_ && unsettled_ == 0 && queue_.empty();
   if (!done) return;
   shutdown_transport(true);
   finish(std::nullopt);

@@ -21,6 +21,7 @@
 
 #include "taps/connection.hpp"
 #include "core/connection_group.hpp"
+#include "core/send_queue.hpp"
 #include "taps/framer.hpp"
 #include "transport/transport.hpp"
 
@@ -105,7 +106,7 @@ class ConnectionImpl final : public TransportSink, public std::enable_shared_fro
 
  private:
   // TransportSink: the transport's view of this Connection.
-  bool has_outgoing() const noexcept override { return !outgoing_.empty(); }
+  bool has_outgoing() override;
   Outgoing pop_outgoing() override;
   void expire_outgoing() override;
   bool receive_buffer_full() const noexcept override {
@@ -133,7 +134,9 @@ class ConnectionImpl final : public TransportSink, public std::enable_shared_fro
   void transport_up(bool deliver_ready);
   void watch_path();
   void application_ready(bool deliver_ready);
-  void submit(Message message, MessageContext ctx);
+  void fill();
+  void frame(std::vector<SendQueue::Piece> pieces);
+  void frame_piece(Message bytes, MessageContext ctx, bool end_of_message);
   void queue_wire(Message bytes, MessageContext ctx);
   void framer_delivered(Message&& message, MessageContext&& ctx, bool end);
   void framer_failed(Error error);
@@ -160,11 +163,12 @@ class ConnectionImpl final : public TransportSink, public std::enable_shared_fro
   std::vector<FramerSpec> framer_specs_;
   std::unique_ptr<FramerHost> framers_;
   MessageId next_id_ = 1;
-  std::deque<Outgoing> held_;         // sent before the Connection was ready
+  SendQueue queue_;                   // sent, not framed yet (also before ready)
+  bool stop_pending_ = false;         // close(): stop the framers and end the stream once the queue is empty
   std::vector<std::pair<Message, MessageContext>> early_data_;  // arrived before the framers were started
   bool submitting_ = false;          // framing one message: its pieces are not complete yet
-  std::deque<Outgoing> outgoing_;
-  std::size_t unsettled_ = 0;  // queued or in flight: not yet sent, expired or failed
+  std::deque<Outgoing> outgoing_;     // framed: the bytes the transport takes next
+  std::size_t unsettled_ = 0;  // in outgoing_ or in flight: not yet sent, expired or failed
   bool final_queued_ = false;
   bool final_sent_ = false;
   bool close_requested_ = false;

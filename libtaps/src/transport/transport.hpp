@@ -41,8 +41,9 @@ struct MessageLimits {
 // What a Transport reports to, and the queues it serves. Implemented by core.
 class TransportSink {
  public:
-  // The send queue: the transport takes what it can write now, in order.
-  virtual bool has_outgoing() const noexcept = 0;
+  // The send queue: the transport takes what it can write now, in order. Not const:
+  // core frames the next message only when asked, so that the most urgent one goes next.
+  virtual bool has_outgoing() = 0;
   virtual Outgoing pop_outgoing() = 0;
   // Drops queued messages whose msgLifetime passed, emitting expired.
   virtual void expire_outgoing() = 0;

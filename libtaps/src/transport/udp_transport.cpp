@@ -1,22 +1,40 @@
 #include "transport/udp_transport.hpp"
 
+#include <asio/post.hpp>
 #include <netinet/in.h>
 #include <sys/socket.h>
 
 #include "transport/address.hpp"
+#include "transport/datagram_send.hpp"
 #include "transport/socket_error.hpp"
 #include "transport/udp_demux.hpp"
 
 namespace taps::detail {
+namespace {
+
+bool over_ipv4(const asio::ip::address& a) { return a.is_v4() || (a.is_v6() && a.to_v6().is_v4_mapped()); }
+
+DatagramOptions options_of(const MessageContext& ctx) {
+  DatagramOptions o;
+  if (ctx.msg_capacity_profile) o.dscp = dscp_for(*ctx.msg_capacity_profile);
+  o.dont_fragment = ctx.no_fragmentation;
+  return o;
+}
+
+}  // namespace
 
 UdpTransport::UdpTransport(asio::ip::udp::socket socket) : Transport("udp"), socket_(std::move(socket)) {
   note_endpoints(socket_);
+  std::error_code ec;
+  auto remote = socket_.remote_endpoint(ec);
+  ipv4_wire_ = !ec && over_ipv4(remote.address());
 }
 
 UdpTransport::UdpTransport(std::shared_ptr<UdpDemux> demux, asio::ip::udp::endpoint remote, std::string local)
     : Transport("udp"), socket_(demux->socket().get_executor()), demux_(std::move(demux)), peer_(remote) {
   remote_ = endpoint_string(remote);
   local_ = std::move(local);
+  ipv4_wire_ = over_ipv4(remote.address());
 }
 
 void UdpTransport::start_reading() {
@@ -76,6 +94,10 @@ void UdpTransport::start_writing() {
       continue;
     }
     writing_ = true;
+    if (in_flight_.ctx.msg_capacity_profile || in_flight_.ctx.no_fragmentation) {
+      send_with_options(sink);
+      return;
+    }
     auto done = [self = shared_from_this(), sink](std::error_code ec, std::size_t) { self->send_done(*sink, ec); };
     if (demux_) {
       demux_->socket().async_send_to(asio::buffer(m.data(), m.size()), peer_, std::move(done));
@@ -86,11 +108,36 @@ void UdpTransport::start_writing() {
   }
 }
 
+// Per-message IP options need sendmsg with control messages, which Asio's send does not
+// offer: one non-blocking sendmsg, and a wait for writability when the buffer is full.
+void UdpTransport::send_with_options(std::shared_ptr<TransportSink> sink) {
+  auto& socket = demux_ ? demux_->socket() : socket_;
+  if (!socket.is_open()) return;
+  const auto& m = in_flight_.message;
+  auto ec = send_datagram(socket.native_handle(), {m.data(), m.size()}, demux_ ? peer_.data() : nullptr,
+                          demux_ ? static_cast<socklen_t>(peer_.size()) : 0, ipv4_wire_, options_of(in_flight_.ctx));
+  if (ec == std::errc::operation_would_block || ec == std::errc::resource_unavailable_try_again) {
+    socket.async_wait(asio::socket_base::wait_write, [self = shared_from_this(), sink](std::error_code ec) {
+      if (ec == asio::error::operation_aborted) return;
+      self->send_with_options(sink);
+    });
+    return;
+  }
+  // Completed at once: reported later, as an asynchronous send would be.
+  asio::post(socket.get_executor(), [self = shared_from_this(), sink, ec] { self->send_done(*sink, ec); });
+}
+
 void UdpTransport::send_done(TransportSink& sink, std::error_code ec) {
   writing_ = false;
   if (ec == asio::error::operation_aborted) return;
   bool final = in_flight_.ctx.final;
-  if (ec) {
+  if (ec == std::errc::message_size && in_flight_.ctx.no_fragmentation) {
+    auto mtu = demux_ ? std::nullopt : path_mtu(socket_.native_handle(), ipv4_wire_);
+    auto what = "noFragmentation: a datagram of " + std::to_string(in_flight_.message.size()) +
+                " bytes does not fit in one packet to " + peer_name() +
+                (mtu ? " (path MTU " + std::to_string(*mtu) + ")" : std::string());
+    sink.on_send_failed(std::move(in_flight_), Error{ec, what + ": " + ec.message()});
+  } else if (ec) {
     sink.on_send_failed(std::move(in_flight_), socket_error(ec, "send to " + peer_name()));
   } else {
     sink.on_sent(std::move(in_flight_));

@@ -39,12 +39,14 @@ class UdpTransport final : public Transport, public std::enable_shared_from_this
   void start_reading() override;
   void read();
   void send_done(TransportSink& sink, std::error_code ec);
+  void send_with_options(std::shared_ptr<TransportSink> sink);
 
   asio::ip::udp::socket socket_;
   std::shared_ptr<UdpDemux> demux_;
   asio::ip::udp::endpoint peer_;
   std::vector<std::uint8_t> read_buffer_;
   Outgoing in_flight_;
+  bool ipv4_wire_ = false;  // the peer is reached over IPv4 (also v4-mapped on a v6 socket)
   bool reading_ = false;
   bool writing_ = false;
   SocketOptions options_;

@@ -1,0 +1,31 @@
+// Capacity profiles (RFC 9622 8.1.6 connCapacityProfile, 9.1.3.9 msgCapacityProfile)
+// and the DSCP the RFC recommends for each.
+#pragma once
+
+#include <cstdint>
+
+namespace taps {
+
+enum class CapacityProfile {
+  default_profile,              // Default: Default Forwarding (DSCP 0, RFC 2474)
+  scavenger,                    // Scavenger: Lower Effort (DSCP 1, RFC 8622)
+  low_latency_interactive,      // Low Latency/Interactive: AF41 (34)
+  low_latency_non_interactive,  // Low Latency/Non-Interactive: AF21 (18)
+  constant_rate_streaming,      // Constant-Rate Streaming: AF31 (26)
+  capacity_seeking,             // Capacity-Seeking: AF11 (10)
+};
+
+// The six-bit DSCP of a profile (the TOS / Traffic Class byte is this << 2).
+constexpr std::uint8_t dscp_for(CapacityProfile p) noexcept {
+  switch (p) {
+    case CapacityProfile::default_profile: return 0;
+    case CapacityProfile::scavenger: return 1;
+    case CapacityProfile::low_latency_interactive: return 34;
+    case CapacityProfile::low_latency_non_interactive: return 18;
+    case CapacityProfile::constant_rate_streaming: return 26;
+    case CapacityProfile::capacity_seeking: return 10;
+  }
+  return 0;
+}
+
+}  // namespace taps
