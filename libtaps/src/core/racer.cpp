@@ -63,7 +63,7 @@ void Racer::cancel() {
   if (done_) return;
   done_ = true;
   timer_.cancel();
-  for (auto& r : resolvers_) r->cancel();
+  if (names_) names_->cancel();
   for (auto& a : attempts_) a.attempt->cancel();
 }
 
@@ -71,7 +71,6 @@ void Racer::cancel() {
 // no event can fire from inside initiate().
 void Racer::resolve(std::size_t index) {
   const auto& remote = spec_.remotes[index];
-  std::uint16_t port = remote.port().value_or(0);
   std::string host = remote.ip_address() ? *remote.ip_address() : remote.host_name().value_or("");
   if (auto literal = parse_ip_literal(host)) {
     auto query = literal->is_v6() ? RaceSchedule::Query::aaaa : RaceSchedule::Query::a;
@@ -89,22 +88,34 @@ void Racer::resolve(std::size_t index) {
       });
       continue;
     }
-    auto& resolver = resolvers_.emplace_back(std::make_unique<asio::ip::tcp::resolver>(io_));
-    resolver->async_resolve(v6 ? asio::ip::tcp::v6() : asio::ip::tcp::v4(), host, std::to_string(port),
-                            asio::ip::resolver_base::numeric_service,
-                            [self = shared_from_this(), index, query, host](
-                                std::error_code ec, asio::ip::tcp::resolver::results_type results) {
-                              if (self->done_) return;
-                              std::vector<asio::ip::address> addresses;
-                              for (const auto& entry : results) addresses.push_back(unmapped(entry.endpoint().address()));
-                              if (ec) {
-                                self->resolve_errors_.push_back(fmt::format(
-                                    "cannot resolve {} ({}): {}", host,
-                                    query == RaceSchedule::Query::aaaa ? "AAAA" : "A", ec.message()));
-                              }
-                              self->answered(index, query, std::move(addresses), host);
-                            });
+    look_up(index, query, host);
   }
+}
+
+// The A and AAAA queries of a name run side by side on the loop (c-ares): the answer
+// of one never waits for the other. The handler holds the racer weakly: after a win,
+// nothing waits for a late answer, and the racer goes with its queries.
+void Racer::look_up(std::size_t index, RaceSchedule::Query query, const std::string& host) {
+  bool v6 = query == RaceSchedule::Query::aaaa;
+  auto report = [weak = weak_from_this(), index, query, host, v6](std::vector<asio::ip::address> addresses,
+                                                                    std::string error) {
+    auto self = weak.lock();
+    if (!self || self->done_) return;
+    for (auto& a : addresses) a = unmapped(a);
+    if (!error.empty()) {
+      self->resolve_errors_.push_back(fmt::format("cannot resolve {} ({}): {}", host, v6 ? "AAAA" : "A", error));
+    }
+    self->answered(index, query, std::move(addresses), host);
+  };
+  if (!names_) {
+    auto made = NameResolver::make(io_);
+    if (!made) {
+      asio::post(io_, [report, error = made.error().message()]() mutable { report({}, std::move(error)); });
+      return;
+    }
+    names_ = *made;
+  }
+  names_->lookup(host, v6 ? NameResolver::Family::v6 : NameResolver::Family::v4, std::move(report));
 }
 
 void Racer::answered(std::size_t index, RaceSchedule::Query query, std::vector<asio::ip::address> addresses,

@@ -8,7 +8,6 @@
 #pragma once
 
 #include <asio/ip/address.hpp>
-#include <asio/ip/tcp.hpp>
 #include <asio/steady_timer.hpp>
 #include <chrono>
 #include <functional>
@@ -18,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "core/name_resolver.hpp"
 #include "racing/candidate_tree.hpp"
 #include "racing/race_schedule.hpp"
 #include "taps/connection.hpp"
@@ -72,6 +72,7 @@ class Racer : public std::enable_shared_from_this<Racer> {
   };
 
   void resolve(std::size_t index);
+  void look_up(std::size_t index, RaceSchedule::Query query, const std::string& host);
   void answered(std::size_t index, RaceSchedule::Query query, std::vector<asio::ip::address> addresses,
                 const std::string& name);
   std::vector<Candidate> leaves() const;
@@ -92,7 +93,7 @@ class Racer : public std::enable_shared_from_this<Racer> {
   std::optional<RaceSchedule> schedule_;
   std::vector<Resolved> resolved_;  // per remote endpoint
   std::vector<std::string> resolve_errors_;
-  std::vector<std::unique_ptr<asio::ip::tcp::resolver>> resolvers_;
+  std::shared_ptr<NameResolver> names_;  // made at the first host name to look up
   std::vector<Running> attempts_;
   std::vector<std::string> failures_;
   asio::steady_timer timer_;
