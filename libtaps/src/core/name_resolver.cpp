@@ -2,7 +2,6 @@
 
 #include <ares.h>
 #include <asio/post.hpp>
-#include <fmt/format.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 
@@ -10,13 +9,13 @@
 #include <cstring>
 
 namespace taps::detail {
-
-struct NameResolver::Request {
-  std::weak_ptr<NameResolver> owner;
-  Handler handler;
-};
-
 namespace {
+
+// What c-ares carries for a query: whose answer it is.
+struct Request {
+  NameResolver* resolver;
+  NameResolver::QueryId id;
+};
 
 // c-ares sets up its process-wide state once, before the first channel.
 bool library_ready() {
@@ -44,61 +43,76 @@ std::vector<asio::ip::address> addresses_of(const ares_addrinfo* info) {
 
 }  // namespace
 
-NameResolver::NameResolver(asio::io_context& io) : io_(io), timer_(io) {}
+NameResolver::NameResolver(asio::io_context& io) : asio::execution_context::service(io), io_(io), timer_(io) {}
 
-Result<std::shared_ptr<NameResolver>> NameResolver::make(asio::io_context& io) {
-  if (!library_ready()) return make_error(errc::name_resolution_failed, "the resolver (c-ares) cannot start");
-  std::shared_ptr<NameResolver> resolver(new NameResolver(io));
+NameResolver::~NameResolver() { shutdown(); }
+
+// Ends the queries (their callbacks find no handler) and closes the sockets, each
+// announced through on_socket_state first.
+void NameResolver::shutdown() {
+  handlers_.clear();
+  timer_.cancel();
+  if (channel_) ares_destroy(channel_);
+  channel_ = nullptr;
+  for (auto& [fd, watch] : watches_) watch.descriptor->release();
+  watches_.clear();
+}
+
+// Empty, or why the channel cannot be made.
+std::string NameResolver::open_channel() {
+  if (channel_) return {};
+  if (!library_ready()) return "the resolver (c-ares) cannot start";
   ares_options options{};
   options.sock_state_cb = &NameResolver::on_socket_state;
-  options.sock_state_cb_data = resolver.get();
-  int status = ares_init_options(&resolver->channel_, &options, ARES_OPT_SOCK_STATE_CB);
-  if (status != ARES_SUCCESS) {
-    resolver->channel_ = nullptr;
-    return make_error(errc::name_resolution_failed, fmt::format("the resolver cannot start: {}", ares_strerror(status)));
+  options.sock_state_cb_data = this;
+  int status = ares_init_options(&channel_, &options, ARES_OPT_SOCK_STATE_CB);
+  if (status == ARES_SUCCESS) return {};
+  channel_ = nullptr;
+  return std::string("the resolver cannot start: ") + ares_strerror(status);
+}
+
+NameResolver::QueryId NameResolver::lookup(const std::string& host, Family family, Handler handler) {
+  auto id = ++next_query_;
+  handlers_.emplace(id, std::move(handler));
+  if (auto error = open_channel(); !error.empty()) {
+    asio::post(io_, [this, id, error] {
+      auto it = handlers_.find(id);
+      if (it == handlers_.end()) return;
+      auto handler = std::move(it->second);
+      handlers_.erase(it);
+      handler({}, error);
+    });
+    return id;
   }
-  return resolver;
-}
-
-NameResolver::~NameResolver() {
-  cancelled_ = true;
-  // Ends the requests (their callbacks see a resolver that is gone) and closes the
-  // sockets, each announced through on_socket_state first.
-  if (channel_) ares_destroy(channel_);
-  for (auto& [fd, watch] : watches_) watch.descriptor->release();
-}
-
-void NameResolver::lookup(const std::string& host, Family family, Handler handler) {
-  auto request = std::make_unique<Request>(Request{weak_from_this(), std::move(handler)});
   ares_addrinfo_hints hints{};
   hints.ai_family = family == Family::v6 ? AF_INET6 : AF_INET;
   hints.ai_socktype = SOCK_STREAM;  // one node per address, not one per socket type
   // An answer from /etc/hosts comes inside this call: on_answer posts it.
+  auto request = std::make_unique<Request>(Request{this, id});  // c-ares's until on_answer
   ares_getaddrinfo(channel_, host.c_str(), nullptr, &hints, &NameResolver::on_answer, request.release());
   update_timer();
+  return id;
 }
 
-void NameResolver::cancel() {
-  if (cancelled_) return;
-  cancelled_ = true;
-  timer_.cancel();
-  for (auto& [fd, watch] : watches_) watch.descriptor->cancel();
-  ares_cancel(channel_);
-}
+void NameResolver::cancel(QueryId query) { handlers_.erase(query); }
 
 void NameResolver::on_answer(void* arg, int status, int, ares_addrinfo* result) {
   std::unique_ptr<Request> request(static_cast<Request*>(arg));
   std::unique_ptr<ares_addrinfo, decltype(&ares_freeaddrinfo)> info(result, &ares_freeaddrinfo);
-  auto self = request->owner.lock();
-  if (!self || self->cancelled_ || status == ARES_EDESTRUCTION || status == ARES_ECANCELLED) return;
+  auto& self = *request->resolver;
+  if (status == ARES_EDESTRUCTION || !self.handlers_.contains(request->id)) return;
   std::vector<asio::ip::address> addresses;
   std::string error;
   if (status == ARES_SUCCESS) addresses = addresses_of(info.get());
   else error = ares_strerror(status);
-  asio::post(self->io_, [owner = request->owner, handler = std::move(request->handler),
-                         addresses = std::move(addresses), error = std::move(error)]() mutable {
-    auto self = owner.lock();
-    if (self && !self->cancelled_) handler(std::move(addresses), std::move(error));
+  // The handler stays in handlers_ until it runs, so that cancel() still stops it.
+  asio::post(self.io_, [resolver = &self, id = request->id, addresses = std::move(addresses),
+                        error = std::move(error)]() mutable {
+    auto it = resolver->handlers_.find(id);
+    if (it == resolver->handlers_.end()) return;
+    auto handler = std::move(it->second);
+    resolver->handlers_.erase(it);
+    handler(std::move(addresses), std::move(error));
   });
 }
 
@@ -124,7 +138,7 @@ void NameResolver::on_socket_state(void* data, int fd, int readable, int writabl
   }
   watch.want_read = readable != 0;
   watch.want_write = writable != 0;
-  if (!self.cancelled_) self.arm(fd);
+  self.arm(fd);
 }
 
 void NameResolver::arm(int fd) {
@@ -132,8 +146,8 @@ void NameResolver::arm(int fd) {
   if (!watch.descriptor->is_open()) return;
   auto wait = [this, &watch, fd](bool write) {
     watch.descriptor->async_wait(write ? asio::posix::descriptor_base::wait_write : asio::posix::descriptor_base::wait_read,
-                                 [weak = weak_from_this(), fd, generation = watch.generation, write](std::error_code ec) {
-                                   if (auto self = weak.lock()) self->ready(fd, generation, write, ec);
+                                 [this, fd, generation = watch.generation, write](std::error_code ec) {
+                                   ready(fd, generation, write, ec);
                                  });
   };
   if (watch.want_read && !watch.reading) {
@@ -150,7 +164,7 @@ void NameResolver::ready(int fd, unsigned generation, bool write, std::error_cod
   auto it = watches_.find(fd);
   if (it == watches_.end() || it->second.generation != generation) return;
   (write ? it->second.writing : it->second.reading) = false;
-  if (ec || cancelled_) return;
+  if (ec || !channel_) return;
   ares_process_fd(channel_, write ? ARES_SOCKET_BAD : fd, write ? fd : ARES_SOCKET_BAD);
   // c-ares may have closed that socket meanwhile, and even opened another one under the
   // same number.
@@ -163,16 +177,15 @@ void NameResolver::ready(int fd, unsigned generation, bool write, std::error_cod
 // after every call into it.
 void NameResolver::update_timer() {
   timeval tv{};
-  if (cancelled_ || !ares_timeout(channel_, nullptr, &tv)) {
+  if (!channel_ || !ares_timeout(channel_, nullptr, &tv)) {
     timer_.cancel();
     return;
   }
   timer_.expires_after(std::chrono::seconds(tv.tv_sec) + std::chrono::microseconds(tv.tv_usec));
-  timer_.async_wait([weak = weak_from_this()](std::error_code ec) {
-    auto self = weak.lock();
-    if (ec || !self || self->cancelled_) return;
-    ares_process_fd(self->channel_, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
-    self->update_timer();
+  timer_.async_wait([this](std::error_code ec) {
+    if (ec || !channel_) return;
+    ares_process_fd(channel_, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
+    update_timer();
   });
 }
 
