@@ -18,6 +18,7 @@
 #include "common/process_setup.hpp"
 #include "common/stop_signals.hpp"
 #include "taps-cat/child.hpp"
+#include "taps-cat/resolve_output.hpp"
 #include "taps-cat/session.hpp"
 #include "taps/config.hpp"
 #include "taps/preconnection.hpp"
@@ -49,7 +50,8 @@ class Runner {
 
   int run() {
     reap();
-    if (o_.scan) scan_next();
+    if (o_.resolve_only) resolve();
+    else if (o_.scan) scan_next();
     else if (o_.mode == Mode::connect) connect();
     else listen();
     if (!exit_code_) io_.run();
@@ -119,6 +121,29 @@ class Runner {
       return;
     }
     session->attach(*connection);
+  }
+
+  // --resolve: one JSON object on stdout, nothing connected.
+  void resolve() {
+    auto error = o_.preconnection.resolve(ctx_, [this](taps::Result<taps::ResolvedEndpoints> resolved) {
+      if (!resolved) {
+        log_.emit("establishment_error", {{"error", resolved.error().message()}});
+        log_.error(resolved.error().message());
+        done(exit_code_for_establishment(resolved.error().code));
+        return;
+      }
+      std::fputs((resolved_json(*resolved) + "\n").c_str(), stdout);
+      if (std::fflush(stdout) != 0) {
+        log_.error(fmt::format("cannot write output: {}", std::strerror(errno)));
+        done(exit_connection);
+        return;
+      }
+      done(exit_ok);
+    });
+    if (error) {
+      log_.error(error->message());
+      exit_code_ = exit_code_for_establishment(error->code);
+    }
   }
 
   // -l --tls without --cert: a key and certificate made for this run, like ncat -l --ssl.
