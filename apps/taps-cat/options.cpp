@@ -51,6 +51,16 @@ Examples:
   taps-cat --clone 4 host 7 < lines.txt        4 connections of one connection group
                                                (TLS: the clones resume the session);
                                                stdin lines go to them in turn
+  taps-cat --resolve host 443                  the endpoints a connect would use, as
+                                               JSON; nothing is connected
+
+--resolve prints one JSON object on stdout and exits 0 (2 when nothing resolves):
+  {"localEndpoints":[{"ipAddress":"192.0.2.7","interface":"eth0"}],
+   "remoteEndpoints":[{"hostName":"host","ipAddress":"2001:db8::1","port":443},
+                      {"hostName":"host","ipAddress":"192.0.2.1","port":443}]}
+Remote endpoints come in the order connecting tries them; local endpoints are the
+source addresses the routes choose (or -s), with their interface and -p. Keys as in
+--config files: hostName, ipAddress, port, interface (each only when known).
 
 Exit codes:
   0 success   1 usage or configuration error   2 establishment failed
@@ -200,6 +210,9 @@ ParseResult parse(const std::vector<std::string>& args) {
                                       "Open N connections of one connection group (Initiate, then N-1 clones) and "
                                       "send stdin lines to them in turn; events carry \"group\"")
                            ->type_name("N");
+  app.add_flag("--resolve", o.resolve_only,
+               "Resolve HOST PORT: print the local and remote endpoints a connect would use (one JSON object, "
+               "below) and exit; nothing is connected");
   auto* recv_only_flag = app.add_flag("--recv-only", o.recv_only, "Only receive: never read stdin, never send");
   app.add_flag("--send-only", o.send_only, "Only send: what arrives is read and discarded, never written to stdout")
       ->excludes(recv_only_flag);
@@ -296,6 +309,7 @@ ParseResult parse(const std::vector<std::string>& args) {
       o.preconnection.local_endpoints() = {local};
     }
   }
+  if (o.resolve_only && (o.mode == Mode::listen || o.scan)) return usage_error("--resolve takes HOST PORT, without -l or -z");
   if (o.scan && (o.mode != Mode::connect || o.port == 0)) {
     return usage_error("-z scans ports of a HOST: give HOST and a PORT number or range, without -l");
   }

@@ -31,6 +31,8 @@ struct Options {
   std::size_t clone = 0;                              // --clone N: N connections of one group
   bool recv_only = false;                             // --recv-only: never read stdin, never send
   bool send_only = false;                             // --send-only: discard what arrives, end at stdin EOF
+  // --resolve: print the endpoints that connecting would use (Resolve), connect nothing.
+  bool resolve_only = false;
   // -z: connect to each port and report open/closed, nothing sent (PORT may be a range).
   bool scan = false;
   std::uint16_t scan_last_port = 0;

@@ -19,6 +19,7 @@
 #include "common/stop_signals.hpp"
 #include "taps-cat/child.hpp"
 #include "taps-cat/clone_group.hpp"
+#include "taps-cat/resolve_output.hpp"
 #include "taps-cat/session.hpp"
 #include "taps/config.hpp"
 #include "taps/preconnection.hpp"
@@ -50,7 +51,8 @@ class Runner {
 
   int run() {
     reap();
-    if (o_.scan) scan_next();
+    if (o_.resolve_only) resolve();
+    else if (o_.scan) scan_next();
     else if (o_.mode == Mode::connect && o_.clone > 0) connect_group();
     else if (o_.mode == Mode::connect) connect();
     else listen();
@@ -138,6 +140,29 @@ class Runner {
     if (auto e = clone_group_->start(o_.preconnection)) {
       log_.error(e->message());
       exit_code_ = exit_code_for_establishment(e->code);
+    }
+  }
+
+  // --resolve: one JSON object on stdout, nothing connected.
+  void resolve() {
+    auto error = o_.preconnection.resolve(ctx_, [this](taps::Result<taps::ResolvedEndpoints> resolved) {
+      if (!resolved) {
+        log_.emit("establishment_error", {{"error", resolved.error().message()}});
+        log_.error(resolved.error().message());
+        done(exit_code_for_establishment(resolved.error().code));
+        return;
+      }
+      std::fputs((resolved_json(*resolved) + "\n").c_str(), stdout);
+      if (std::fflush(stdout) != 0) {
+        log_.error(fmt::format("cannot write output: {}", std::strerror(errno)));
+        done(exit_connection);
+        return;
+      }
+      done(exit_ok);
+    });
+    if (error) {
+      log_.error(error->message());
+      exit_code_ = exit_code_for_establishment(error->code);
     }
   }
 

@@ -59,6 +59,7 @@ deb=$(ls "$TMP"/pkg/taps-toolkit_*.deb 2>/dev/null | head -1)
 [[ -n $deb ]] || { show_file log "$TMP/cpack.log"; fail "no .deb made"; }
 dpkg-deb -I "$deb" >"$TMP/deb.info"
 grep -qE '^ Depends: .*libc6' "$TMP/deb.info" || { show_file info "$TMP/deb.info"; fail "Depends without libc6: dpkg-shlibdeps did not run"; }
+grep -qE '^ Depends: .*libc-ares2' "$TMP/deb.info" || { show_file info "$TMP/deb.info"; fail "Depends without libc-ares2 (the resolver)"; }
 dpkg-deb --contents "$deb" | awk '{print $6}' | sed 's|^\./|/|' | grep -v '/$' | sort >"$TMP/deb.files"
 (cd "$root" && find . -type f -o -type l) | sed 's|^\.|/usr|' | sort >"$TMP/tree.files"
 diff "$TMP/tree.files" "$TMP/deb.files" >"$TMP/diff" || { show_file diff "$TMP/diff"; fail ".deb contents differ from the install tree"; }

@@ -4,6 +4,7 @@
 #include <fstream>
 
 #include "taps-cat/options.hpp"
+#include "taps-cat/resolve_output.hpp"
 
 using taps_cat::parse;
 
@@ -272,4 +273,29 @@ TEST_CASE("a service name is a PORT (RFC 9622 WithService); -z takes a range") {
   auto bad = taps_cat::parse({"taps-cat", "-z", "host", "25-20"});
   CHECK(!bad.options);
   CHECK(bad.error.find("'25-20' is not a port range") != std::string::npos);
+}
+
+TEST_CASE("--resolve takes HOST PORT like a connect, and nothing else") {
+  auto r = run({"--resolve", "-4", "-p", "4000", "example.net", "443"});
+  REQUIRE(r.options);
+  CHECK(r.options->resolve_only);
+  CHECK(r.options->preconnection.remote_endpoints().front().host_name() == "example.net");
+  CHECK(r.options->preconnection.local_endpoints().front().port() == 4000);
+  for (const auto& args : {std::vector<std::string>{"--resolve", "-l", "80"}, {"--resolve", "-z", "h", "20-25"}}) {
+    auto bad = run(args);
+    CHECK(!bad.options);
+    CHECK(bad.exit_code == 1);
+    CHECK(bad.error.find("--resolve takes HOST PORT") != std::string::npos);
+  }
+}
+
+TEST_CASE("--resolve output: one object, endpoints with the keys of a --config file") {
+  taps::ResolvedEndpoints resolved;
+  resolved.local.push_back(taps::LocalEndpoint().with_ip_address("192.0.2.7").with_interface("eth0").with_port(4000));
+  resolved.remote.push_back(taps::RemoteEndpoint().with_host_name("h").with_ip_address("2001:db8::1").with_port(443));
+  resolved.remote.push_back(taps::RemoteEndpoint().with_ip_address("192.0.2.1").with_port(443));
+  CHECK(taps_cat::resolved_json(resolved) ==
+        R"({"localEndpoints":[{"ipAddress":"192.0.2.7","port":4000,"interface":"eth0"}],)"
+        R"("remoteEndpoints":[{"hostName":"h","ipAddress":"2001:db8::1","port":443},{"ipAddress":"192.0.2.1","port":443}]})");
+  CHECK(taps_cat::resolved_json({}) == R"({"localEndpoints":[],"remoteEndpoints":[]})");
 }

@@ -2,6 +2,8 @@
 // parameters, from which Initiate makes a Connection and Listen a Listener.
 #pragma once
 
+#include <functional>
+#include <optional>
 #include <vector>
 
 #include "taps/connection.hpp"
@@ -18,6 +20,24 @@ namespace taps {
 namespace detail {
 class ConnectionGroup;
 }
+
+// What Resolve (RFC 9622 section 7.1) found: the endpoints Initiate would use, each as
+// specific as resolution makes it.
+struct ResolvedEndpoints {
+  // The local address of every path to a remote candidate (the one the routes choose, or
+  // the local address given), with its interface and the local port asked for (if any).
+  // Without a remote endpoint: the local address given, else every address of the
+  // interface given, else of every interface that is up and not loopback.
+  std::vector<LocalEndpoint> local;
+  // Every remote address in the order Initiate tries them (IPv6 and IPv4 interleaved,
+  // RFC 8305): its ipAddress and port, the hostName it came from, and the interface
+  // it is bound to, if any.
+  std::vector<RemoteEndpoint> remote;
+
+  friend bool operator==(const ResolvedEndpoints&, const ResolvedEndpoints&) = default;
+};
+// Resolve's outcome: the endpoints, or why there are none (errc::name_resolution_failed).
+using ResolveHandler = std::function<void(Result<ResolvedEndpoints>)>;
 
 class Preconnection {
  public:
@@ -54,6 +74,11 @@ class Preconnection {
   // establishment, race included (RFC 9622 section 7.1); unset: no bound.
   Result<Connection> initiate(Context& ctx, ConnectionHandlers handlers,
                               std::optional<std::chrono::milliseconds> timeout = std::nullopt) const;
+  // Resolve (RFC 9622 section 7.1): resolves the remote endpoints (A and AAAA apart, as
+  // Initiate does) and derives the local ones, without connecting; `handler` runs once,
+  // posted to the Context's thread. Fails at once (no call) on the configuration errors
+  // that Initiate (or, without a remote endpoint, Listen) would return.
+  std::optional<Error> resolve(Context& ctx, ResolveHandler handler) const;
   // Listen: binds every local endpoint and emits listening, then connection_received
   // per new peer (TCP: per accepted connection; UDP: per remote endpoint).
   Result<Listener> listen(Context& ctx, ListenerHandlers handlers) const;

@@ -14,6 +14,7 @@
 #include "core/listener_impl.hpp"
 #include "core/multicast_preconnection.hpp"
 #include "core/racer.hpp"
+#include "core/resolve.hpp"
 #include "security/tls_context_cache.hpp"
 #include "transport/address.hpp"
 #include "transport/protocol.hpp"
@@ -138,6 +139,44 @@ std::optional<Error> Preconnection::validate_for_listen() const {
   return check_common(*this);
 }
 
+namespace {
+
+// What Initiate races and Resolve lists: the stacks, endpoints, paths and timers
+// (`timeout`: Initiate's bound on the whole establishment).
+Result<detail::RaceSpec> race_spec(const Preconnection& p, std::optional<std::chrono::milliseconds> timeout) {
+  const auto& properties = p.transport_properties();
+  detail::RaceSpec spec;
+  spec.stacks = detail::racing_stacks(select_stacks(properties, p.security_parameters(), !p.framers().empty()).stacks);
+  spec.remotes = p.remote_endpoints();
+  bool udp = spec.stacks.front() == Stack::udp;
+  for (auto& r : spec.remotes) {
+    if (auto e = resolve_service(r, udp)) return *e;
+  }
+  const auto& local = p.local_endpoints();
+  if (!local.empty()) {
+    auto l = local.front();
+    if (auto e = resolve_service(l, udp)) return *e;
+    if (l.ip_address()) spec.local_address = parse_ip_literal(*l.ip_address());
+    else if (l.port()) spec.local_address = properties.address_family == 4 ? asio::ip::address(asio::ip::address_v4::any())
+                                                                            : asio::ip::address(asio::ip::address_v6::any());
+    spec.local_port = l.port().value_or(0);
+  }
+  spec.interfaces = properties.interfaces();
+  // A local endpoint on an interface is that interface required.
+  if (!local.empty() && local.front().interface_name()) {
+    spec.interfaces[*local.front().interface_name()] = Preference::require;
+  }
+  spec.paths = detail::order_paths(spec.interfaces, detail::paths_use_host_interfaces(spec.interfaces)
+                                                        ? detail::up_interfaces()
+                                                        : std::vector<detail::HostInterface>{});
+  spec.family = properties.address_family;
+  spec.first_family_count = properties.first_address_family_count;
+  spec.timers = {properties.connection_attempt_delay, properties.resolution_delay, timeout};
+  return spec;
+}
+
+}  // namespace
+
 Result<Connection> Preconnection::initiate(Context& ctx, ConnectionHandlers handlers,
                                           std::optional<std::chrono::milliseconds> timeout) const {
   return initiate(ctx, std::move(handlers), timeout, nullptr);
@@ -149,8 +188,9 @@ Result<Connection> Preconnection::initiate(Context& ctx, ConnectionHandlers hand
   if (detail::is_multicast(*this)) return detail::initiate_multicast(ctx, *this, std::move(handlers));
   if (auto e = validate_for_initiate()) return *e;
   auto& io = ctx.io_context();
-  detail::RaceSpec spec;
-  spec.stacks = detail::racing_stacks(select_stacks(properties_, security_, !framers_.empty()).stacks);
+  auto made = race_spec(*this, timeout);
+  if (!made) return made.error();
+  auto spec = std::move(*made);
   // The best stack decides (plain tcp may follow tls/tcp, never the reverse): every
   // attempt of a secure one takes its session from the one client context.
   const auto& first = detail::protocol_for(spec.stacks.front());
@@ -161,30 +201,6 @@ Result<Connection> Preconnection::initiate(Context& ctx, ConnectionHandlers hand
     if (!tls) return tls.error();
     spec.options.tls = *tls;
   }
-  spec.remotes = remote_;
-  bool udp = spec.stacks.front() == Stack::udp;
-  for (auto& r : spec.remotes) {
-    if (auto e = resolve_service(r, udp)) return *e;
-  }
-  if (!local_.empty()) {
-    auto l = local_.front();
-    if (auto e = resolve_service(l, udp)) return *e;
-    if (l.ip_address()) spec.local_address = parse_ip_literal(*l.ip_address());
-    else if (l.port()) spec.local_address = properties_.address_family == 4 ? asio::ip::address(asio::ip::address_v4::any())
-                                                                               : asio::ip::address(asio::ip::address_v6::any());
-    spec.local_port = l.port().value_or(0);
-  }
-  spec.interfaces = properties_.interfaces();
-  // A local endpoint on an interface is that interface required.
-  if (!local_.empty() && local_.front().interface_name()) {
-    spec.interfaces[*local_.front().interface_name()] = Preference::require;
-  }
-  spec.paths = detail::order_paths(spec.interfaces, detail::paths_use_host_interfaces(spec.interfaces)
-                                                        ? detail::up_interfaces()
-                                                        : std::vector<detail::HostInterface>{});
-  spec.family = properties_.address_family;
-  spec.first_family_count = properties_.first_address_family_count;
-  spec.timers = {properties_.connection_attempt_delay, properties_.resolution_delay, timeout};
 
   // The Connection exists before the race is decided; it takes whichever stack wins
   // (tls/tcp, or plain tcp after it when security is opportunistic).
@@ -210,6 +226,20 @@ Result<Connection> Preconnection::initiate(Context& ctx, ConnectionHandlers hand
   impl->join(group ? std::move(group) : std::make_shared<detail::ConnectionGroup>(ctx, *this, timeout));
   racer->start();
   return Connection(impl);
+}
+
+std::optional<Error> Preconnection::resolve(Context& ctx, ResolveHandler handler) const {
+  if (detail::is_multicast(*this)) return make_error(errc::not_supported, "Resolve on a multicast Preconnection");
+  if (auto e = remote_.empty() ? check_common(*this) : validate_for_initiate()) return *e;
+  for (const auto& l : local_) {
+    if (l.host_name() && !l.ip_address()) return make_error(errc::not_supported, "Resolve of a local host name: give an address");
+  }
+  auto spec = race_spec(*this, std::nullopt);
+  if (!spec) return spec.error();
+  std::optional<LocalEndpoint> local;
+  if (!local_.empty()) local = local_.front();
+  detail::resolve_endpoints(ctx.io_context(), std::move(*spec), std::move(local), std::move(handler));
+  return std::nullopt;
 }
 
 Result<Listener> Preconnection::listen(Context& ctx, ListenerHandlers handlers) const {

@@ -1,7 +1,6 @@
 #include "core/racer.hpp"
 
 #include <fmt/format.h>
-#include <net/if.h>
 
 #include "transport/address.hpp"
 
@@ -15,13 +14,6 @@ std::string describe(const Candidate& c) {
   auto where = detail::where(c);
   if (c.interface_name.empty()) return fmt::format("{} ({})", where, to_string(c.stack));
   return fmt::format("{} ({} via {})", where, to_string(c.stack), c.interface_name);
-}
-
-std::string scope_name(const asio::ip::address& a) {
-  if (!a.is_v6() || a.to_v6().scope_id() == 0) return {};
-  char name[IF_NAMESIZE] = {};
-  if (!::if_indextoname(static_cast<unsigned>(a.to_v6().scope_id()), name)) return {};
-  return name;
 }
 
 }  // namespace
@@ -45,17 +37,20 @@ AttemptTarget Racer::target_for(const Candidate& c) const {
 Racer::Racer(asio::io_context& io, RaceSpec spec, RaceCallbacks callbacks)
     : io_(io), spec_(std::move(spec)), callbacks_(std::move(callbacks)), timer_(io) {}
 
-// A literal is one answer; a name is one query per address family (RFC 8305 section
-// 3: A and AAAA apart, so that neither waits for the other).
+// A query still in flight (the AAAA answer after an IPv4 win) is of no use any more.
+Racer::~Racer() {
+  if (resolution_) resolution_->cancel();
+}
+
 void Racer::start() {
-  std::size_t queries = 0;
-  for (const auto& r : spec_.remotes) {
-    bool literal = r.ip_address() || parse_ip_literal(r.host_name().value_or(""));
-    queries += literal || spec_.family != 0 ? 1 : 2;
-  }
-  schedule_.emplace(spec_.timers, queries, std::chrono::steady_clock::now());
+  resolution_ = std::make_shared<RemoteResolution>(io_, spec_.remotes, spec_.family,
+                                                   [weak = weak_from_this()](RemoteResolution::Answer answer) {
+                                                     auto self = weak.lock();
+                                                     if (self && !self->done_) self->answered(std::move(answer));
+                                                   });
+  schedule_.emplace(spec_.timers, resolution_->queries(), std::chrono::steady_clock::now());
   resolved_.resize(spec_.remotes.size());
-  for (std::size_t i = 0; i < spec_.remotes.size(); ++i) resolve(i);
+  resolution_->start();
   asio::post(io_, [self = shared_from_this()] { self->step(); });
 }
 
@@ -63,68 +58,23 @@ void Racer::cancel() {
   if (done_) return;
   done_ = true;
   timer_.cancel();
-  for (auto& r : resolvers_) r->cancel();
+  if (resolution_) resolution_->cancel();
   for (auto& a : attempts_) a.attempt->cancel();
 }
 
-// Literal addresses skip the resolver but still complete asynchronously, so that
-// no event can fire from inside initiate().
-void Racer::resolve(std::size_t index) {
-  const auto& remote = spec_.remotes[index];
-  std::uint16_t port = remote.port().value_or(0);
-  std::string host = remote.ip_address() ? *remote.ip_address() : remote.host_name().value_or("");
-  if (auto literal = parse_ip_literal(host)) {
-    auto query = literal->is_v6() ? RaceSchedule::Query::aaaa : RaceSchedule::Query::a;
-    asio::post(io_, [self = shared_from_this(), index, query, a = *literal] {
-      if (!self->done_) self->answered(index, query, {a}, {});
-    });
-    return;
-  }
-  for (auto query : {RaceSchedule::Query::aaaa, RaceSchedule::Query::a}) {
-    bool v6 = query == RaceSchedule::Query::aaaa;
-    if ((spec_.family == 4 && v6) || (spec_.family == 6 && !v6)) continue;
-    if (auto loopback = special_use_address(host, v6)) {
-      asio::post(io_, [self = shared_from_this(), index, query, a = *loopback, host] {
-        if (!self->done_) self->answered(index, query, {a}, host);
-      });
-      continue;
-    }
-    auto& resolver = resolvers_.emplace_back(std::make_unique<asio::ip::tcp::resolver>(io_));
-    resolver->async_resolve(v6 ? asio::ip::tcp::v6() : asio::ip::tcp::v4(), host, std::to_string(port),
-                            asio::ip::resolver_base::numeric_service,
-                            [self = shared_from_this(), index, query, host](
-                                std::error_code ec, asio::ip::tcp::resolver::results_type results) {
-                              if (self->done_) return;
-                              std::vector<asio::ip::address> addresses;
-                              for (const auto& entry : results) addresses.push_back(unmapped(entry.endpoint().address()));
-                              if (ec) {
-                                self->resolve_errors_.push_back(fmt::format(
-                                    "cannot resolve {} ({}): {}", host,
-                                    query == RaceSchedule::Query::aaaa ? "AAAA" : "A", ec.message()));
-                              }
-                              self->answered(index, query, std::move(addresses), host);
-                            });
-  }
-}
-
-void Racer::answered(std::size_t index, RaceSchedule::Query query, std::vector<asio::ip::address> addresses,
-                     const std::string& name) {
-  const auto& remote = spec_.remotes[index];
-  auto& list = query == RaceSchedule::Query::aaaa ? resolved_[index].v6 : resolved_[index].v4;
+void Racer::answered(RemoteResolution::Answer answer) {
+  auto& list = answer.query == RaceSchedule::Query::aaaa ? resolved_[answer.index].v6 : resolved_[answer.index].v4;
   std::string text;
-  for (const auto& a : addresses) {
-    auto interface_name = scope_name(a);
-    if (interface_name.empty()) interface_name = remote.interface_name().value_or("");
-    list.push_back({IpAddress(a.to_string()), remote.port().value_or(0), name, interface_name});
-    text += (text.empty() ? "" : " ") + a.to_string();
-  }
+  for (const auto& a : answer.addresses) text += (text.empty() ? "" : " ") + a.address.to_string();
+  list.insert(list.end(), answer.addresses.begin(), answer.addresses.end());
+  if (!answer.error.empty()) resolve_errors_.push_back(std::move(answer.error));
   auto now = std::chrono::steady_clock::now();
-  if (!name.empty() && callbacks_.event) {
-    RaceEvent e{RaceEvent::Kind::resolve, now, 0, {}, name, {}, {}, std::move(text),
-                query == RaceSchedule::Query::aaaa ? "AAAA" : "A"};
+  if (!answer.name.empty() && callbacks_.event) {
+    RaceEvent e{RaceEvent::Kind::resolve, now, 0, {}, answer.name, {}, {}, std::move(text),
+                answer.query == RaceSchedule::Query::aaaa ? "AAAA" : "A"};
     callbacks_.event(std::move(e));
   }
-  schedule_->answered(query, !addresses.empty(), leaves(), now);
+  schedule_->answered(answer.query, !answer.addresses.empty(), leaves(), now);
   step();
 }
 
@@ -134,8 +84,12 @@ std::vector<Candidate> Racer::leaves() const {
     addresses.insert(addresses.end(), r.v6.begin(), r.v6.end());
     addresses.insert(addresses.end(), r.v4.begin(), r.v4.end());
   }
-  return build_candidate_tree(spec_.paths, spec_.stacks, addresses, spec_.interfaces, spec_.family,
-                              spec_.first_family_count);
+  return race_leaves(spec_, addresses);
+}
+
+std::vector<Candidate> race_leaves(const RaceSpec& spec, const std::vector<RemoteAddress>& addresses) {
+  return build_candidate_tree(spec.paths, spec.stacks, addresses, spec.interfaces, spec.family,
+                              spec.first_family_count);
 }
 
 // Starts what is due, then sleeps until the schedule's next deadline.

@@ -8,7 +8,6 @@
 #pragma once
 
 #include <asio/ip/address.hpp>
-#include <asio/ip/tcp.hpp>
 #include <asio/steady_timer.hpp>
 #include <chrono>
 #include <functional>
@@ -18,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "core/remote_resolution.hpp"
 #include "racing/candidate_tree.hpp"
 #include "racing/race_schedule.hpp"
 #include "taps/connection.hpp"
@@ -39,6 +39,10 @@ struct RaceSpec {
   AttemptOptions options;  // the TLS context every attempt uses
 };
 
+// The leaves of the candidate tree of `spec` for these addresses (of every remote
+// endpoint, each endpoint's IPv6 then IPv4 answers), in race order.
+std::vector<Candidate> race_leaves(const RaceSpec& spec, const std::vector<RemoteAddress>& addresses);
+
 struct RaceCallbacks {
   std::function<void(RaceEvent)> event;
   std::function<void(std::shared_ptr<Transport>)> won;
@@ -48,6 +52,9 @@ struct RaceCallbacks {
 class Racer : public std::enable_shared_from_this<Racer> {
  public:
   Racer(asio::io_context& io, RaceSpec spec, RaceCallbacks callbacks);
+  ~Racer();
+  Racer(const Racer&) = delete;
+  Racer& operator=(const Racer&) = delete;
 
   void start();
   // Stops every attempt; no callback follows.
@@ -71,9 +78,7 @@ class Racer : public std::enable_shared_from_this<Racer> {
     std::vector<RemoteAddress> v6, v4;
   };
 
-  void resolve(std::size_t index);
-  void answered(std::size_t index, RaceSchedule::Query query, std::vector<asio::ip::address> addresses,
-                const std::string& name);
+  void answered(RemoteResolution::Answer answer);
   std::vector<Candidate> leaves() const;
   void step();
   void launch(const RaceSchedule::Start& start, TimePoint now);
@@ -92,7 +97,7 @@ class Racer : public std::enable_shared_from_this<Racer> {
   std::optional<RaceSchedule> schedule_;
   std::vector<Resolved> resolved_;  // per remote endpoint
   std::vector<std::string> resolve_errors_;
-  std::vector<std::unique_ptr<asio::ip::tcp::resolver>> resolvers_;
+  std::shared_ptr<RemoteResolution> resolution_;
   std::vector<Running> attempts_;
   std::vector<std::string> failures_;
   asio::steady_timer timer_;
