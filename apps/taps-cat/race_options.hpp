@@ -24,9 +24,10 @@ struct RaceFlags {
 
 void add_race_options(CLI::App& app, RaceFlags& flags);
 
-// Before the TLS options: turns --protocols into the --tls/--tcp/--udp choice it
+// Before the TLS options: turns --protocols into the --tls/--tcp/--udp/--quic choice it
 // means, refusing lists that are not equivalent stacks or that put plaintext first.
-std::optional<std::string> apply_protocols(RaceFlags& flags, bool& tls, bool& tcp, bool& udp);
+// quic,tls is --quic and --tls at once: both race, QUIC first.
+std::optional<std::string> apply_protocols(RaceFlags& flags, bool& tls, bool& tcp, bool& udp, bool& quic);
 
 // After the other options: the remote endpoints of -r and the interface property of -i
 // (for a multicast group HOST, -i names the one interface to send on). The error, if any.

@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "core/connection_impl.hpp"
+#include "quic/quic_server.hpp"
 #include "security/tls_handshake.hpp"
 #include "transport/address.hpp"
 #include "transport/protocol.hpp"
@@ -98,10 +99,10 @@ void ListenerImpl::start() {
 void ListenerImpl::bind_all(const std::vector<asio::ip::address>& addresses) {
   if (stopped_) return;
   for (const auto& address : addresses) {
-    auto error = spec_.stack == Stack::udp ? bind_udp(address) : bind_tcp(address);
+    auto error = bind(address);
     // A wildcard IPv6 bind fails where IPv6 is disabled: IPv4 alone still serves.
     if (error && address.is_v6() && address.is_unspecified() && spec_.family == 0) {
-      error = spec_.stack == Stack::udp ? bind_udp(asio::ip::address_v4::any()) : bind_tcp(asio::ip::address_v4::any());
+      error = bind(asio::ip::address_v4::any());
     }
     if (error) {
       fail(*error);
@@ -114,6 +115,50 @@ void ListenerImpl::bind_all(const std::vector<asio::ip::address>& addresses) {
   });
   for (auto& acceptor : acceptors_) accept(*acceptor);
   for (auto& demux : demuxes_) demux->start();
+  for (auto& server : quic_servers_) server->start();
+}
+
+std::optional<Error> ListenerImpl::bind(const asio::ip::address& address) {
+  switch (spec_.stack) {
+    case Stack::udp: return bind_udp(address);
+    case Stack::quic: return bind_quic(address);
+    case Stack::tcp:
+    case Stack::tls: return bind_tcp(address);
+  }
+  return bind_tcp(address);
+}
+
+// One UDP socket per address for every QUIC connection; each stream a client opens is
+// a Connection of this Listener (RFC 9622 section 7.4: each arrives with its group).
+std::optional<Error> ListenerImpl::bind_quic(const asio::ip::address& address) {
+  asio::ip::udp::socket socket(io_);
+  asio::ip::udp::endpoint endpoint(address, spec_.port);
+  std::error_code ec;
+  socket.open(endpoint.protocol(), ec);
+  if (!ec) configure(socket, address, spec_.family, ec);
+  if (!ec) socket.bind(endpoint, ec);
+  if (ec) return make_error(errc::listener_failed, fmt::format("listen on {}: {}", to_string(address, spec_.port), ec.message()));
+  std::weak_ptr<ListenerImpl> weak = shared_from_this();
+  QuicServer::Events events;
+  events.new_stream = [weak](std::shared_ptr<Transport> stream) {
+    auto self = weak.lock();
+    if (!self || self->stopped_ || !self->take_connection_slot()) {
+      stream->shutdown(false);
+      return;
+    }
+    self->new_connection(std::move(stream));
+  };
+  events.handshake_failed = [weak](std::string why) {
+    auto self = weak.lock();
+    if (!self) return;
+    asio::post(self->io_, [self, error = make_error(errc::establishment_failed, std::move(why))] {
+      if (!self->stopped_ && self->handlers_.soft_error) self->handlers_.soft_error(error);
+    });
+  };
+  auto server = std::make_shared<QuicServer>(std::move(socket), spec_.quic, std::move(events));
+  local_endpoints_.push_back(server->local_endpoint());
+  quic_servers_.push_back(std::move(server));
+  return std::nullopt;
 }
 
 std::optional<Error> ListenerImpl::bind_tcp(const asio::ip::address& address) {
@@ -297,6 +342,7 @@ void ListenerImpl::stop() {
   std::error_code ignored;
   for (auto& acceptor : acceptors_) acceptor->close(ignored);
   for (auto& demux : demuxes_) demux->stop_accepting();
+  for (auto& server : quic_servers_) server->stop_accepting();
   cancel_handshakes();
   asio::post(io_, [self = shared_from_this()] {
     auto h = std::move(self->handlers_);
@@ -310,6 +356,7 @@ void ListenerImpl::fail(Error error) {
   std::error_code ignored;
   for (auto& acceptor : acceptors_) acceptor->close(ignored);
   for (auto& demux : demuxes_) demux->stop_accepting();
+  for (auto& server : quic_servers_) server->stop_accepting();
   cancel_handshakes();
   asio::post(io_, [self = shared_from_this(), error = std::move(error)] {
     auto h = std::move(self->handlers_);

@@ -19,6 +19,8 @@
 namespace taps::detail {
 
 class UdpDemux;
+class QuicServer;
+class QuicTlsContext;
 class TlsHandshake;
 class Transport;
 
@@ -30,6 +32,7 @@ struct ListenSpec {
   int family = 0;
   std::vector<FramerSpec> framers;  // fresh instances for every Connection
   std::shared_ptr<TlsContext> tls;  // tls/tcp: every accepted connection's session comes from it
+  std::shared_ptr<QuicTlsContext> quic;  // quic: every accepted connection's session comes from it
   TransportProperties properties;   // keepAlive and keepAliveTimeout for accepted sockets
 };
 
@@ -45,6 +48,8 @@ class ListenerImpl : public std::enable_shared_from_this<ListenerImpl> {
   void bind_all(const std::vector<asio::ip::address>& addresses);
   std::optional<Error> bind_tcp(const asio::ip::address& address);
   std::optional<Error> bind_udp(const asio::ip::address& address);
+  std::optional<Error> bind_quic(const asio::ip::address& address);
+  std::optional<Error> bind(const asio::ip::address& address);
   void accept(asio::ip::tcp::acceptor& acceptor);
   void handshake(asio::ip::tcp::socket socket);
   void resume_accepting();
@@ -61,6 +66,7 @@ class ListenerImpl : public std::enable_shared_from_this<ListenerImpl> {
   asio::ip::tcp::resolver resolver_;
   std::vector<std::unique_ptr<asio::ip::tcp::acceptor>> acceptors_;
   std::vector<std::shared_ptr<UdpDemux>> demuxes_;
+  std::vector<std::shared_ptr<QuicServer>> quic_servers_;
   std::vector<std::string> local_endpoints_;
   std::optional<std::size_t> limit_;
   std::vector<asio::ip::tcp::acceptor*> paused_;  // acceptors waiting for a raised limit

@@ -14,6 +14,7 @@
 #include "core/listener_impl.hpp"
 #include "core/multicast_preconnection.hpp"
 #include "core/racer.hpp"
+#include "security/quic_tls_context.hpp"
 #include "security/tls_context_cache.hpp"
 #include "transport/address.hpp"
 #include "transport/protocol.hpp"
@@ -147,13 +148,21 @@ Result<Connection> Preconnection::initiate(Context& ctx, ConnectionHandlers hand
   // The best stack decides (plain tcp may follow tls/tcp, never the reverse): every
   // attempt of a secure one takes its session from the one client context.
   const auto& first = detail::protocol_for(spec.stacks.front());
-  if (first.secure) {
+  auto races = [&](Stack s) { return std::find(spec.stacks.begin(), spec.stacks.end(), s) != spec.stacks.end(); };
+  if (races(Stack::tls)) {
     auto tls = asio::use_service<detail::TlsContextCache>(io).client_context(security_);
     if (!tls) return tls.error();
     spec.options.tls = *tls;
   }
+  if (races(Stack::quic)) {
+    auto quic = detail::QuicTlsContext::make(security_, detail::QuicTlsContext::Role::client);
+    if (!quic) return quic.error();
+    spec.options.quic = *quic;
+  }
   spec.options.properties = properties_;
   spec.remotes = remote_;
+  // QUIC is over UDP, but it serves a stream: a service name means its TCP port (https
+  // is 443 either way).
   bool udp = spec.stacks.front() == Stack::udp;
   for (auto& r : spec.remotes) {
     if (auto e = resolve_service(r, udp)) return *e;
@@ -213,6 +222,11 @@ Result<Listener> Preconnection::listen(Context& ctx, ListenerHandlers handlers) 
     auto tls = detail::TlsContext::make(security_, detail::TlsContext::Role::server);
     if (!tls) return tls.error();
     spec.tls = *tls;
+  }
+  if (spec.stack == Stack::quic) {
+    auto quic = detail::QuicTlsContext::make(security_, detail::QuicTlsContext::Role::server);
+    if (!quic) return quic.error();
+    spec.quic = *quic;
   }
   spec.family = properties_.address_family;
   if (!local_.empty()) {
