@@ -583,6 +583,23 @@ bool QuicConnection::pull(Stream& s) {
   auto transport = s.transport.lock();
   auto sink = transport ? transport->sink() : nullptr;
   if (!sink) return !s.send.idle();
+  // A unidirectional stream the peer opened carries nothing our way out.
+  bool ours = (s.id & 1) == (role_ == Role::server ? 1 : 0);
+  if (!ngtcp2_is_bidi_stream(s.id) && !ours) {
+    while (sink->has_outgoing() && !s.detached) {
+      auto out = sink->pop_outgoing();
+      // Closing it has nothing to send: its end in our direction is there from the start.
+      if (out.ctx.final && out.message.empty()) {
+        sink->on_sent(std::move(out));
+        sink->on_final_sent();
+        continue;
+      }
+      sink->on_send_failed(std::move(out), make_error(errc::not_supported,
+                                                      fmt::format("QUIC stream {} is the peer's unidirectional "
+                                                                  "stream: it only receives", s.id)));
+    }
+    return false;
+  }
   sink->expire_outgoing();
   while (sink->has_outgoing() && s.send.held_bytes() < max_held_per_stream && !s.send.fin_pending()) {
     s.send.push(sink->pop_outgoing());
@@ -660,6 +677,13 @@ bool QuicConnection::write_packets() {
       switch (n) {
         case NGTCP2_ERR_STREAM_DATA_BLOCKED:
         case NGTCP2_ERR_STREAM_SHUT_WR:
+        case NGTCP2_ERR_STREAM_NOT_FOUND:
+        case NGTCP2_ERR_STREAM_STATE:
+          // This stream cannot send now (or ever); the others can.
+          if (!s) {
+            fail(static_cast<int>(n));
+            return false;
+          }
           s->blocked = true;
           continue;
         case NGTCP2_ERR_WRITE_MORE:
