@@ -45,6 +45,9 @@ Examples:
   taps-cat --json -r 192.0.2.2:80 192.0.2.1 80 race two servers, 250 ms apart
   taps-cat --protocols tls,tcp host 443        TLS, else plain TCP (with a warning)
   taps-cat -l -k --protocols tcp,udp 5000      serve TCP and UDP clients on port 5000
+  taps-cat --quic --ca ca.pem host 4433        QUIC (one stream; ALPN taps unless --alpn)
+  taps-cat -l --quic --cert s.pem --key s.key 4433   a QUIC server, one Connection per stream
+  taps-cat --protocols quic,tls host 443       QUIC and TLS/TCP race; QUIC starts first
   taps-cat -i eth1 host 80                     only via eth1 (-i wlan0:avoid: last)
   taps-cat -z host 20-25                       scan: "host PORT open|closed: why"
   taps-cat -p 40000 host https                 source port 40000, service name as PORT
@@ -101,7 +104,7 @@ taps::apps::EarlyExit usage_error(std::string_view message) { return taps::apps:
 
 // --tls and the options that shape it; they override the config file's securityParameters.
 struct TlsFlags {
-  bool tls = false, insecure = false;
+  bool tls = false, quic = false, insecure = false;
   std::string ca, cert, key, sni, alpn;
   std::vector<std::string> pins;
 };
@@ -110,6 +113,11 @@ void add_tls_options(CLI::App& app, TlsFlags& f) {
   app.add_flag("--tls", f.tls, "TLS 1.3 over TCP, certificate and host name verified; never plain TCP")
       ->excludes(app.get_option("--tcp"))
       ->excludes(app.get_option("--udp"));
+  app.add_flag("--quic", f.quic, "QUIC (TLS 1.3 inside, over UDP), certificate and host name verified; ALPN taps "
+                                 "unless --alpn")
+      ->excludes(app.get_option("--tcp"))
+      ->excludes(app.get_option("--udp"))
+      ->excludes(app.get_option("--tls"));
   app.add_option("--ca", f.ca, "TLS: trust these CAs (PEM file or hashed directory), not the system store; "
                                "with -l: clients must show a certificate they issued (mutual TLS)")
       ->type_name("FILE");
@@ -132,12 +140,17 @@ void add_tls_options(CLI::App& app, TlsFlags& f) {
 // The error, or nothing when the flags fit the mode and the TLS they describe.
 std::optional<std::string> apply_tls_options(const TlsFlags& f, Options& o) {
   auto& s = o.preconnection.security_parameters();
-  if (f.tls) s.allowed_security_protocols = {"tls1.3"};
+  if (f.tls || f.quic) s.allowed_security_protocols = {"tls1.3"};
+  // QUIC alone (multistreaming required) or QUIC racing TLS/TCP, QUIC first (preferred).
+  if (f.quic) {
+    o.preconnection.transport_properties().set("multistreaming",
+                                                f.tls ? taps::Preference::prefer : taps::Preference::require);
+  }
   if (s.is_disabled()) {
     for (const auto& [set, name] : {std::pair{!f.ca.empty(), "--ca"}, {!f.cert.empty(), "--cert"},
                                     {!f.key.empty(), "--key"}, {!f.sni.empty(), "--sni"}, {!f.alpn.empty(), "--alpn"},
                                     {f.insecure, "--insecure"}, {!f.pins.empty(), "--pin"}}) {
-      if (set) return fmt::format("{} needs --tls", name);
+      if (set) return fmt::format("{} needs --tls or --quic", name);
     }
     return std::nullopt;
   }
@@ -359,7 +372,7 @@ ParseResult parse(const std::vector<std::string>& args) {
       o.preconnection.add_framer(std::move(*framer));
     }
   }
-  if (auto error = apply_protocols(race_flags, o.mode == Mode::listen, tls_flags.tls, tcp, udp)) {
+  if (auto error = apply_protocols(race_flags, o.mode == Mode::listen, tls_flags.tls, tcp, udp, tls_flags.quic)) {
     return usage_error(*error);
   }
   if (auto error = apply_tls_options(tls_flags, o)) return usage_error(*error);

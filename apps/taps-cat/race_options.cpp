@@ -48,9 +48,9 @@ void add_race_options(CLI::App& app, RaceFlags& flags) {
       ->allow_extra_args(false)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   app.add_option("--protocols", flags.protocols,
-                 "Stacks to race, in order: tls, tcp or udp; tls,tcp tries TLS first and may fall back to plain "
-                 "TCP (it warns). With -l: the stacks to serve (tls,tcp: both on one port; tcp,udp: both on "
-                 "one port number)")
+                 "Stacks to race, in order: quic, tls, tcp or udp; tls,tcp tries TLS first and may fall back to "
+                 "plain TCP (it warns); quic,tls races QUIC and TLS/TCP, QUIC first. With -l: the stacks to "
+                 "serve (tls,tcp: both on one port; tcp,udp and quic,tls: both on one port number)")
       ->type_name("LIST");
   app.add_option("-i,--interface", flags.interfaces,
                  "Interface NAME[:LEVEL] (LEVEL require|prefer|avoid|prohibit, default require), repeatable; "
@@ -61,14 +61,14 @@ void add_race_options(CLI::App& app, RaceFlags& flags) {
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
 }
 
-std::optional<std::string> apply_protocols(RaceFlags& flags, bool listen, bool& tls, bool& tcp, bool& udp) {
+std::optional<std::string> apply_protocols(RaceFlags& flags, bool listen, bool& tls, bool& tcp, bool& udp, bool& quic) {
   if (flags.protocols.empty()) return std::nullopt;
-  if (tls || tcp || udp) return "--protocols replaces --tls, --tcp and --udp: give one or the other";
+  if (tls || tcp || udp || quic) return "--protocols replaces --tls, --quic, --tcp and --udp: give one or the other";
   std::vector<std::string> names;
   for (const auto part : std::views::split(std::string_view(flags.protocols), ',')) {
     std::string name(part.begin(), part.end());
-    if (name != "tls" && name != "tcp" && name != "udp") {
-      return fmt::format("--protocols '{}': '{}' is not tls, tcp or udp", flags.protocols, name);
+    if (name != "tls" && name != "tcp" && name != "udp" && name != "quic") {
+      return fmt::format("--protocols '{}': '{}' is not quic, tls, tcp or udp", flags.protocols, name);
     }
     if (std::find(names.begin(), names.end(), name) != names.end()) {
       return fmt::format("--protocols '{}': '{}' is listed twice", flags.protocols, name);
@@ -85,6 +85,17 @@ std::optional<std::string> apply_protocols(RaceFlags& flags, bool listen, bool& 
   if (has_udp && names.size() > 1) {
     return fmt::format("--protocols '{}': udp does not race tcp or tls (datagrams and a byte stream are not "
                        "equivalent for the application)",
+                       flags.protocols);
+  }
+  bool has_quic = std::find(names.begin(), names.end(), "quic") != names.end();
+  if (has_quic) {
+    if (names == std::vector<std::string>{"quic"} || names == std::vector<std::string>{"quic", "tls"}) {
+      quic = true;
+      tls = names.size() == 2;
+      return std::nullopt;
+    }
+    return fmt::format("--protocols '{}': QUIC goes alone (quic) or first before TLS/TCP (quic,tls); plain tcp "
+                       "never follows it",
                        flags.protocols);
   }
   if (names == std::vector<std::string>{"tcp", "tls"}) {

@@ -25,10 +25,11 @@ struct RaceFlags {
 
 void add_race_options(CLI::App& app, RaceFlags& flags);
 
-// Before the TLS options: turns --protocols into the --tls/--tcp/--udp choice it
+// Before the TLS options: turns --protocols into the --tls/--tcp/--udp/--quic choice it
 // means, refusing lists that are not equivalent stacks or that put plaintext first.
-// A Listener (`listen`) may also serve tcp and udp side by side.
-std::optional<std::string> apply_protocols(RaceFlags& flags, bool listen, bool& tls, bool& tcp, bool& udp);
+// A Listener (`listen`) may also serve tcp and udp side by side. quic,tls is --quic
+// and --tls at once: both race, QUIC first (a Listener serves both).
+std::optional<std::string> apply_protocols(RaceFlags& flags, bool listen, bool& tls, bool& tcp, bool& udp, bool& quic);
 
 // After the other options: the remote endpoints of -r and the interface property of -i
 // (for a multicast group HOST, -i names the one interface to send on). The error, if any.

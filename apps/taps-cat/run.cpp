@@ -174,9 +174,10 @@ class Runner {
       log_.error(identity.error().message());
       return false;
     }
+    bool quic = p.transport_properties().get("multistreaming") == taps::Preference::require;
     log_.warning(fmt::format("no --cert: serving an ephemeral self-signed certificate ({}, valid until {}); "
-                             "clients connect with --tls --pin {}",
-                             identity->subject(), identity->not_after(), identity->spki_pin()));
+                             "clients connect with --{} --pin {}",
+                             identity->subject(), identity->not_after(), quic ? "quic" : "tls", identity->spki_pin()));
     log_.emit("certificate", {{"subject", identity->subject()},
                               {"not_after", identity->not_after()},
                               {"pin", identity->spki_pin()}});

@@ -215,6 +215,31 @@ TEST_CASE("Stack names") {
   CHECK(taps::to_string(Stack::tcp) == "tcp");
   CHECK(taps::to_string(Stack::udp) == "udp");
   CHECK(taps::to_string(Stack::tls) == "tls/tcp");
+  CHECK(taps::to_string(Stack::quic) == "quic");
+}
+
+TEST_CASE("QUIC is selected only when multistreaming is set explicitly, and only with security") {
+  auto tls = taps::SecurityParameters::tls();
+  // The RFC default (multistreaming=prefer, implicit) leaves TLS over TCP alone.
+  CHECK(names(taps::select_stacks(TransportProperties{}, tls).stacks) == "tls/tcp");
+  TransportProperties required;
+  required.require("multistreaming");
+  CHECK(names(taps::select_stacks(required, tls).stacks) == "quic");
+  auto plain = taps::select_stacks(required, taps::SecurityParameters::disabled());
+  CHECK(plain.stacks.empty());
+  CHECK(plain.error.find("needs security") != std::string::npos);
+  TransportProperties preferred;
+  preferred.prefer("multistreaming");
+  CHECK(names(taps::select_stacks(preferred, tls).stacks) == "quic,tls/tcp");
+  TransportProperties prohibited;
+  prohibited.prohibit("multistreaming");
+  CHECK(names(taps::select_stacks(prohibited, tls).stacks) == "tls/tcp");
+  // QUIC streams carry bytes, not messages: a required message boundary rules it out.
+  TransportProperties boundaries;
+  boundaries.require("multistreaming").require("preserveMsgBoundaries");
+  CHECK(taps::select_stacks(boundaries, tls).stacks.empty());
+  // A framer makes the boundaries: then QUIC fits.
+  CHECK(names(taps::select_stacks(boundaries, tls, true).stacks) == "quic");
 }
 
 TEST_CASE("security parameters turn TCP into TLS and never fall back to plaintext") {

@@ -48,6 +48,25 @@ TEST_CASE("--protocols: tls,tcp is opportunistic TLS, single names are --tls --t
   CHECK(udp.options->preconnection.transport_properties().get("reliability") == taps::Preference::prohibit);
 }
 
+TEST_CASE("--quic selects quic alone; --protocols quic,tls races QUIC first, then TLS/TCP") {
+  auto stacks = [](const std::vector<std::string>& args) {
+    auto r = run(args);
+    REQUIRE(r.options);
+    return taps::select_stacks(r.options->preconnection.transport_properties(),
+                               r.options->preconnection.security_parameters())
+        .stacks;
+  };
+  CHECK(stacks({"--quic", "h", "443"}) == std::vector<taps::Stack>{taps::Stack::quic});
+  CHECK(stacks({"--protocols", "quic", "h", "443"}) == std::vector<taps::Stack>{taps::Stack::quic});
+  CHECK(stacks({"--protocols", "quic,tls", "h", "443"}) ==
+        std::vector<taps::Stack>{taps::Stack::quic, taps::Stack::tls});
+  auto alpn = run({"--quic", "--alpn", "h3", "h", "443"});
+  REQUIRE(alpn.options);
+  CHECK(alpn.options->preconnection.security_parameters().alpn == std::vector<std::string>{"h3"});
+  auto alpn_alone = run({"--alpn", "h3", "h", "443"});
+  CHECK(alpn_alone.error.find("--alpn needs --tls or --quic") != std::string::npos);
+}
+
 TEST_CASE("-i NAME[:LEVEL] is repeatable and sets the interface property") {
   auto r = run({"-i", "b", "-i", "a:prohibit", "-i", "c:avoid", "--interface", "d:prefer", "10.0.0.1", "80"});
   REQUIRE(r.options);
@@ -71,7 +90,10 @@ TEST_CASE("bad racing options: exit 1 naming the problem") {
       {{"-r", "h:1", "232.1.1.1", "5000"}, "-r is for unicast"},
       {{"--protocols", "tcp,tls", "h", "1"}, "tls must come first"},
       {{"--protocols", "tls,udp", "h", "1"}, "udp does not race"},
-      {{"--protocols", "quic", "h", "1"}, "'quic' is not tls, tcp or udp"},
+      {{"--protocols", "sctp", "h", "1"}, "'sctp' is not quic, tls, tcp or udp"},
+      {{"--protocols", "tls,quic", "h", "1"}, "QUIC goes alone (quic) or first"},
+      {{"--protocols", "quic,tls,tcp", "h", "1"}, "plain tcp never follows it"},
+      {{"--protocols", "quic", "--quic", "h", "1"}, "--protocols replaces"},
       {{"--protocols", "tcp,tcp", "h", "1"}, "listed twice"},
       {{"--protocols", "tls,tcp", "--tls", "h", "1"}, "--protocols replaces"},
       {{"-i", "eth0:sometimes", "h", "1"}, "LEVEL is require, prefer, avoid or prohibit"},

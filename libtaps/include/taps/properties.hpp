@@ -25,9 +25,10 @@ enum class Direction { bidirectional, unidirectional_send, unidirectional_receiv
 std::string_view to_string(Direction d) noexcept;  // "bidirectional", "unidirectionalSend", ...
 std::optional<Direction> direction_from_string(std::string_view s) noexcept;
 
-// The protocol stacks this engine can build. tls is TLS 1.3 over TCP.
-enum class Stack { tcp, udp, tls };
-std::string_view to_string(Stack s) noexcept;  // "tcp", "udp", "tls/tcp"
+// The protocol stacks this engine can build. tls is TLS 1.3 over TCP; quic is a stream of
+// a QUIC connection (RFC 9000, with its TLS 1.3).
+enum class Stack { tcp, udp, tls, quic };
+std::string_view to_string(Stack s) noexcept;  // "tcp", "udp", "tls/tcp", "quic"
 
 // Selection and connection properties of one Preconnection. A value type: copy freely.
 //
@@ -110,7 +111,10 @@ StackSelection select_stacks(const TransportProperties& props, bool framed = fal
 // The same with the security layer: when `security` allows TLS, TCP becomes tls/tcp
 // and stacks that cannot carry TLS drop out (never a plaintext fall-back, unless the
 // security is opportunistic: then tcp follows tls/tcp); when that leaves none, the
-// error says so.
+// error says so. QUIC is selected only when multistreaming is set explicitly, with
+// security: `require` selects quic alone, `prefer` ranks quic before tls/tcp (they
+// race); the RFC's implicit default (prefer) leaves TLS over TCP as it was, so that no
+// existing Preconnection starts sending UDP without asking.
 StackSelection select_stacks(const TransportProperties& props, const SecurityParameters& security,
                              bool framed = false);
 

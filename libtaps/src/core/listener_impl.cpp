@@ -9,6 +9,7 @@
 
 #include "core/connection_impl.hpp"
 #include "core/tls_sniff.hpp"
+#include "quic/quic_server.hpp"
 #include "security/tls_handshake.hpp"
 #include "transport/address.hpp"
 #include "transport/protocol.hpp"
@@ -128,6 +129,41 @@ void ListenerImpl::bind_all(const std::vector<asio::ip::address>& addresses) {
   });
   for (auto& acceptor : acceptors_) accept(*acceptor);
   for (auto& demux : demuxes_) demux->start();
+  for (auto& server : quic_servers_) server->start();
+}
+
+// One UDP socket per address for every QUIC connection; each stream a client opens is
+// a Connection of this Listener (RFC 9622 section 7.4: each arrives with its group).
+std::optional<Error> ListenerImpl::bind_quic(const asio::ip::address& address, std::uint16_t& port) {
+  asio::ip::udp::socket socket(io_);
+  asio::ip::udp::endpoint endpoint(address, port);
+  std::error_code ec;
+  socket.open(endpoint.protocol(), ec);
+  if (!ec) configure(socket, address, spec_.family, ec);
+  if (!ec) socket.bind(endpoint, ec);
+  if (ec) return make_error(errc::listener_failed, fmt::format("listen on {}: {}", to_string(address, port), ec.message()));
+  port = socket.local_endpoint(ec).port();
+  std::weak_ptr<ListenerImpl> weak = shared_from_this();
+  QuicServer::Events events;
+  events.new_stream = [weak](std::shared_ptr<Transport> stream) {
+    auto self = weak.lock();
+    if (!self || self->stopped_ || !self->take_connection_slot()) {
+      stream->shutdown(false);
+      return;
+    }
+    self->new_connection(std::move(stream), Stack::quic);
+  };
+  events.handshake_failed = [weak](std::string why) {
+    auto self = weak.lock();
+    if (!self) return;
+    asio::post(self->io_, [self, error = make_error(errc::establishment_failed, std::move(why))] {
+      if (!self->stopped_ && self->handlers_.soft_error) self->handlers_.soft_error(error);
+    });
+  };
+  auto server = std::make_shared<QuicServer>(std::move(socket), spec_.quic, std::move(events));
+  local_endpoints_.push_back({server->local_endpoint(), std::string(to_string(Stack::quic))});
+  quic_servers_.push_back(std::move(server));
+  return std::nullopt;
 }
 
 bool ListenerImpl::serves(Stack stack) const {
@@ -139,6 +175,10 @@ std::optional<Error> ListenerImpl::bind_address(const asio::ip::address& address
   if (stream) {
     if (auto error = bind_tcp(address, port)) return error;
   }
+  // QUIC beside TLS/TCP takes the same port number, on UDP.
+  if (serves(Stack::quic)) {
+    if (auto error = bind_quic(address, port)) return error;
+  }
   if (serves(Stack::udp)) return bind_udp(address, port);
   return std::nullopt;
 }
@@ -147,8 +187,10 @@ void ListenerImpl::close_all() {
   std::error_code ignored;
   for (auto& acceptor : acceptors_) acceptor->close(ignored);
   for (auto& demux : demuxes_) demux->stop_accepting();
+  for (auto& server : quic_servers_) server->stop_accepting();
   acceptors_.clear();
   demuxes_.clear();
+  quic_servers_.clear();
   local_endpoints_.clear();
 }
 
@@ -164,7 +206,7 @@ std::optional<Error> ListenerImpl::bind_tcp(const asio::ip::address& address, st
   auto local = acceptor->local_endpoint(ec);
   port = local.port();
   for (auto stack : spec_.stacks) {
-    if (stack != Stack::udp) local_endpoints_.push_back({endpoint_string(local), std::string(to_string(stack))});
+    if (stack == Stack::tcp || stack == Stack::tls) local_endpoints_.push_back({endpoint_string(local), std::string(to_string(stack))});
   }
   acceptors_.push_back(std::move(acceptor));
   return std::nullopt;
@@ -358,6 +400,7 @@ void ListenerImpl::stop() {
   std::error_code ignored;
   for (auto& acceptor : acceptors_) acceptor->close(ignored);
   for (auto& demux : demuxes_) demux->stop_accepting();
+  for (auto& server : quic_servers_) server->stop_accepting();
   cancel_handshakes();
   asio::post(io_, [self = shared_from_this()] {
     auto h = std::move(self->handlers_);
@@ -371,6 +414,7 @@ void ListenerImpl::fail(Error error) {
   std::error_code ignored;
   for (auto& acceptor : acceptors_) acceptor->close(ignored);
   for (auto& demux : demuxes_) demux->stop_accepting();
+  for (auto& server : quic_servers_) server->stop_accepting();
   cancel_handshakes();
   asio::post(io_, [self = shared_from_this(), error = std::move(error)] {
     auto h = std::move(self->handlers_);

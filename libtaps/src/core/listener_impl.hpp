@@ -20,6 +20,8 @@
 namespace taps::detail {
 
 class UdpDemux;
+class QuicServer;
+class QuicTlsContext;
 class TlsHandshake;
 class TlsSniff;
 class Transport;
@@ -34,6 +36,7 @@ struct ListenSpec {
   int family = 0;
   std::vector<FramerSpec> framers;  // fresh instances for every Connection
   std::shared_ptr<TlsContext> tls;  // tls/tcp: every accepted connection's session comes from it
+  std::shared_ptr<QuicTlsContext> quic;  // quic: every accepted connection's session comes from it
   TransportProperties properties;   // what each accepted Connection starts with
 };
 
@@ -52,6 +55,7 @@ class ListenerImpl : public std::enable_shared_from_this<ListenerImpl> {
   std::optional<Error> bind_udp(const asio::ip::address& address, std::uint16_t port);
   void close_all();
   bool serves(Stack stack) const;
+  std::optional<Error> bind_quic(const asio::ip::address& address, std::uint16_t& port);
   void accept(asio::ip::tcp::acceptor& acceptor);
   void accepted(asio::ip::tcp::socket socket);
   void handshake(asio::ip::tcp::socket socket);
@@ -69,6 +73,7 @@ class ListenerImpl : public std::enable_shared_from_this<ListenerImpl> {
   asio::ip::tcp::resolver resolver_;
   std::vector<std::unique_ptr<asio::ip::tcp::acceptor>> acceptors_;
   std::vector<std::shared_ptr<UdpDemux>> demuxes_;
+  std::vector<std::shared_ptr<QuicServer>> quic_servers_;
   std::vector<ListeningEndpoint> local_endpoints_;
   std::optional<std::size_t> limit_;
   std::vector<asio::ip::tcp::acceptor*> paused_;  // acceptors waiting for a raised limit

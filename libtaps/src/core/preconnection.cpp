@@ -15,6 +15,7 @@
 #include "core/multicast_preconnection.hpp"
 #include "core/racer.hpp"
 #include "core/resolve.hpp"
+#include "security/quic_tls_context.hpp"
 #include "security/tls_context_cache.hpp"
 #include "transport/address.hpp"
 #include "transport/protocol.hpp"
@@ -148,6 +149,8 @@ Result<detail::RaceSpec> race_spec(const Preconnection& p, std::optional<std::ch
   detail::RaceSpec spec;
   spec.stacks = detail::racing_stacks(select_stacks(properties, p.security_parameters(), !p.framers().empty()).stacks);
   spec.remotes = p.remote_endpoints();
+  // QUIC is over UDP, but it serves a stream: a service name means its TCP port (https
+  // is 443 either way).
   bool udp = spec.stacks.front() == Stack::udp;
   for (auto& r : spec.remotes) {
     if (auto e = resolve_service(r, udp)) return *e;
@@ -194,12 +197,18 @@ Result<Connection> Preconnection::initiate(Context& ctx, ConnectionHandlers hand
   // The best stack decides (plain tcp may follow tls/tcp, never the reverse): every
   // attempt of a secure one takes its session from the one client context.
   const auto& first = detail::protocol_for(spec.stacks.front());
-  if (first.secure) {
+  auto races = [&](Stack s) { return std::find(spec.stacks.begin(), spec.stacks.end(), s) != spec.stacks.end(); };
+  if (races(Stack::tls)) {
     if (!group) group = std::make_shared<detail::ConnectionGroup>(ctx, *this, timeout);
     auto tls = group->properties().isolate_session ? group->isolated_tls_context(security_)
                                                    : asio::use_service<detail::TlsContextCache>(io).client_context(security_);
     if (!tls) return tls.error();
     spec.options.tls = *tls;
+  }
+  if (races(Stack::quic)) {
+    auto quic = detail::QuicTlsContext::make(security_, detail::QuicTlsContext::Role::client);
+    if (!quic) return quic.error();
+    spec.options.quic = *quic;
   }
 
   // The Connection exists before the race is decided; it takes whichever stack wins
@@ -254,6 +263,16 @@ Result<Listener> Preconnection::listen(Context& ctx, ListenerHandlers handlers) 
     auto tls = detail::TlsContext::make(security_, detail::TlsContext::Role::server);
     if (!tls) return tls.error();
     spec.tls = *tls;
+  }
+  if (std::find(spec.stacks.begin(), spec.stacks.end(), Stack::quic) != spec.stacks.end()) {
+    auto quic = detail::QuicTlsContext::make(security_, detail::QuicTlsContext::Role::server);
+    if (!quic) return quic.error();
+    spec.quic = *quic;
+  }
+  if (spec.stack == Stack::quic) {
+    auto quic = detail::QuicTlsContext::make(security_, detail::QuicTlsContext::Role::server);
+    if (!quic) return quic.error();
+    spec.quic = *quic;
   }
   spec.family = properties_.address_family;
   if (!local_.empty()) {

@@ -11,22 +11,24 @@ namespace {
 // Properties that do not depend on the stack (useTemporaryLocalAddress,
 // softErrorNotify, activeReadBeforeSend) are not in this table: no stack is pruned
 // or ranked by them.
+// QUIC: zeroRttMsg is not offered until 0-RTT is built (DESIGN.md section 10).
 struct Feature {
   std::string_view name;
   bool tcp;
   bool udp;
+  bool quic;
 };
 constexpr std::array<Feature, 10> stack_features{{
-    {"reliability", true, false},
-    {"preserveMsgBoundaries", false, true},
-    {"perMsgReliability", false, false},
-    {"preserveOrder", true, false},
-    {"zeroRttMsg", false, true},
-    {"multistreaming", false, false},
-    {"fullChecksumSend", true, true},
-    {"fullChecksumRecv", true, true},
-    {"congestionControl", true, false},
-    {"keepAlive", true, false},
+    {"reliability", true, false, true},
+    {"preserveMsgBoundaries", false, true, false},
+    {"perMsgReliability", false, false, false},
+    {"preserveOrder", true, false, true},
+    {"zeroRttMsg", false, true, false},
+    {"multistreaming", false, false, true},
+    {"fullChecksumSend", true, true, true},
+    {"fullChecksumRecv", true, true, true},
+    {"congestionControl", true, false, true},
+    {"keepAlive", true, false, true},
 }};
 
 constexpr std::array<Stack, 2> all_stacks{Stack::tcp, Stack::udp};
@@ -37,6 +39,7 @@ bool offers(Stack s, const Feature& f, bool framed) {
     case Stack::tcp:
     case Stack::tls: return f.tcp;  // TLS adds security, not transport features
     case Stack::udp: return f.udp;
+    case Stack::quic: return f.quic;
   }
   return false;
 }
@@ -48,6 +51,17 @@ bool satisfies(Stack s, const Feature& f, Preference p, bool framed) {
     case Preference::prefer:
     case Preference::no_preference:
     case Preference::avoid: return true;
+  }
+  return true;
+}
+
+// Whether quic meets every hard constraint (explicit Require and Prohibit, and the
+// default reliability=require), as select_stacks prunes the others.
+bool quic_fits(const TransportProperties& props, bool framed) {
+  for (const auto& f : stack_features) {
+    auto p = props.get(f.name);
+    bool hard = props.is_explicit(f.name) || f.name == "reliability";
+    if (hard && !satisfies(Stack::quic, f, p, framed)) return false;
   }
   return true;
 }
@@ -95,6 +109,7 @@ std::string_view to_string(Stack s) noexcept {
     case Stack::tcp: return "tcp";
     case Stack::udp: return "udp";
     case Stack::tls: return "tls/tcp";
+    case Stack::quic: return "quic";
   }
   return "tcp";
 }
@@ -210,6 +225,27 @@ StackSelection select_stacks(const TransportProperties& props, bool framed) {
 }
 
 StackSelection select_stacks(const TransportProperties& props, const SecurityParameters& security, bool framed) {
+  auto multistreaming = props.get("multistreaming");
+  bool quic_asked = props.is_explicit("multistreaming") &&
+                    (multistreaming == Preference::require || multistreaming == Preference::prefer);
+  if (quic_asked && !security.is_disabled() && !security.opportunistic_security) {
+    bool fits = quic_fits(props, framed);
+    if (multistreaming == Preference::require) {
+      if (fits) return {{Stack::quic}, {}};
+      return {{}, "multistreaming=require selects QUIC, which the other transport properties rule out (it is a "
+                  "reliable, ordered byte stream per stream)"};
+    }
+    auto others = props;
+    others.set("multistreaming", Preference::no_preference);
+    auto rest = select_stacks(others, security, framed);
+    if (!fits) return rest;
+    rest.stacks.insert(rest.stacks.begin(), Stack::quic);
+    rest.error.clear();
+    return rest;
+  }
+  if (quic_asked && security.is_disabled() && multistreaming == Preference::require) {
+    return {{}, "multistreaming=require selects QUIC, which needs security (allowedSecurityProtocols tls1.3)"};
+  }
   auto selection = select_stacks(props, framed);
   if (security.is_disabled() || selection.stacks.empty()) return selection;
   std::vector<Stack> secure;

@@ -10,10 +10,8 @@ Preference preference_of(const std::map<std::string, Preference>& preferences, c
   return it == preferences.end() ? Preference::no_preference : it->second;
 }
 
-bool same_transport(Stack a, Stack b) {
-  auto is_tcp = [](Stack s) { return s == Stack::tcp || s == Stack::tls; };
-  return is_tcp(a) == is_tcp(b);
-}
+// Byte streams race each other (tcp, tls/tcp, quic); datagrams race only datagrams.
+bool same_transport(Stack a, Stack b) { return (a == Stack::udp) == (b == Stack::udp); }
 
 }  // namespace
 

@@ -19,6 +19,7 @@
 namespace taps::detail {
 
 class TlsContext;
+class QuicTlsContext;
 
 // One leaf of the candidate tree, in socket terms.
 struct AttemptTarget {
@@ -32,7 +33,8 @@ struct AttemptTarget {
 
 // What every attempt of one Initiate shares.
 struct AttemptOptions {
-  std::shared_ptr<TlsContext> tls;  // stacks with TLS: every session comes from it
+  std::shared_ptr<TlsContext> tls;  // tls/tcp: every session comes from it
+  std::shared_ptr<QuicTlsContext> quic;  // quic: every connection's GnuTLS session comes from it
 };
 
 // One attempt under way. cancel() stops it and closes its socket; no callback follows.
@@ -49,7 +51,7 @@ using AttemptDone = std::function<void(std::shared_ptr<Transport> transport, std
 struct Protocol {
   std::string_view name;  // the layers, top first: "tls/tcp"
   bool byte_stream;       // a stream (FIN ends it) rather than datagrams
-  bool secure;            // has a TLS layer: its attempts need AttemptOptions::tls
+  bool secure;            // has a TLS layer: its attempts need AttemptOptions::tls (quic: ::quic)
   std::shared_ptr<Attempt> (*connect)(asio::io_context& io, const AttemptTarget& target,
                                       const AttemptOptions& options, AttemptDone done);
 };

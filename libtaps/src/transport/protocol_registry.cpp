@@ -1,5 +1,6 @@
 // The registry of protocol stacks (protocol.hpp): one entry per stack.
 #include "transport/protocol.hpp"
+#include "quic/quic_attempt.hpp"
 #include "transport/tcp_attempt.hpp"
 #include "transport/tls_attempt.hpp"
 #include "transport/udp_attempt.hpp"
@@ -10,6 +11,7 @@ namespace {
 constexpr Protocol tcp{"tcp", true, false, &connect_tcp};
 constexpr Protocol udp{"udp", false, false, &connect_udp};
 constexpr Protocol tls{"tls/tcp", true, true, &connect_tls};
+constexpr Protocol quic{"quic", true, true, &connect_quic};
 
 }  // namespace
 
@@ -18,6 +20,7 @@ const Protocol& protocol_for(Stack stack) {
     case Stack::tcp: return tcp;
     case Stack::udp: return udp;
     case Stack::tls: return tls;
+    case Stack::quic: return quic;
   }
   return tcp;  // not reached: the switch covers every Stack
 }
