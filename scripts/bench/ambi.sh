@@ -15,7 +15,9 @@
 # share this machine's cores, so a wall-clock rate would measure the sender too.
 #
 # Environment: BUILD_DIR (default build/release), RATE (default 100000), DURATION
-#              (default 3), RUNS (default 3), BOUND (pending bytes, default 8388608).
+#              (default 3), RUNS (default 3), BOUND (pending bytes, default 8388608),
+#              VERIFY_ARGS (extra ambi-verify options, e.g. "--workers 2"), PERF_DATA
+#              (a path: the last ambi-verify run is recorded there with `perf record -g`).
 source "$(dirname "$0")/common.sh"
 ensure_pkg /usr/bin/time time
 ensure_pkg openssl openssl
@@ -68,7 +70,10 @@ run() {
   while [[ ! -s $TMP/stream.json ]]; do sleep 0.05; done
   case $tool in
     # --stats, not --json: a JSON line per verified packet would be measured too.
-    ambi) cmd=("$AMBI_VERIFY" --metadata "$TMP/stream.json" --ca "$TMP/certs/ca.pem" -o none --stats --max-pending-bytes "$BOUND") ;;
+    ambi)
+      # shellcheck disable=SC2206 # VERIFY_ARGS: words on purpose
+      cmd=("$AMBI_VERIFY" --metadata "$TMP/stream.json" --ca "$TMP/certs/ca.pem" -o none --stats --max-pending-bytes "$BOUND" ${VERIFY_ARGS:-})
+      if [[ -n ${PERF_DATA:-} ]]; then cmd=(perf record -q -g -F 4999 -o "$PERF_DATA" -- "${cmd[@]}"); fi ;;
     plain) cmd=("$TAPS_MCAST_RECV" -s "$S" "$G" "$P" -o none --json) ;;
   esac
   ns_exec "$NS_B" /usr/bin/time -f "%U %S %M" -o "$TMP/time" "${cmd[@]}" >/dev/null 2>"$TMP/rx.err" &
