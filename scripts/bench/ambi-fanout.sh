@@ -62,7 +62,7 @@ run() {
     sleep 0.05
   done
   wait_for_event "$TMP/send.err" listening 1 "$sender"
-  ns_exec "$NS_B" "$TMP/reader" "$S" "$port" "$n" 32 $((DURATION + 120)) >"$TMP/reader.out" 2>"$TMP/reader.err" &
+  ns_exec "$NS_B" "$TMP/reader" "$S" "$port" "$n" 32 $((DURATION + 60)) >"$TMP/reader.out" 2>"$TMP/reader.err" &
   local reader=$!
   local i
   for ((i = 0; i < 1200; i++)); do

@@ -16,6 +16,7 @@
 #
 # Environment: BUILD_DIR (default build/release), RATE (default 100000), DURATION
 #              (default 3), RUNS (default 3), BOUND (pending bytes, default 8388608),
+#              VERIFIER (another ambi-verify binary, e.g. an older build to compare),
 #              VERIFY_ARGS (extra ambi-verify options, e.g. "--workers 2"), PERF_DATA
 #              (a path: the last ambi-verify run is recorded there with `perf record -g`).
 source "$(dirname "$0")/common.sh"
@@ -24,7 +25,7 @@ ensure_pkg openssl openssl
 need_root
 
 AMBI_SEND="$BUILD_DIR/ambi-tools/ambi-manifest-send/ambi-manifest-send"
-AMBI_VERIFY="$BUILD_DIR/ambi-tools/ambi-verify/ambi-verify"
+AMBI_VERIFY=${VERIFIER:-$BUILD_DIR/ambi-tools/ambi-verify/ambi-verify}
 TAPS_MCAST_RECV="$BUILD_DIR/apps/taps-mcast-recv/taps-mcast-recv"
 for t in "$AMBI_SEND" "$AMBI_VERIFY" "$TAPS_MCAST_RECV"; do
   [[ -x $t ]] || (cd "$BENCH_ROOT" && cmake --build "$BUILD_DIR" -j2 --target ambi-manifest-send ambi-verify taps-mcast-recv >&2)
@@ -94,7 +95,8 @@ run() {
   echo "$(cat "$TMP/sent") ${got:-0} $(awk -v u="$user" -v s="$sys" 'BEGIN { print u + s }') $rss"
 }
 
-echo "ambi: $(build_type) build, 1200-byte datagrams over veth at $RATE pps for $DURATION s, $RUNS runs, median"
+echo "ambi: $(build_type) build, $AMBI_VERIFY ${VERIFY_ARGS:-}; load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "ambi: 1200-byte datagrams over veth at $RATE pps for $DURATION s, $RUNS runs, median"
 run plain >/dev/null  # warm-up: the first run after idle is slow
 declare -a sha ambi plain ambi_rss
 for ((i = 0; i < RUNS; i++)); do

@@ -23,7 +23,7 @@ std::set<int> all_under(const FlatIndex<int>& index, std::size_t hash) {
 
 }  // namespace
 
-TEST_CASE("flat index: equal hashes keep their items apart; find returns the one asked for") {
+TEST_CASE("flat index: equal hashes keep their items apart, and find returns the one asked for") {
   FlatIndex<int> index;
   CHECK(index.find(7, [](int) { return true; }) == 0);
   index.insert(7, 1);
