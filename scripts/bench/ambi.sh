@@ -83,6 +83,18 @@ run() {
   echo go >"$TMP/go"
   wait "$sender"
   sleep 0.5
+  # The CPU of each ambi-verify thread: the receiving thread's share bounds what more
+  # hash threads (--workers) can reach on more cores.
+  local threads=""
+  for p in $(_descendants_of "$rx"); do
+    [[ $(cat "/proc/$p/comm" 2>/dev/null) == ambi-verify ]] || continue
+    threads+=" $(awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' "/proc/$p/task/$p/stat")"
+    for t in /proc/"$p"/task/*; do
+      [[ ${t##*/} == "$p" ]] && continue
+      threads+=" $(awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' "$t/stat")"
+    done
+  done
+  [[ -z $threads ]] || echo "  thread CPU seconds (receiving thread first):$threads" >&2
   for p in $(_descendants_of "$rx"); do kill -INT "$p" 2>/dev/null || true; done
   wait "$rx" 2>/dev/null || true
   local got
