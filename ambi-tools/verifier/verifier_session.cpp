@@ -138,8 +138,10 @@ bool VerifierSession::on_packet(std::uint64_t owner, const ambi::PacketEndpoints
     item.received_at_ns = ctx.received_at_ns;
     if (filling_->items.size() >= batch_packets) {
       submit_batch();
-    } else if (!submit_posted_) {
-      // The rest of this burst of datagrams joins the batch first.
+    } else if (!submit_posted_ && batches_hashing_ < config_.hash_threads) {
+      // A thread is idle: the rest of this burst of datagrams joins the batch first.
+      // With every thread busy, the batch grows until one comes back (on_hashed), so
+      // that a busy pool gets fewer, fuller batches and fewer wake-ups.
       submit_posted_ = true;
       asio::post(ctx_.io_context(), [weak = weak_from_this()] {
         if (auto self = weak.lock()) {
@@ -175,7 +177,9 @@ bool VerifierSession::on_packet(std::uint64_t owner, const ambi::PacketEndpoints
 }
 
 void VerifierSession::submit_batch() {
-  if (filling_ && !filling_->items.empty()) pool_->submit(std::move(filling_));
+  if (!filling_ || filling_->items.empty()) return;
+  ++batches_hashing_;
+  pool_->submit(std::move(filling_));
 }
 
 // Judges hashed packets in arrival order, as on_packet() would have. A batch hashed for
@@ -184,6 +188,7 @@ void VerifierSession::submit_batch() {
 void VerifierSession::on_hashed() {
   take_posted_ = false;
   for (auto& batch : pool_->take_ready()) {
+    --batches_hashing_;
     const bool current = batch->algorithm == config_.hash && batch->stream_id == config_.stream_id;
     for (auto& item : batch->items) {
       if (stopped_) break;
@@ -196,6 +201,7 @@ void VerifierSession::on_hashed() {
     batch->items.clear();
     if (spare_.size() < max_spare_batches) spare_.push_back(std::move(batch));
   }
+  if (!stopped_ && batches_hashing_ < config_.hash_threads) submit_batch();
   arm_expiry();
 }
 

@@ -159,10 +159,11 @@ class VerifierSession : public std::enable_shared_from_this<VerifierSession> {
   bool stopped_ = false;
   VerifierStats stats_;
 
-  // With hash threads: the batch being filled, spare batches (their buffers keep their
-  // capacity), and whether a submit or a take is already posted to the Context.
+  // With hash threads: the batch being filled, spare batches (their item vectors keep
+  // their capacity), and whether a submit or a take is already posted to the Context.
   std::unique_ptr<HashBatch> filling_;
   std::vector<std::unique_ptr<HashBatch>> spare_;
+  std::size_t batches_hashing_ = 0;  // submitted, not yet taken back
   bool submit_posted_ = false;
   std::atomic<bool> take_posted_{false};
   // Last: destroyed (its threads joined) before anything its callback touches.
