@@ -62,7 +62,10 @@ Limits: pending packets (--max-pending, --max-pending-bytes), 131072 held
 digests, --max-senders sender ports: when full, datagrams from other ports are
 dropped without state until a slot frees (every second, senders that delivered
 nothing for data-hold-time give theirs up: stats senders_evicted); senders quiet
-for 60 s are forgotten.)";
+for 60 s are forgotten.
+Threads: --workers N > 1 hashes packets on N-1 threads in batches of up to 64
+datagrams; receiving, the digest store and delivery stay on one thread, so
+delivery order and the once-only rule are those of --workers 1.)";
 
 taps::apps::EarlyExit usage_error(std::string_view message) { return taps::apps::usage_error("ambi-verify", message); }
 
@@ -145,6 +148,8 @@ ParseResult parse(const std::vector<std::string>& args) {
       ->type_name("BYTES");
   app.add_option("--max-senders", o.max_senders, "Sender ports tracked at once (default 256; see Limits)")
       ->type_name("N");
+  app.add_option("--workers", o.workers, "Threads that verify: N-1 of them hash packets in batches (default 1)")
+      ->type_name("N");
   frame.add_config_option("The multicast Preconnection's properties (JSON, DESIGN.md 4)");
   if (auto exit = frame.parse(args)) return *exit;
   taps::Preconnection config;
@@ -207,6 +212,7 @@ ParseResult parse(const std::vector<std::string>& args) {
   o.limits.digest_hold_time = o.stream.digest_hold_time;
   if (max_pending == 0 || max_pending_bytes == 0) return usage_error("--max-pending and --max-pending-bytes must be positive");
   if (o.max_senders == 0) return usage_error("--max-senders 0: at least one sender must be tracked");
+  if (o.workers < 1 || o.workers > max_workers) return usage_error(fmt::format("--workers {} (1..{})", o.workers, max_workers));
   o.limits.max_pending_packets = max_pending;
   o.limits.max_pending_bytes = max_pending_bytes;
   if (count_opt->count() > 0) {

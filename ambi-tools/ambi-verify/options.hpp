@@ -35,12 +35,16 @@ struct Options {
   // gives up with exit 2 (0: retry for ever).
   std::uint32_t manifest_attempts = 3;
   std::size_t max_senders = 256;  // Connections (sender ports) at once
+  std::size_t workers = 1;        // --workers: threads that verify (the Context's and N-1 hashing)
   // The multicast side's properties (interface preferences, receive buffer, ...) from
   // --config; the endpoints and the receive-only properties come from the options.
   taps::TransportProperties multicast_properties;
   ambi::DigestStoreLimits limits;  // hold times from the stream, bounds from options
   Verbosity verbosity = Verbosity::quiet;
 };
+
+// More hash threads than this would wait for the one thread that receives.
+inline constexpr std::size_t max_workers = 16;
 
 using ParseResult = taps::apps::ParseResult<Options>;
 

@@ -109,6 +109,7 @@ class VerifyTool {
     c.manifest_uris = stream_.manifest_uris;
     c.ca_file = o_.ca_file;
     c.limits = o_.limits;
+    c.hash_threads = o_.workers - 1;
     if (stream_.stream_id != o_.stream.stream_id || stream_.hash != o_.stream.hash) {
       c.limits.data_hold_time = stream_.data_hold_time;
       c.limits.digest_hold_time = std::max(stream_.digest_hold_time, std::chrono::milliseconds(1));

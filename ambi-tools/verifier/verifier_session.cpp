@@ -1,10 +1,19 @@
 #include "verifier/verifier_session.hpp"
 
+#include <asio/post.hpp>
 #include <asio/steady_timer.hpp>
 
 #include <random>
 
 namespace ambi_verifier {
+namespace {
+
+// Packets per batch for the hash threads: enough that handing a batch over costs little
+// per packet, few enough that a batch of 1200-byte packets stays in a worker's cache.
+constexpr std::size_t batch_packets = 64;
+constexpr std::size_t max_spare_batches = 8;
+
+}  // namespace
 
 struct VerifierSession::Timers {
   explicit Timers(asio::io_context& io) : expiry(io), refresh(io) {}
@@ -14,7 +23,19 @@ struct VerifierSession::Timers {
 
 VerifierSession::VerifierSession(taps::Context& ctx, VerifierConfig config, VerifierEvents events)
     : ctx_(ctx), config_(std::move(config)), events_(std::move(events)),
-      timers_(std::make_unique<Timers>(ctx.io_context())), hasher_(config_.hash), store_(config_.limits) {}
+      timers_(std::make_unique<Timers>(ctx.io_context())), hasher_(config_.hash), store_(config_.limits) {
+  if (config_.hash_threads > 0) start_pool();
+}
+
+// The pool's callback runs on a worker thread: it only posts, once until it has run.
+void VerifierSession::start_pool() {
+  pool_ = std::make_unique<HashPool>(config_.hash_threads, [this] {
+    if (take_posted_.exchange(true)) return;
+    asio::post(ctx_.io_context(), [weak = weak_from_this()] {
+      if (auto self = weak.lock()) self->on_hashed();
+    });
+  });
+}
 
 VerifierSession::~VerifierSession() = default;
 
@@ -98,6 +119,39 @@ void VerifierSession::detach(std::uint64_t owner) {
 bool VerifierSession::on_packet(std::uint64_t owner, const ambi::PacketEndpoints& endpoints,
                                 std::span<const std::uint8_t> payload, const taps::MessageContext& ctx) {
   if (stopped_) return false;
+  if (pool_) {
+    if (!filling_) {
+      if (spare_.empty()) {
+        filling_ = std::make_unique<HashBatch>();
+      } else {
+        filling_ = std::move(spare_.back());
+        spare_.pop_back();
+      }
+      filling_->algorithm = config_.hash;
+      filling_->stream_id = config_.stream_id;
+    }
+    auto& item = filling_->items.emplace_back();
+    item.endpoints = endpoints;
+    item.payload.assign(payload.begin(), payload.end());
+    item.owner = owner;
+    item.sender = ctx.remote_endpoint;
+    item.received_at_ns = ctx.received_at_ns;
+    if (filling_->items.size() >= batch_packets) {
+      submit_batch();
+    } else if (!submit_posted_ && batches_hashing_ < config_.hash_threads) {
+      // A thread is idle: the rest of this burst of datagrams joins the batch first.
+      // With every thread busy, the batch grows until one comes back (on_hashed), so
+      // that a busy pool gets fewer, fuller batches and fewer wake-ups.
+      submit_posted_ = true;
+      asio::post(ctx_.io_context(), [weak = weak_from_this()] {
+        if (auto self = weak.lock()) {
+          self->submit_posted_ = false;
+          self->submit_batch();
+        }
+      });
+    }
+    return false;
+  }
   ambi::Digest digest;
   if (hasher_.digest(endpoints, config_.stream_id, payload, digest)) {
     dropped(ambi::DropReason::no_digest, payload.size(), ctx.remote_endpoint);
@@ -120,6 +174,58 @@ bool VerifierSession::on_packet(std::uint64_t owner, const ambi::PacketEndpoints
   waiters_.emplace(tag, Waiter{owner, ctx});
   arm_expiry();
   return false;
+}
+
+void VerifierSession::submit_batch() {
+  if (!filling_ || filling_->items.empty()) return;
+  ++batches_hashing_;
+  pool_->submit(std::move(filling_));
+}
+
+// Judges hashed packets in arrival order, as on_packet() would have. A batch hashed for
+// the stream before a switch_stream() matches no digest of the new one: its packets go
+// as the old stream's pending ones went, timed out.
+void VerifierSession::on_hashed() {
+  take_posted_ = false;
+  for (auto& batch : pool_->take_ready()) {
+    --batches_hashing_;
+    const bool current = batch->algorithm == config_.hash && batch->stream_id == config_.stream_id;
+    for (auto& item : batch->items) {
+      if (stopped_) break;
+      if (current) {
+        judge_hashed(item);
+      } else {
+        dropped(ambi::DropReason::timeout, item.payload.size(), item.sender);
+      }
+    }
+    batch->items.clear();
+    if (spare_.size() < max_spare_batches) spare_.push_back(std::move(batch));
+  }
+  if (!stopped_ && batches_hashing_ < config_.hash_threads) submit_batch();
+  arm_expiry();
+}
+
+void VerifierSession::judge_hashed(HashItem& item) {
+  if (item.failed) {
+    dropped(ambi::DropReason::no_digest, item.payload.size(), item.sender);
+    return;
+  }
+  auto tag = next_tag_;
+  auto verdict = store_.on_packet(item.digest, item.payload, ambi::Clock::now(), tag);
+  taps::MessageContext ctx;
+  ctx.received_at_ns = item.received_at_ns;
+  if (auto* delivered = std::get_if<ambi::Delivered>(&verdict)) {
+    queue_ready(item.owner, delivered->packet_seq, std::move(item.payload), std::move(ctx));
+    return;
+  }
+  if (auto* drop = std::get_if<ambi::Dropped>(&verdict)) {
+    dropped(drop->reason, item.payload.size(), item.sender);
+    return;
+  }
+  ++next_tag_;
+  ++stats_.held;
+  ctx.remote_endpoint = std::move(item.sender);
+  waiters_.emplace(tag, Waiter{item.owner, std::move(ctx)});
 }
 
 void VerifierSession::on_truncated(const std::string& sender) { dropped(ambi::DropReason::truncated, 0, sender); }
@@ -149,17 +255,22 @@ void VerifierSession::on_digest(const ambi::PacketDigest& digest) {
   arm_expiry();
 }
 
-// One later() per owner for all its packets that a chunk of manifest made deliverable.
+// One later() per owner for all its packets that a chunk of manifest (or a hashed
+// batch) made deliverable.
 void VerifierSession::deliver_later(std::uint32_t packet_seq, ambi::PendingPacket packet) {
   auto waiter = take_waiter(packet.tag);
-  if (!waiter) return;
-  auto it = owners_.find(waiter->owner);
+  if (waiter) queue_ready(waiter->owner, packet_seq, std::move(packet.payload), std::move(waiter->ctx));
+}
+
+void VerifierSession::queue_ready(std::uint64_t owner, std::uint32_t packet_seq, std::vector<std::uint8_t> payload,
+                                  taps::MessageContext ctx) {
+  auto it = owners_.find(owner);
   if (it == owners_.end()) return;  // its Connection has ended
-  auto& ready = ready_[waiter->owner];
-  ready.push_back({packet_seq, std::move(packet.payload), std::move(waiter->ctx)});
+  auto& ready = ready_[owner];
+  ready.push_back({packet_seq, std::move(payload), std::move(ctx)});
   if (ready.size() > 1) return;
   std::weak_ptr<VerifierSession> weak = shared_from_this();
-  it->second([weak, owner = waiter->owner](taps::FramerContext& framer) {
+  it->second([weak, owner](taps::FramerContext& framer) {
     if (auto self = weak.lock()) self->flush(owner, framer);
   });
 }

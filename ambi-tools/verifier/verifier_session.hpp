@@ -10,10 +10,12 @@
 // via FramerContext::later(). Pending packets expire after data-hold-time (dropped as
 // timeout) on a timer of the session's own.
 //
-// Everything runs on the taps::Context's thread.
+// Everything runs on the taps::Context's thread, except hashing with hash_threads: the
+// worker threads see only the batches of datagrams they hash (HashPool).
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -28,6 +30,7 @@
 #include "ambi/digest_store.hpp"
 #include "taps/context.hpp"
 #include "taps/framer.hpp"
+#include "verifier/hash_pool.hpp"
 #include "verifier/manifest_channel.hpp"
 
 namespace ambi_verifier {
@@ -38,6 +41,10 @@ struct VerifierConfig {
   std::vector<ambi_metadata::ManifestUri> manifest_uris;  // at least one
   std::string ca_file;                                    // empty: the system trust store
   ambi::DigestStoreLimits limits;
+  // Threads that hash packets besides the Context's; 0: the Context's thread hashes each
+  // packet as it arrives. With hash threads, packets are hashed in batches and every
+  // verified one is delivered later, in arrival order.
+  std::size_t hash_threads = 0;
 };
 
 // What the session observed, for events and statistics (on the Context's thread).
@@ -88,9 +95,9 @@ class VerifierSession : public std::enable_shared_from_this<VerifierSession> {
   // later; detach() forgets it (its pending packets are then dropped silently).
   std::uint64_t attach(taps::FramerContext::Later later);
   void detach(std::uint64_t owner);
-  // Judges one datagram. True: deliver it now, after calling flush(). False: held
-  // (delivered later through the owner's handle) or dropped (reported). `ctx` is copied
-  // only when held.
+  // Judges one datagram. True: deliver it now, after calling flush(). False: held or
+  // being hashed (delivered later through the owner's handle) or dropped (reported).
+  // `ctx` is copied only when held.
   bool on_packet(std::uint64_t owner, const ambi::PacketEndpoints& endpoints, std::span<const std::uint8_t> payload,
                  const taps::MessageContext& ctx);
   // Delivers, through `framer`, the owner's packets whose digest has arrived since, so
@@ -114,6 +121,12 @@ class VerifierSession : public std::enable_shared_from_this<VerifierSession> {
   };
 
   std::optional<taps::Error> open_channel();
+  void start_pool();
+  void submit_batch();
+  void on_hashed();
+  void judge_hashed(HashItem& item);
+  void queue_ready(std::uint64_t owner, std::uint32_t packet_seq, std::vector<std::uint8_t> payload,
+                   taps::MessageContext ctx);
   void on_digest(const ambi::PacketDigest& digest);
   void on_header(const ambi::ManifestHeader& header);
   void deliver_later(std::uint32_t packet_seq, ambi::PendingPacket packet);
@@ -145,6 +158,16 @@ class VerifierSession : public std::enable_shared_from_this<VerifierSession> {
   bool started_ = false;
   bool stopped_ = false;
   VerifierStats stats_;
+
+  // With hash threads: the batch being filled, spare batches (their item vectors keep
+  // their capacity), and whether a submit or a take is already posted to the Context.
+  std::unique_ptr<HashBatch> filling_;
+  std::vector<std::unique_ptr<HashBatch>> spare_;
+  std::size_t batches_hashing_ = 0;  // submitted, not yet taken back
+  bool submit_posted_ = false;
+  std::atomic<bool> take_posted_{false};
+  // Last: destroyed (its threads joined) before anything its callback touches.
+  std::unique_ptr<HashPool> pool_;
 };
 
 }  // namespace ambi_verifier

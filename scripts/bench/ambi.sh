@@ -15,14 +15,17 @@
 # share this machine's cores, so a wall-clock rate would measure the sender too.
 #
 # Environment: BUILD_DIR (default build/release), RATE (default 100000), DURATION
-#              (default 3), RUNS (default 3), BOUND (pending bytes, default 8388608).
+#              (default 3), RUNS (default 3), BOUND (pending bytes, default 8388608),
+#              VERIFIER (another ambi-verify binary, e.g. an older build to compare),
+#              VERIFY_ARGS (extra ambi-verify options, e.g. "--workers 2"), PERF_DATA
+#              (a path: the last ambi-verify run is recorded there with `perf record -g`).
 source "$(dirname "$0")/common.sh"
 ensure_pkg /usr/bin/time time
 ensure_pkg openssl openssl
 need_root
 
 AMBI_SEND="$BUILD_DIR/ambi-tools/ambi-manifest-send/ambi-manifest-send"
-AMBI_VERIFY="$BUILD_DIR/ambi-tools/ambi-verify/ambi-verify"
+AMBI_VERIFY=${VERIFIER:-$BUILD_DIR/ambi-tools/ambi-verify/ambi-verify}
 TAPS_MCAST_RECV="$BUILD_DIR/apps/taps-mcast-recv/taps-mcast-recv"
 for t in "$AMBI_SEND" "$AMBI_VERIFY" "$TAPS_MCAST_RECV"; do
   [[ -x $t ]] || (cd "$BENCH_ROOT" && cmake --build "$BUILD_DIR" -j2 --target ambi-manifest-send ambi-verify taps-mcast-recv >&2)
@@ -68,7 +71,10 @@ run() {
   while [[ ! -s $TMP/stream.json ]]; do sleep 0.05; done
   case $tool in
     # --stats, not --json: a JSON line per verified packet would be measured too.
-    ambi) cmd=("$AMBI_VERIFY" --metadata "$TMP/stream.json" --ca "$TMP/certs/ca.pem" -o none --stats --max-pending-bytes "$BOUND") ;;
+    ambi)
+      # shellcheck disable=SC2206 # VERIFY_ARGS: words on purpose
+      cmd=("$AMBI_VERIFY" --metadata "$TMP/stream.json" --ca "$TMP/certs/ca.pem" -o none --stats --max-pending-bytes "$BOUND" ${VERIFY_ARGS:-})
+      if [[ -n ${PERF_DATA:-} ]]; then cmd=(perf record -q -g -F 4999 -o "$PERF_DATA" -- "${cmd[@]}"); fi ;;
     plain) cmd=("$TAPS_MCAST_RECV" -s "$S" "$G" "$P" -o none --json) ;;
   esac
   ns_exec "$NS_B" /usr/bin/time -f "%U %S %M" -o "$TMP/time" "${cmd[@]}" >/dev/null 2>"$TMP/rx.err" &
@@ -77,6 +83,18 @@ run() {
   echo go >"$TMP/go"
   wait "$sender"
   sleep 0.5
+  # The CPU of each ambi-verify thread: the receiving thread's share bounds what more
+  # hash threads (--workers) can reach on more cores.
+  local threads=""
+  for p in $(_descendants_of "$rx"); do
+    [[ $(cat "/proc/$p/comm" 2>/dev/null) == ambi-verify ]] || continue
+    threads+=" $(awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' "/proc/$p/task/$p/stat")"
+    for t in /proc/"$p"/task/*; do
+      [[ ${t##*/} == "$p" ]] && continue
+      threads+=" $(awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' "$t/stat")"
+    done
+  done
+  [[ -z $threads ]] || echo "  thread CPU seconds (receiving thread first):$threads" >&2
   for p in $(_descendants_of "$rx"); do kill -INT "$p" 2>/dev/null || true; done
   wait "$rx" 2>/dev/null || true
   local got
@@ -89,7 +107,8 @@ run() {
   echo "$(cat "$TMP/sent") ${got:-0} $(awk -v u="$user" -v s="$sys" 'BEGIN { print u + s }') $rss"
 }
 
-echo "ambi: $(build_type) build, 1200-byte datagrams over veth at $RATE pps for $DURATION s, $RUNS runs, median"
+echo "ambi: $(build_type) build, $AMBI_VERIFY ${VERIFY_ARGS:-}; load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "ambi: 1200-byte datagrams over veth at $RATE pps for $DURATION s, $RUNS runs, median"
 run plain >/dev/null  # warm-up: the first run after idle is slow
 declare -a sha ambi plain ambi_rss
 for ((i = 0; i < RUNS; i++)); do

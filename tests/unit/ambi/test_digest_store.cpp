@@ -365,3 +365,32 @@ TEST_CASE("a digest re-sent while held starts its hold time again (draft section
   CHECK_FALSE(store.on_digest(5, digest_of(5), t0 + 2000ms));
   CHECK(store.held_digests() == 0);
 }
+
+TEST_CASE("pending slots are reused: many packets, some with equal digests, delivered oldest first, bounds exact") {
+  DigestStoreLimits limits;
+  limits.max_pending_packets = 64;
+  DigestStore store(limits);
+  for (int round = 0; round < 3; ++round) {
+    const TimePoint at = t0 + std::chrono::seconds(3 * round);
+    // 60 packets: digests 0..29, each twice; the second copy one millisecond later.
+    for (int i = 0; i < 60; ++i) {
+      auto v = store.on_packet(digest_of(static_cast<std::uint32_t>(round * 100 + i % 30)), bytes(std::to_string(i)), at + std::chrono::milliseconds(i / 30),
+                               static_cast<std::uint64_t>(i));
+      REQUIRE(held(v));
+    }
+    CHECK(store.pending_packets() == 60);
+    for (int i = 0; i < 30; ++i) {
+      const auto seq = static_cast<std::uint32_t>(round * 100 + i);
+      auto d = store.on_digest(seq, digest_of(seq), at + 10ms);
+      REQUIRE(d);
+      CHECK(d->packet.tag == static_cast<std::uint64_t>(i));  // the older copy
+      CHECK(d->packet.payload == bytes(std::to_string(i)));
+    }
+    // The second copies have no slot left: they time out, in arrival order.
+    auto timed_out = store.expire(at + 2001ms);
+    REQUIRE(timed_out.size() == 30);
+    for (int i = 0; i < 30; ++i) CHECK(timed_out[static_cast<std::size_t>(i)].tag == static_cast<std::uint64_t>(30 + i));
+    CHECK(store.pending_packets() == 0);
+    CHECK(store.pending_bytes() == 0);
+  }
+}

@@ -27,15 +27,14 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
-#include <list>
 #include <optional>
 #include <span>
 #include <string_view>
-#include <unordered_map>
 #include <variant>
 #include <vector>
 
 #include "ambi/digest.hpp"
+#include "ambi/flat_index.hpp"
 #include "ambi/replay_window.hpp"
 
 namespace ambi {
@@ -69,9 +68,10 @@ struct DigestStoreLimits {
   std::size_t replay_window = 1u << 18;
 };
 
-// The bookkeeping bytes each pending packet is charged besides its payload (its list
-// node, index node, buckets and allocation headers measured 270 bytes), so that a flood
-// of tiny datagrams is bounded in memory too.
+// The bookkeeping bytes each pending packet is charged besides its payload (its pool
+// slot, index entries and the payload's allocation header: about 170 bytes; kept at
+// what list and map nodes once cost), so that a flood of tiny datagrams is bounded in
+// memory too.
 inline constexpr std::size_t pending_overhead = 320;
 
 struct Delivered {
@@ -100,7 +100,7 @@ struct DeliveredPacket {
 class DigestStore {
  public:
   explicit DigestStore(DigestStoreLimits limits = {});
-  // Its index points into its own containers: movable, not copyable.
+  // Its indexes point into its own containers: movable, not copyable.
   DigestStore(const DigestStore&) = delete;
   DigestStore& operator=(const DigestStore&) = delete;
   DigestStore(DigestStore&&) = default;
@@ -127,17 +127,17 @@ class DigestStore {
   // When expire() next has work: the earliest pending timeout or digest expiry.
   std::optional<TimePoint> next_deadline() const;
 
-  std::size_t held_digests() const { return held_seqs_.size(); }
+  std::size_t held_digests() const { return by_seq_.size(); }
   // Digests refused because their slot lay behind the anti-replay window.
   std::uint64_t too_old_digests() const { return too_old_digests_; }
-  std::size_t pending_packets() const { return pending_.size(); }
+  std::size_t pending_packets() const { return pending_count_; }
   // Charged bytes: payloads plus pending_overhead each.
   std::size_t pending_bytes() const { return pending_bytes_; }
   const DigestStoreLimits& limits() const { return limits_; }
 
  private:
   // Digests are outputs of a cryptographic hash, but pending ones come from an
-  // attacker's packets: a secret key keeps the attacker from filling one bucket.
+  // attacker's packets: a secret key keeps the attacker from filling one probe run.
   struct KeyedDigestHash {
     std::uint64_t key;
     std::size_t operator()(const Digest& d) const noexcept;
@@ -149,47 +149,37 @@ class DigestStore {
     bool consumed = false;
     bool live = true;  // false: refreshed, a newer entry for the slot follows
   };
-  // Held digests by digest, open addressing with linear probing: a packet's lookup reads
-  // one line of the table and the digest it points to (a node-based map chased four
-  // pointers, a third of the time per packet). Points into arrival_order_, whose
-  // push_back and pop_front leave other elements in place.
-  class Index {
-   public:
-    explicit Index(KeyedDigestHash hash) : hash_(hash) {}
-    void insert(Arrival* held);
-    void erase(const Arrival* held);
-    // A held digest equal to `digest` and not consumed; `known` tells whether any is held.
-    Arrival* find_unconsumed(const Digest& digest, bool& known) const;
-    const KeyedDigestHash& hash_function() const { return hash_; }
-
-   private:
-    struct Entry {
-      std::size_t hash = 0;
-      Arrival* held = nullptr;  // null: free
-    };
-    std::size_t home(std::size_t hash) const { return hash & (table_.size() - 1); }
-    void grow();
-
-    KeyedDigestHash hash_;
-    std::vector<Entry> table_;  // a power of two, at most half full
-    std::size_t size_ = 0;
+  // A pool of pending packets, linked oldest first by index: holding a packet reuses a
+  // free slot instead of allocating list and map nodes.
+  static constexpr std::uint32_t no_slot = 0xffffffff;
+  struct PendingSlot {
+    PendingPacket packet;
+    std::uint32_t older = no_slot, newer = no_slot;
   };
-  using PendingList = std::list<PendingPacket>;
 
   void expire_digests(TimePoint now);
   void forget_oldest_digest();
   void refresh(Arrival& held, const Digest& digest, TimePoint now);
-  PendingPacket take_pending(PendingList::iterator it);
+  static std::size_t seq_hash(std::uint32_t seq);
+  Arrival* held_slot(std::uint32_t seq) const;
+  void hold(const Digest& digest, std::span<const std::uint8_t> payload, TimePoint now, std::uint64_t tag);
+  PendingPacket take_pending(std::uint32_t slot);
 
   DigestStoreLimits limits_;
-  std::deque<Arrival> arrival_order_;  // the held digests, oldest first
-  Index index_;
-  std::unordered_map<std::uint32_t, Arrival*> held_seqs_;  // the live entry of each held slot
+  KeyedDigestHash hash_;
+  // The held digests, oldest first: push_back and pop_front leave other elements in
+  // place, so the indexes point into it.
+  std::deque<Arrival> arrival_order_;
+  FlatIndex<Arrival*> by_digest_;  // every held entry, live or refreshed
+  FlatIndex<Arrival*> by_seq_;     // the live entry of each held slot
   ReplayWindow window_;
   std::uint64_t too_old_digests_ = 0;
 
-  PendingList pending_;  // oldest first
-  std::unordered_multimap<Digest, PendingList::iterator, KeyedDigestHash> pending_index_;
+  std::vector<PendingSlot> slots_;  // grows to at most max_pending_packets
+  std::vector<std::uint32_t> free_slots_;
+  std::uint32_t oldest_ = no_slot, newest_ = no_slot;
+  std::size_t pending_count_ = 0;
+  FlatIndex<std::uint32_t> pending_index_;  // slot + 1, by digest
   std::size_t pending_bytes_ = 0;
 };
 
