@@ -196,7 +196,7 @@ void dscp_per_datagram(bool v6) {
   REQUIRE(test::run_for(ctx, 10s));
   CHECK(receiver.next() == std::pair<std::string, int>{"seeking", 10 << 2});  // AF11
   CHECK(receiver.next() == std::pair<std::string, int>{"plain", 0});
-  CHECK(receiver.next() == std::pair<std::string, int>{"interactive", 34 << 2});  // AF41
+  CHECK(receiver.next() == std::pair<std::string, int>{"interactive", 46 << 2});  // EF
   CHECK(receiver.next() == std::pair<std::string, int>{"scavenger", 1 << 2});  // LE
   c->close();
   test::run_for(ctx, 1s);

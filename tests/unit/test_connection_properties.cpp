@@ -124,12 +124,12 @@ TEST_CASE("errors name the property: unknown, read-only, wrong type, out of rang
 }
 
 TEST_CASE("capacity profiles map to the DSCPs of RFC 4594 and RFC 8622") {
-  CHECK(taps::dscp_of(taps::CapacityProfile::default_profile) == 0);
-  CHECK(taps::dscp_of(taps::CapacityProfile::scavenger) == 1);
-  CHECK(taps::dscp_of(taps::CapacityProfile::low_latency_interactive) == 46);
-  CHECK(taps::dscp_of(taps::CapacityProfile::low_latency_non_interactive) == 18);
-  CHECK(taps::dscp_of(taps::CapacityProfile::constant_rate_streaming) == 26);
-  CHECK(taps::dscp_of(taps::CapacityProfile::capacity_seeking) == 10);
+  CHECK(taps::dscp_for(taps::CapacityProfile::default_profile) == 0);
+  CHECK(taps::dscp_for(taps::CapacityProfile::scavenger) == 1);
+  CHECK(taps::dscp_for(taps::CapacityProfile::low_latency_interactive) == 46);
+  CHECK(taps::dscp_for(taps::CapacityProfile::low_latency_non_interactive) == 18);
+  CHECK(taps::dscp_for(taps::CapacityProfile::constant_rate_streaming) == 26);
+  CHECK(taps::dscp_for(taps::CapacityProfile::capacity_seeking) == 10);
 }
 
 TEST_CASE("the JSON config accepts every settable connection property and round-trips it") {

@@ -20,7 +20,7 @@
 //                                  are separate connections, so it changes nothing there
 //   connCapacityProfile            "default", "scavenger", "lowLatencyInteractive",
 //                                  "lowLatencyNonInteractive", "constantRateStreaming",
-//                                  "capacitySeeking": the DSCP of every packet (dscp_of)
+//                                  "capacitySeeking": the DSCP of every packet (dscp_for)
 //   minSendRate, maxSendRate       integer bit/s or null (Unlimited, default). maxSendRate
 //                                  paces TCP (SO_MAX_PACING_RATE); no transport here can
 //                                  promise a minimum, so minSendRate is recorded only
@@ -49,6 +49,7 @@
 #include <variant>
 #include <vector>
 
+#include "taps/capacity_profile.hpp"
 #include "taps/error.hpp"
 
 namespace taps {
@@ -59,17 +60,6 @@ using PropertyValue = std::variant<std::monostate, bool, std::int64_t, std::stri
 
 // JSON spelling of a value: null, true, 100, "default".
 std::string to_string(const PropertyValue& value);
-
-enum class CapacityProfile {
-  default_profile, scavenger, low_latency_interactive, low_latency_non_interactive, constant_rate_streaming,
-  capacity_seeking
-};
-std::string_view to_string(CapacityProfile p) noexcept;  // "lowLatencyInteractive", ...
-std::optional<CapacityProfile> capacity_profile_from_string(std::string_view s) noexcept;
-// The DSCP a profile sets (RFC 4594 classes; scavenger is LE, RFC 8622): default 0 (DF),
-// scavenger 1 (LE), lowLatencyInteractive 46 (EF), lowLatencyNonInteractive 18 (AF21),
-// constantRateStreaming 26 (AF31), capacitySeeking 10 (AF11).
-int dscp_of(CapacityProfile p) noexcept;
 
 enum class ConnScheduler {
   weighted_fair_queueing, first_come_first_served, round_robin, round_robin_per_packet, priority, fair_capacity

@@ -81,18 +81,6 @@ std::optional<CapacityProfile> capacity_profile_from_string(std::string_view s) 
   return std::nullopt;
 }
 
-int dscp_of(CapacityProfile p) noexcept {
-  switch (p) {
-    case CapacityProfile::default_profile: return 0;
-    case CapacityProfile::scavenger: return 1;
-    case CapacityProfile::low_latency_interactive: return 46;
-    case CapacityProfile::low_latency_non_interactive: return 18;
-    case CapacityProfile::constant_rate_streaming: return 26;
-    case CapacityProfile::capacity_seeking: return 10;
-  }
-  return 0;
-}
-
 std::string_view to_string(ConnScheduler s) noexcept {
   for (const auto& [value, name] : scheduler_names) {
     if (value == s) return name;

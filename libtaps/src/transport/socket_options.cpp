@@ -21,7 +21,7 @@ bool is_v6(int fd) {
 
 SocketOptions wanted_options(const ConnectionProperties& props, bool keep_alive, bool tcp) {
   SocketOptions o;
-  o.dscp = dscp_of(props.conn_capacity_profile);
+  o.dscp = dscp_for(props.conn_capacity_profile);
   if (!tcp) return o;
   o.keep_alive = keep_alive;
   if (keep_alive) o.keep_alive_idle = props.keep_alive_timeout;
