@@ -1,11 +1,5 @@
 #include "transport/tcp_transport.hpp"
 
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <sys/socket.h>
-
-#include <algorithm>
-
 #include <asio/write.hpp>
 
 #include "transport/address.hpp"
