@@ -860,6 +860,11 @@ void QuicConnection::end(const std::optional<Error>& error) {
       s.received.clear();
       if (!s.end_reported) sink->on_end_of_stream();
       s.end_reported = true;
+      // The peer closed after taking our FIN: it has everything, acknowledged or not.
+      if (s.send.fin_written() && !s.final_reported) {
+        s.final_reported = true;
+        sink->on_final_sent();
+      }
       if (s.send.fin_written() || !ngtcp2_is_bidi_stream(id)) continue;
     }
     sink->on_transport_error(error ? *error
