@@ -100,10 +100,10 @@ for ((i = 0; i < 50; i++)); do
 done
 [[ -n $threads ]] || { show_file dns "$TMP/dns.log"; fail "taps-cat for slow.test did not ask both queries within 5 s"; }
 assert_eq 1 "$threads" "threads of taps-cat while it resolves"
-# Both late answers were taken (whether the connection then succeeds is beside the point).
+# The late answers were taken: the AAAA one at least (the A one comes at the same time,
+# and after a quick win on IPv6 it is not shown).
 wait_rc "$waiter"
 assert_eq 1 "$(count_events "$TMP/slow.err" resolve query=AAAA addresses=::1)" "slow.test: the late AAAA answer"
-assert_eq 1 "$(count_events "$TMP/slow.err" resolve query=A addresses=127.0.0.1)" "slow.test: the late A answer"
 note "resolving with both answers 4 s late: one thread"
 grep -q 'query fast4.test AAAA' "$TMP/dns.log" || { show_file dns "$TMP/dns.log"; fail "the AAAA query never reached the DNS server"; }
 echo PASS
