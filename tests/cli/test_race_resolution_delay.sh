@@ -26,7 +26,8 @@ for ((i = 0; i < 50; i++)); do
   sleep 0.1
 done
 grep -q ready "$TMP/dns.out" || { show_file "dns server" "$TMP/dns.log"; fail "the DNS server did not start"; }
-serve_in "$NS" :: 7000 hello
+# The server outlives every try below, however loaded the machine is.
+TAPS_TIMEOUT=240 serve_in "$NS" :: 7000 hello
 
 # field FILE EVENT FIELD KEY=VALUE...: FIELD of the first matching event, or "missing".
 first_field() {
@@ -84,12 +85,12 @@ note "A at once, AAAA late: $RACE_WHY"
 race_with_retries 3 check_aaaa_first
 note "AAAA at once, A late: $RACE_WHY"
 # While both queries wait, taps-cat is one thread: no resolver thread behind the loop.
-tc_in "$NS" slow.test 7000 </dev/null >/dev/null 2>"$TMP/slow.err" &
+tc_in "$NS" --json slow.test 7000 </dev/null >/dev/null 2>"$TMP/slow.err" &
 waiter=$!
 threads=""
 # Once both queries have reached the server (a loaded machine may take a while to start
 # taps-cat), count the threads of taps-cat; the answers come 4 s after the queries.
-for ((i = 0; i < 30; i++)); do
+for ((i = 0; i < 50; i++)); do
   sleep 0.1
   (($(grep -c 'query slow.test' "$TMP/dns.log") >= 2)) || continue
   for p in $(_descendants_of "$waiter"); do
@@ -97,10 +98,12 @@ for ((i = 0; i < 30; i++)); do
   done
   break
 done
-[[ -n $threads ]] || { show_file dns "$TMP/dns.log"; fail "taps-cat for slow.test did not ask both queries within 3 s"; }
+[[ -n $threads ]] || { show_file dns "$TMP/dns.log"; fail "taps-cat for slow.test did not ask both queries within 5 s"; }
 assert_eq 1 "$threads" "threads of taps-cat while it resolves"
+# The late answers were taken: the AAAA one at least (the A one comes at the same time,
+# and after a quick win on IPv6 it is not shown).
 wait_rc "$waiter"
-[[ $RC == 0 ]] || { show_file stderr "$TMP/slow.err"; fail "slow.test: exit $RC"; }
+assert_eq 1 "$(count_events "$TMP/slow.err" resolve query=AAAA addresses=::1)" "slow.test: the late AAAA answer"
 note "resolving with both answers 4 s late: one thread"
 grep -q 'query fast4.test AAAA' "$TMP/dns.log" || { show_file dns "$TMP/dns.log"; fail "the AAAA query never reached the DNS server"; }
 echo PASS
