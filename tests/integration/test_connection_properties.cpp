@@ -27,8 +27,8 @@ struct Server {
 
   explicit Server(taps::Context& ctx) {
     taps::ListenerHandlers h;
-    h.listening = [this, &ctx](const std::vector<std::string>& locals) {
-      port = test::port_of(locals.front());
+    h.listening = [this, &ctx](const std::vector<taps::ListeningEndpoint>& locals) {
+      port = test::port_of(locals.front().local);
       ctx.stop();
     };
     h.connection_received = [this](taps::Connection c) {

@@ -269,11 +269,6 @@ Result<Listener> Preconnection::listen(Context& ctx, ListenerHandlers handlers) 
     if (!quic) return quic.error();
     spec.quic = *quic;
   }
-  if (spec.stack == Stack::quic) {
-    auto quic = detail::QuicTlsContext::make(security_, detail::QuicTlsContext::Role::server);
-    if (!quic) return quic.error();
-    spec.quic = *quic;
-  }
   spec.family = properties_.address_family;
   if (!local_.empty()) {
     auto l = local_.front();
