@@ -143,7 +143,7 @@ label() {
 run_tool() {
   local dir="$TMP/$2/$1"
   mkdir -p "$dir"
-  rm -f "$dir/result"
+  rm -f "$dir"/*  # a stale recv.err would show the previous run's port
   case $1 in
     taps) run_taps "$dir" "$2" "$TAPS_CAT" ;;
     baseline) run_taps "$dir" "$2" "$BASELINE" ;;
