@@ -42,6 +42,8 @@ class FdReader : public std::enable_shared_from_this<FdReader> {
   // Reads at most `max` bytes; `done` gets them, or an error (asio::error::eof at end).
   void read(std::size_t max, std::function<void(std::error_code, std::vector<std::uint8_t>)> done);
   void close();
+  // The descriptor, for handing it to Connection::send_from (-1 once closed).
+  int native_handle() noexcept { return fd_.native_handle(); }
 
  private:
   asio::posix::stream_descriptor fd_;
@@ -67,6 +69,8 @@ class FdWriter : public std::enable_shared_from_this<FdWriter> {
   void close_when_drained();
   // Stops at once: drops what is queued and closes the descriptor.
   void close();
+  // The descriptor, for handing it to Connection::receive_into (-1 once closed).
+  int native_handle() noexcept { return fd_.native_handle(); }
 
  private:
   void write_next();

@@ -122,8 +122,8 @@ taps::ConnectionHandlers Session::handlers() {
     }
   };
   h.closed = [self] {
-    self->log_.emit("closed", {{"bytes_sent", static_cast<std::int64_t>(self->bytes_sent_)},
-                               {"bytes_received", static_cast<std::int64_t>(self->bytes_received_)}});
+    self->log_.emit("closed", {{"bytes_sent", static_cast<std::int64_t>(self->total_sent())},
+                               {"bytes_received", static_cast<std::int64_t>(self->total_received())}});
     self->finish(exit_ok);
   };
   h.connection_error = [self](const taps::Error& e) {
@@ -138,6 +138,12 @@ taps::ConnectionHandlers Session::handlers() {
       self->log_.emit("path_change", {{"local", c.local}, {"interface", c.interface_name}, {"reason", c.reason}});
     };
   }
+  // Only receive_into reports one: the output went away.
+  h.receive_error = [self](const taps::Error& e) {
+    if (!self->output_in_kernel_) return;
+    self->log_.error(fmt::format("cannot write output: {}", e.message()));
+    self->output_failed(e.code);
+  };
   return h;
 }
 
@@ -154,8 +160,8 @@ void Session::start() {
       }
     };
   }
-  if (config_.read_input) read_input();
-  request_receive();
+  if (config_.read_input && !send_input_in_kernel()) read_input();
+  if (!receive_output_in_kernel()) request_receive();
   activity();
 }
 

@@ -65,6 +65,12 @@ class Session : public std::enable_shared_from_this<Session> {
 
  private:
   void read_input();
+  // Plain TCP between pipes or from a file: the Connection moves the bytes in the
+  // kernel (session_kernel_copy.cpp). false: not possible here, pump as usual.
+  bool send_input_in_kernel();
+  bool receive_output_in_kernel();
+  std::uint64_t total_sent() const;
+  std::uint64_t total_received() const;
   void send_message(std::vector<std::uint8_t> bytes);
   void send_lines(std::vector<std::uint8_t> bytes);
   bool send_pending_lines();  // false while the send bound holds lines back
@@ -98,6 +104,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::size_t unsent_bytes_ = 0;
   std::uint64_t bytes_sent_ = 0, bytes_received_ = 0;
   bool reading_input_ = false;
+  bool output_in_kernel_ = false;
   bool input_ended_ = false;
   bool final_queued_ = false;
   int receives_open_ = 0;  // receive() calls not yet answered

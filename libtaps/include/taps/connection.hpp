@@ -3,9 +3,11 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <limits>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "taps/connection_properties.hpp"
@@ -107,6 +109,31 @@ class Connection {
   // Closes at once (TCP RST), dropping queued messages; emits connection_error
   // with errc::connection_aborted.
   void abort();
+
+  // _taps extension (Linux), for bulk transfers on a byte stream without framers over
+  // plain TCP: bytes move between the socket and a local descriptor inside the kernel
+  // (splice(2), sendfile(2)) and never pass through the application. Refused at once
+  // (errc::not_supported: another stack such as tls/tcp, framers, a descriptor of
+  // another kind; errc::connection_closed: not ready, or closing), and nothing changes:
+  // the application then sends and receives as usual. A received Connection may use
+  // them from connection_received on. A write into a pipe whose reader is gone raises
+  // SIGPIPE, as any write would: ignore it (the tools do).
+  //
+  // send_from queues everything `fd` (a pipe, or a regular file from its current
+  // offset) gives until its end, in order with send(); one sent or send_error follows
+  // once the end is out, and `ctx.final` half-closes after it. `fd` stays the caller's
+  // and must stay open until that event.
+  Result<MessageId> send_from(int fd, MessageContext ctx = {});
+  // receive_into writes what arrives from now on to `fd` (a pipe), after what the engine
+  // already holds. No receive() may be pending or follow (it gets receive_error). At the
+  // peer's end one received_partial(empty message, ctx.final, end_of_message) follows;
+  // a failure to write `fd` (EPIPE: its reader went away) is one receive_error. `fd`
+  // stays the caller's and must stay open until one of those.
+  std::optional<Error> receive_into(int fd);
+  // Bytes that send_from has sent (counted as each send_from ends) and that
+  // receive_into has written so far.
+  std::uint64_t bytes_sent_from_descriptors() const;
+  std::uint64_t bytes_received_into_descriptor() const;
 
   // "ADDR:PORT" of the connected peer and of the local side; empty before ready.
   std::string remote_endpoint() const;

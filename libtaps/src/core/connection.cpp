@@ -20,6 +20,21 @@ void Connection::abort() {
   if (impl_) impl_->abort();
 }
 
+Result<MessageId> Connection::send_from(int fd, MessageContext ctx) {
+  if (!impl_) return make_error(errc::connection_closed, "send_from on an empty Connection");
+  return impl_->send_from(fd, std::move(ctx));
+}
+
+std::optional<Error> Connection::receive_into(int fd) {
+  if (!impl_) return make_error(errc::connection_closed, "receive_into on an empty Connection");
+  return impl_->receive_into(fd);
+}
+
+std::uint64_t Connection::bytes_sent_from_descriptors() const { return impl_ ? impl_->bytes_sent_from_descriptors() : 0; }
+std::uint64_t Connection::bytes_received_into_descriptor() const {
+  return impl_ ? impl_->bytes_received_into_descriptor() : 0;
+}
+
 std::string Connection::remote_endpoint() const { return impl_ ? impl_->remote_endpoint() : std::string(); }
 std::string Connection::local_endpoint() const { return impl_ ? impl_->local_endpoint() : std::string(); }
 std::string Connection::stack() const { return impl_ ? impl_->stack() : std::string(); }

@@ -113,6 +113,12 @@ void ConnectionImpl::receive(std::size_t min_incomplete, std::size_t max_length)
     });
     return;
   }
+  if (receiving_into_) {
+    post_event([](ConnectionHandlers& h) {
+      if (h.receive_error) h.receive_error(make_error(errc::invalid_configuration, "receive_into has taken this stream"));
+    });
+    return;
+  }
   receives_.push_back({std::max<std::size_t>(min_incomplete, 1), std::max<std::size_t>(max_length, 1)});
   deliver_received();
 }
@@ -241,6 +247,10 @@ void ConnectionImpl::application_ready(bool deliver_ready) {
       if (h.ready) h.ready();
     });
   }
+  // Descriptor sends (send_from) made before ready, in order; messages wait in queue_.
+  auto held = std::move(held_descriptors_);
+  held_descriptors_.clear();
+  for (auto& out : held) queue_descriptor(std::move(out));
   if (close_requested_) {
     close_requested_ = false;
     close();
@@ -350,6 +360,19 @@ void ConnectionImpl::framer_failed(Error error) {
 
 void ConnectionImpl::on_end_of_stream() {
   peer_ended_ = true;
+  if (receiving_into_) {
+    // Every byte is in the descriptor: the application hears of the end only now.
+    if (!end_delivered_) {
+      end_delivered_ = true;
+      auto ctx = stream_context();
+      ctx.final = true;
+      post_event([ctx = std::move(ctx)](ConnectionHandlers& h) mutable {
+        if (h.received_partial) h.received_partial(Message{}, std::move(ctx), true);
+      });
+    }
+    maybe_finish();
+    return;
+  }
   if (framers_ && !deferred_error_) {
     if (auto left = framers_->end_of_stream()) {
       deferred_error_ = make_error(errc::framing_error, "the peer ended the stream inside a message (" +
@@ -362,6 +385,7 @@ void ConnectionImpl::on_end_of_stream() {
 
 void ConnectionImpl::on_sent(Outgoing&& out) {
   --unsettled_;
+  bytes_sent_from_ += out.source_bytes;
   if (out.ctx.id != 0) {
     post_event([ctx = std::move(out.ctx)](ConnectionHandlers& h) {
       if (h.sent) h.sent(ctx);
@@ -418,12 +442,6 @@ void ConnectionImpl::deliver_received() {
   bool was_full = receive_buffer_full();
   while (!receives_.empty()) {
     auto req = receives_.front();
-    auto stream_ctx = [this] {
-      MessageContext ctx;
-      ctx.remote_endpoint = remote_;
-      ctx.local_endpoint = local_;
-      return ctx;
-    };
     if (inbound_.empty()) {
       if (!peer_ended_ || deferred_error_) break;
       receives_.pop_front();
@@ -435,7 +453,7 @@ void ConnectionImpl::deliver_received() {
       }
       // The end of a stream: an empty final message, also after framed messages.
       end_delivered_ = true;
-      auto ctx = stream_ctx();
+      auto ctx = stream_context();
       ctx.final = true;
       post_event([ctx = std::move(ctx)](ConnectionHandlers& h) mutable {
         if (h.received_partial) h.received_partial(Message{}, std::move(ctx), true);
@@ -445,7 +463,7 @@ void ConnectionImpl::deliver_received() {
     if (byte_stream()) {
       if (inbound_bytes_ < req.min_incomplete && !peer_ended_) break;
       receives_.pop_front();
-      deliver_byte_stream(req, stream_ctx());
+      deliver_byte_stream(req, stream_context());
       continue;
     }
     receives_.pop_front();
@@ -481,6 +499,13 @@ void ConnectionImpl::deliver_received() {
   }
   if (was_full && !receive_buffer_full()) resume_reading();
   maybe_finish();
+}
+
+MessageContext ConnectionImpl::stream_context() const {
+  MessageContext ctx;
+  ctx.remote_endpoint = remote_;
+  ctx.local_endpoint = local_;
+  return ctx;
 }
 
 // A byte stream without framers is one message per direction: chunks arrive as

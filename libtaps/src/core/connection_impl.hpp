@@ -56,6 +56,12 @@ class ConnectionImpl final : public TransportSink, public std::enable_shared_fro
   void receive(std::size_t min_incomplete, std::size_t max_length);
   void close();
   void abort();
+  Result<MessageId> send_from(int fd, MessageContext ctx);
+  std::optional<Error> receive_into(int fd);
+  std::uint64_t bytes_sent_from_descriptors() const noexcept { return bytes_sent_from_; }
+  std::uint64_t bytes_received_into_descriptor() const noexcept {
+    return transport_ ? transport_->bytes_received_into() : 0;
+  }
 
   const std::string& remote_endpoint() const noexcept { return remote_; }
   const std::string& local_endpoint() const noexcept { return local_; }
@@ -119,6 +125,7 @@ class ConnectionImpl final : public TransportSink, public std::enable_shared_fro
   void on_final_sent() override;
   void on_transport_error(Error error) override;
   void on_soft_error(Error error) override;
+  void on_receive_into_failed(Error error) override;
 
   struct Inbound {
     Message message;
@@ -141,6 +148,10 @@ class ConnectionImpl final : public TransportSink, public std::enable_shared_fro
   void framer_delivered(Message&& message, MessageContext&& ctx, bool end);
   void framer_failed(Error error);
   bool byte_stream() const noexcept { return is_stream_ && framer_specs_.empty(); }
+  // Why the descriptor actions cannot run now (see Connection::send_from).
+  std::optional<Error> descriptor_refusal(std::string_view action) const;
+  MessageContext stream_context() const;
+  void queue_descriptor(Outgoing out);
   void deliver_received();
   void deliver_byte_stream(const ReceiveRequest& req, MessageContext ctx);
   void maybe_finish();
@@ -164,6 +175,7 @@ class ConnectionImpl final : public TransportSink, public std::enable_shared_fro
   std::unique_ptr<FramerHost> framers_;
   MessageId next_id_ = 1;
   SendQueue queue_;                   // sent, not framed yet (also before ready)
+  std::deque<Outgoing> held_descriptors_;  // send_from before ready
   bool stop_pending_ = false;         // close(): stop the framers and end the stream once the queue is empty
   std::vector<std::pair<Message, MessageContext>> early_data_;  // arrived before the framers were started
   bool submitting_ = false;          // framing one message: its pieces are not complete yet
@@ -179,6 +191,8 @@ class ConnectionImpl final : public TransportSink, public std::enable_shared_fro
   bool end_delivered_ = false;   // the application has seen the end of the stream
   std::optional<Error> deferred_error_;  // delivered once what arrived before it was received
   std::deque<ReceiveRequest> receives_;
+  bool receiving_into_ = false;  // receive_into: the transport writes to a descriptor
+  std::uint64_t bytes_sent_from_ = 0;
   bool terminal_posted_ = false;
   bool terminal_delivered_ = false;
   asio::steady_timer linger_timer_;

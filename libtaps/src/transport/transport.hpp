@@ -11,10 +11,12 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "taps/connection_properties.hpp"
 #include "taps/error.hpp"
@@ -25,11 +27,14 @@
 namespace taps::detail {
 
 // One buffer for the transport: a whole message without framers, or one piece of a
-// framed message (id 0 in its ctx) with the message's ctx on its last piece.
+// framed message (id 0 in its ctx) with the message's ctx on its last piece. Or, from
+// Connection::send_from, a descriptor whose bytes go out until its end (`message` empty).
 struct Outgoing {
   Message message;
   MessageContext ctx;
   std::chrono::steady_clock::time_point queued_at;
+  int source_fd = -1;
+  std::uint64_t source_bytes = 0;  // set by the transport: what the descriptor gave
 };
 
 // The message sizes a stack allows (RFC 9622 section 8.1.11); nullopt: no limit (a
@@ -57,6 +62,7 @@ class TransportSink {
   virtual void on_final_sent() = 0;                            // our FIN is out
   virtual void on_transport_error(Error error) = 0;            // the connection is lost
   virtual void on_soft_error(Error error) = 0;                 // e.g. ICMP unreachable on UDP
+  virtual void on_receive_into_failed(Error error) = 0;        // the descriptor of receive_into
 
  protected:
   ~TransportSink() = default;
@@ -87,6 +93,17 @@ class Transport {
   // property is require or prefer. Stacks without such options ignore it.
   virtual void apply_properties(const ConnectionProperties&, bool /*keep_alive*/) {}
   virtual MessageLimits message_limits() { return {}; }
+
+  // The _taps descriptor actions (Connection::send_from, receive_into): bytes between
+  // the stream and a local descriptor that never pass through user space. A stack that
+  // can move them for this kind of descriptor says so; the others keep these defaults.
+  // A send_from item in the send queue has its source_fd set.
+  virtual bool can_send_from(int /*fd*/) const { return false; }
+  virtual bool can_receive_into(int /*fd*/) const { return false; }
+  // From now on what arrives goes to `fd`, after `already_received` (what the sink had
+  // buffered). The peer's end is reported by on_end_of_stream, as always.
+  virtual void receive_into(int /*fd*/, std::vector<std::uint8_t> /*already_received*/) {}
+  virtual std::uint64_t bytes_received_into() const { return 0; }
 
   // "tcp", "udp", "tls/tcp": the stack as the API names it.
   std::string_view stack() const noexcept { return stack_; }
