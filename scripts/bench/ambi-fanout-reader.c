@@ -14,8 +14,8 @@
 //
 // Prints "connected N" on stdout once every reader has finished its handshake (the
 // sender waits for N verifiers: --wait-verifiers; at most 600 s), then one result line
-// when every reader has seen the end of the stream or SECONDS more have passed. No certificate check:
-// it measures the fan-out, not the trust.
+// when every reader has seen the end of the stream or SECONDS more have passed. No
+// certificate check: it measures the fan-out, not the trust.
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
