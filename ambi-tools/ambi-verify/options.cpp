@@ -65,7 +65,8 @@ nothing for data-hold-time give theirs up: stats senders_evicted); senders quiet
 for 60 s are forgotten.
 Threads: --workers N > 1 hashes packets on N-1 threads in batches of up to 64
 datagrams; receiving, the digest store and delivery stay on one thread, so
-delivery order and the once-only rule are those of --workers 1.)";
+delivery order and the once-only rule are those of --workers 1. At most 8 MiB of
+datagrams wait for the hash threads (more: overflow).)";
 
 taps::apps::EarlyExit usage_error(std::string_view message) { return taps::apps::usage_error("ambi-verify", message); }
 

@@ -49,6 +49,9 @@ class HashPool {
   HashPool& operator=(const HashPool&) = delete;
 
   void submit(std::unique_ptr<HashBatch> batch);
+  // A batch the caller hashed itself (every thread had enough queued): it comes back from
+  // take_ready() in its turn, after those submitted before it. No `ready` call for it.
+  void submit_hashed(std::unique_ptr<HashBatch> batch);
   // The hashed batches that come next in submission order; none while the next one is
   // still being hashed, even when later ones are done.
   std::vector<std::unique_ptr<HashBatch>> take_ready();

@@ -12,6 +12,8 @@ namespace {
 // per packet, few enough that a batch of 1200-byte packets stays in a worker's cache.
 constexpr std::size_t batch_packets = 64;
 constexpr std::size_t max_spare_batches = 8;
+constexpr std::size_t max_batches_per_thread = 4;
+constexpr std::size_t max_hashing_bytes = 8u << 20;
 
 }  // namespace
 
@@ -120,6 +122,13 @@ bool VerifierSession::on_packet(std::uint64_t owner, const ambi::PacketEndpoints
                                 std::span<const std::uint8_t> payload, const taps::MessageContext& ctx) {
   if (stopped_) return false;
   if (pool_) {
+    // However long the hash threads get no CPU, datagrams waiting for them are bounded
+    // like pending ones: beyond the bound they are dropped as overflow.
+    if (bytes_hashing_ + payload.size() > max_hashing_bytes) {
+      dropped(ambi::DropReason::overflow, payload.size(), ctx.remote_endpoint);
+      return false;
+    }
+    bytes_hashing_ += payload.size();
     if (!filling_) {
       if (spare_.empty()) {
         filling_ = std::make_unique<HashBatch>();
@@ -176,10 +185,23 @@ bool VerifierSession::on_packet(std::uint64_t owner, const ambi::PacketEndpoints
   return false;
 }
 
+// Memory stays bounded when the hash threads fall behind (or get no CPU): with
+// max_batches_per_thread queued for each, this thread hashes the batch itself, which
+// also slows its receiving down to what the threads take.
 void VerifierSession::submit_batch() {
   if (!filling_ || filling_->items.empty()) return;
   ++batches_hashing_;
-  pool_->submit(std::move(filling_));
+  if (batches_hashing_ <= max_batches_per_thread * config_.hash_threads) {
+    pool_->submit(std::move(filling_));
+    return;
+  }
+  if (filling_->algorithm == hasher_.algorithm()) {
+    for (auto& item : filling_->items) {
+      item.failed = static_cast<bool>(hasher_.digest(item.endpoints, filling_->stream_id, item.payload, item.digest));
+    }
+  }
+  // Batches are still out (this one is over the bound): their return takes it too.
+  pool_->submit_hashed(std::move(filling_));
 }
 
 // Judges hashed packets in arrival order, as on_packet() would have. A batch hashed for
@@ -191,7 +213,8 @@ void VerifierSession::on_hashed() {
     --batches_hashing_;
     const bool current = batch->algorithm == config_.hash && batch->stream_id == config_.stream_id;
     for (auto& item : batch->items) {
-      if (stopped_) break;
+      bytes_hashing_ -= item.payload.size();
+      if (stopped_) continue;
       if (current) {
         judge_hashed(item);
       } else {

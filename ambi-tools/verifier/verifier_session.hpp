@@ -164,6 +164,7 @@ class VerifierSession : public std::enable_shared_from_this<VerifierSession> {
   std::unique_ptr<HashBatch> filling_;
   std::vector<std::unique_ptr<HashBatch>> spare_;
   std::size_t batches_hashing_ = 0;  // submitted, not yet taken back
+  std::size_t bytes_hashing_ = 0;    // payload bytes received, not yet judged
   bool submit_posted_ = false;
   std::atomic<bool> take_posted_{false};
   // Last: destroyed (its threads joined) before anything its callback touches.

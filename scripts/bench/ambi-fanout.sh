@@ -11,7 +11,8 @@
 #     first arrival at any reader; percentiles over every (manifest, reader) pair, and
 #     the pairs missing (a manifest some reader never got)
 #   - the sender's CPU while streaming (utime + stime from /proc, handshakes excluded):
-#     the share of one core the fan-out costs
+#     the share of one core the fan-out costs; and the share of that time it waited,
+#     runnable, for a CPU (schedstat run delay): the machine's load, not the sender
 #
 # The readers share the machine's cores with the sender: their own scheduling is in the
 # lag too (a reader process that falls behind shows as lag). Load is printed.
@@ -43,6 +44,9 @@ done
 
 # cpu_ticks PID: utime + stime of a process, in clock ticks.
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
+# run_wait_ns PID: how long the process's main thread waited for a CPU while runnable
+# (schedstat run delay): a sender that waits shows its load, not its own cost, as lag.
+run_wait_ns() { awk '{ print $2 }' "/proc/$1/task/$1/schedstat" 2>/dev/null || echo 0; }
 
 # run N: one measurement; prints the reader's result line and the sender's CPU share.
 run() {
@@ -70,18 +74,22 @@ run() {
     kill -0 "$reader" 2>/dev/null || break
     sleep 0.1
   done
-  local c0 c1 t0 t1
+  local c0 c1 t0 t1 w0 w1
   c0=$(cpu_ticks "$spid")
+  w0=$(run_wait_ns "$spid")
   t0=$(date +%s.%N)
   sleep "$DURATION"
   c1=$(cpu_ticks "$spid")
+  w1=$(run_wait_ns "$spid")
   t1=$(date +%s.%N)
   wait "$reader" || { cat "$TMP/reader.err" >&2; fail "reader failed"; }
   wait "$sender" 2>/dev/null || true
   local share
   share=$(awk -v a="$c0" -v b="$c1" -v t0="$t0" -v t1="$t1" -v hz="$(getconf CLK_TCK)" \
     'BEGIN { printf "%.2f", (b - a) / hz / (t1 - t0) }')
-  echo "$(grep '^readers' "$TMP/reader.out") sender_core_share $share"
+  local waited
+  waited=$(awk -v a="$w0" -v b="$w1" -v t0="$t0" -v t1="$t1" 'BEGIN { printf "%.2f", (b - a) / 1e9 / (t1 - t0) }')
+  echo "$(grep '^readers' "$TMP/reader.out") sender_core_share $share sender_runqueue_wait_share $waited"
 }
 
 echo "ambi-fanout: $(build_type) build of $(basename "$AMBI_SEND"), $RATE pps, 64 digests/manifest, ${DURATION} s; load $(cut -d' ' -f1-3 /proc/loadavg)"

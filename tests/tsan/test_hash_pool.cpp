@@ -96,3 +96,21 @@ TEST_CASE("hash pool: destroyed with batches still queued, without a wait or a r
   }
   CHECK(calls.load() <= 50);
 }
+
+TEST_CASE("hash pool: a batch the caller hashed itself comes back in its turn") {
+  std::atomic<int> calls{0};
+  HashPool pool(1, [&] { ++calls; });
+  std::mt19937 rng(9);
+  for (int b = 0; b < 3; ++b) pool.submit(make_batch(static_cast<std::size_t>(b) * 64, 64, rng));
+  pool.submit_hashed(make_batch(3 * 64, 64, rng));
+  pool.submit(make_batch(4 * 64, 64, rng));
+  std::size_t next = 0;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (next < 5 * 64 && std::chrono::steady_clock::now() < deadline) {
+    for (auto& batch : pool.take_ready()) {
+      for (auto& item : batch->items) REQUIRE(item.owner == next++);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  CHECK(next == 5 * 64);
+}
