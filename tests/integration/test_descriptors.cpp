@@ -100,8 +100,8 @@ struct Server {
 // A TCP Listener on 127.0.0.1 that hands each connection to `serve` (which returns its handlers).
 void listen(taps::Context& ctx, Server& s, std::function<taps::ConnectionHandlers(taps::Connection)> serve) {
   taps::ListenerHandlers h;
-  h.listening = [&](const std::vector<std::string>& locals) {
-    s.port = test::port_of(locals.front());
+  h.listening = [&](const std::vector<taps::ListeningEndpoint>& locals) {
+    s.port = test::port_of(locals.front().local);
     ctx.stop();
   };
   h.connection_received = [&s, serve](taps::Connection c) {
