@@ -4,14 +4,15 @@
 source "$(dirname "$0")/lib.sh"
 need_cmd python3
 
-# stalled_listener NAME: taps-cat -l whose stdout is a pipe nobody reads, fed 16 MiB by
-# a client; sets PID to taps-cat's own pid once its stdout is full.
+# stalled_listener NAME [OPTION...]: taps-cat -l whose stdout is a pipe nobody reads, fed
+# 16 MiB by a client; sets PID to taps-cat's own pid once its stdout is full.
 stalled_listener() {
   local name=$1
+  shift
   mkfifo "$TMP/$name.pipe"
   # The reader opens the pipe and never reads from it.
   sleep 60 <"$TMP/$name.pipe" &
-  "$TAPS_CAT" -l 127.0.0.1 0 --json >"$TMP/$name.pipe" 2>"$TMP/$name.err" </dev/null &
+  "$TAPS_CAT" -l "$@" 127.0.0.1 0 --json >"$TMP/$name.pipe" 2>"$TMP/$name.err" </dev/null &
   PID=$!
   local port
   port=$(wait_for_listen_port "$TMP/$name.err" "$PID")
@@ -28,7 +29,10 @@ assert_eq 143 "$RC" "exit code after SIGTERM with stdout blocked"
 ((took < 6000)) || fail "SIGTERM took $took ms to end taps-cat with a blocked stdout"
 note "one SIGTERM, stdout blocked: exit 143 after $took ms: ok"
 
-stalled_listener two
+# With bytes held in taps-cat itself (-w keeps them out of the kernel's splice path, where
+# nothing waits in the process and the first signal ends it at once), the first SIGINT
+# starts the 2 s flush and the second one cuts it short.
+stalled_listener two -w 60
 start=$(now_ms)
 kill -INT "$PID"
 sleep 0.2

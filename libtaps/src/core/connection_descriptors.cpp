@@ -39,6 +39,10 @@ Result<MessageId> ConnectionImpl::send_from(int fd, MessageContext ctx) {
 }
 
 void ConnectionImpl::queue_descriptor(Outgoing out) {
+  // The descriptor's bytes follow every message sent before it, so those are framed now
+  // (on a byte stream without framers, framing is appending) instead of when the
+  // transport asks: messages sent later wait behind the descriptor in queue_.
+  while (queue_.has_next(!is_stream_)) frame(queue_.next(!is_stream_));
   outgoing_.push_back(std::move(out));
   ++unsettled_;
   start_writing();
