@@ -136,12 +136,8 @@ void ListenerImpl::bind_all(const std::vector<asio::ip::address>& addresses) {
 // a Connection of this Listener (RFC 9622 section 7.4: each arrives with its group).
 std::optional<Error> ListenerImpl::bind_quic(const asio::ip::address& address, std::uint16_t& port) {
   asio::ip::udp::socket socket(io_);
-  asio::ip::udp::endpoint endpoint(address, port);
+  if (auto error = open_udp(socket, address, port)) return error;
   std::error_code ec;
-  socket.open(endpoint.protocol(), ec);
-  if (!ec) configure(socket, address, spec_.family, ec);
-  if (!ec) socket.bind(endpoint, ec);
-  if (ec) return make_error(errc::listener_failed, fmt::format("listen on {}: {}", to_string(address, port), ec.message()));
   port = socket.local_endpoint(ec).port();
   std::weak_ptr<ListenerImpl> weak = shared_from_this();
   QuicServer::Events events;
@@ -212,14 +208,21 @@ std::optional<Error> ListenerImpl::bind_tcp(const asio::ip::address& address, st
   return std::nullopt;
 }
 
-std::optional<Error> ListenerImpl::bind_udp(const asio::ip::address& address, std::uint16_t port) {
-  asio::ip::udp::socket socket(io_);
+std::optional<Error> ListenerImpl::open_udp(asio::ip::udp::socket& socket, const asio::ip::address& address,
+                                            std::uint16_t port) {
   asio::ip::udp::endpoint endpoint(address, port);
   std::error_code ec;
   socket.open(endpoint.protocol(), ec);
   if (!ec) configure(socket, address, spec_.family, ec);
   if (!ec) socket.bind(endpoint, ec);
   if (ec) return make_error(errc::listener_failed, fmt::format("listen on {}: {}", to_string(address, port), ec.message()));
+  return std::nullopt;
+}
+
+std::optional<Error> ListenerImpl::bind_udp(const asio::ip::address& address, std::uint16_t port) {
+  asio::ip::udp::socket socket(io_);
+  if (auto error = open_udp(socket, address, port)) return error;
+  std::error_code ec;
   std::string local = endpoint_string(socket.local_endpoint(ec));
   local_endpoints_.push_back({local, std::string(to_string(Stack::udp))});
   std::weak_ptr<ListenerImpl> weak = shared_from_this();

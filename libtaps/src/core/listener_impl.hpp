@@ -53,6 +53,8 @@ class ListenerImpl : public std::enable_shared_from_this<ListenerImpl> {
   std::optional<Error> bind_address(const asio::ip::address& address, std::uint16_t& port);
   std::optional<Error> bind_tcp(const asio::ip::address& address, std::uint16_t& port);
   std::optional<Error> bind_udp(const asio::ip::address& address, std::uint16_t port);
+  // A UDP socket bound to ADDRESS:PORT (as bind_udp and bind_quic need it).
+  std::optional<Error> open_udp(asio::ip::udp::socket& socket, const asio::ip::address& address, std::uint16_t port);
   void close_all();
   bool serves(Stack stack) const;
   std::optional<Error> bind_quic(const asio::ip::address& address, std::uint16_t& port);

@@ -56,6 +56,30 @@ socklen_t to_sockaddr(const asio::ip::udp::endpoint& e, sockaddr_storage& out) {
 
 bool random_bytes(std::uint8_t* data, std::size_t n) { return gnutls_rnd(GNUTLS_RND_RANDOM, data, n) == 0; }
 
+// Both roles start with the same windows, limits and timeouts.
+ngtcp2_settings connection_settings() {
+  ngtcp2_settings settings;
+  ngtcp2_settings_default(&settings);
+  settings.initial_ts = now_ns();
+  settings.handshake_timeout = std::chrono::nanoseconds(handshake_timeout).count();
+  settings.max_window = max_connection_window;
+  settings.max_stream_window = max_stream_window;
+  return settings;
+}
+
+ngtcp2_transport_params transport_params() {
+  ngtcp2_transport_params params;
+  ngtcp2_transport_params_default(&params);
+  params.initial_max_stream_data_bidi_local = stream_window;
+  params.initial_max_stream_data_bidi_remote = stream_window;
+  params.initial_max_stream_data_uni = stream_window;
+  params.initial_max_data = connection_window;
+  params.initial_max_streams_bidi = max_bidi_streams;
+  params.initial_max_streams_uni = max_uni_streams;
+  params.max_idle_timeout = std::chrono::nanoseconds(idle_timeout).count();
+  return params;
+}
+
 }  // namespace
 
 // A burst of a congestion window arrives faster than one loop turn reads it: with the
@@ -166,21 +190,8 @@ Result<std::shared_ptr<QuicConnection>> QuicConnection::connect(asio::ip::udp::s
   ngtcp2_path path{{reinterpret_cast<sockaddr*>(&self->local_addr_), self->local_len_},
                    {reinterpret_cast<sockaddr*>(&self->remote_addr_), self->remote_len_},
                    nullptr};
-  ngtcp2_settings settings;
-  ngtcp2_settings_default(&settings);
-  settings.initial_ts = now_ns();
-  settings.handshake_timeout = std::chrono::nanoseconds(handshake_timeout).count();
-  settings.max_window = max_connection_window;
-  settings.max_stream_window = max_stream_window;
-  ngtcp2_transport_params params;
-  ngtcp2_transport_params_default(&params);
-  params.initial_max_stream_data_bidi_local = stream_window;
-  params.initial_max_stream_data_bidi_remote = stream_window;
-  params.initial_max_stream_data_uni = stream_window;
-  params.initial_max_data = connection_window;
-  params.initial_max_streams_bidi = max_bidi_streams;
-  params.initial_max_streams_uni = max_uni_streams;
-  params.max_idle_timeout = std::chrono::nanoseconds(idle_timeout).count();
+  auto settings = connection_settings();
+  auto params = transport_params();
   auto cb = callbacks(Role::client);
   ngtcp2_conn* conn = nullptr;
   int rc = ngtcp2_conn_client_new(&conn, &dcid, &scid, &path, NGTCP2_PROTO_VER_V1, &cb, &settings, &params, nullptr,
@@ -216,21 +227,8 @@ Result<std::shared_ptr<QuicConnection>> QuicConnection::accept(std::shared_ptr<a
   ngtcp2_path path{{reinterpret_cast<sockaddr*>(&self->local_addr_), self->local_len_},
                    {reinterpret_cast<sockaddr*>(&self->remote_addr_), self->remote_len_},
                    nullptr};
-  ngtcp2_settings settings;
-  ngtcp2_settings_default(&settings);
-  settings.initial_ts = now_ns();
-  settings.handshake_timeout = std::chrono::nanoseconds(handshake_timeout).count();
-  settings.max_window = max_connection_window;
-  settings.max_stream_window = max_stream_window;
-  ngtcp2_transport_params params;
-  ngtcp2_transport_params_default(&params);
-  params.initial_max_stream_data_bidi_local = stream_window;
-  params.initial_max_stream_data_bidi_remote = stream_window;
-  params.initial_max_stream_data_uni = stream_window;
-  params.initial_max_data = connection_window;
-  params.initial_max_streams_bidi = max_bidi_streams;
-  params.initial_max_streams_uni = max_uni_streams;
-  params.max_idle_timeout = std::chrono::nanoseconds(idle_timeout).count();
+  auto settings = connection_settings();
+  auto params = transport_params();
   params.original_dcid = hd.dcid;
   params.stateless_reset_token_present = 1;
   random_bytes(params.stateless_reset_token, sizeof(params.stateless_reset_token));
