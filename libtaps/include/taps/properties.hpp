@@ -108,13 +108,14 @@ struct StackSelection {
 };
 // `framed`: a message framer runs on top, so every stack preserves message boundaries.
 StackSelection select_stacks(const TransportProperties& props, bool framed = false);
-// The same with the security layer: when `security` allows TLS, TCP becomes tls/tcp
-// and stacks that cannot carry TLS drop out (never a plaintext fall-back, unless the
-// security is opportunistic: then tcp follows tls/tcp); when that leaves none, the
-// error says so. QUIC is selected only when multistreaming is set explicitly, with
-// security: `require` selects quic alone, `prefer` ranks quic before tls/tcp (they
-// race); the RFC's implicit default (prefer) leaves TLS over TCP as it was, so that no
-// existing Preconnection starts sending UDP without asking.
+// The same with the security layer: when `security` allows TLS, the stacks with a
+// security layer are the candidates (tls/tcp; quic, see below) and the others drop out
+// (never a plaintext fall-back, unless the security is opportunistic: then tcp follows
+// the secure stacks); when that leaves none, the error says so. QUIC is selected only
+// when multistreaming is set explicitly, with security: `require` selects quic alone,
+// `prefer` ranks quic before tls/tcp (they race); the RFC's implicit default (prefer)
+// leaves TLS over TCP as it was, so that no existing Preconnection starts sending UDP
+// without asking. What each stack offers is data in the engine's protocol registry.
 StackSelection select_stacks(const TransportProperties& props, const SecurityParameters& security,
                              bool framed = false);
 

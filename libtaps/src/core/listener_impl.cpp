@@ -8,8 +8,8 @@
 #include <cstring>
 
 #include "core/connection_impl.hpp"
+#include "core/name_resolver.hpp"
 #include "core/tls_sniff.hpp"
-#include "quic/quic_server.hpp"
 #include "security/tls_handshake.hpp"
 #include "transport/address.hpp"
 #include "transport/protocol.hpp"
@@ -51,7 +51,7 @@ void configure(Socket& socket, const asio::ip::address& address, int family, std
 }  // namespace
 
 ListenerImpl::ListenerImpl(asio::io_context& io, ListenerHandlers handlers, ListenSpec spec)
-    : io_(io), handlers_(std::move(handlers)), spec_(std::move(spec)), resolver_(io), backoff_timer_(io) {}
+    : io_(io), handlers_(std::move(handlers)), spec_(std::move(spec)), backoff_timer_(io) {}
 
 void ListenerImpl::start() {
   if (spec_.address) {
@@ -73,28 +73,44 @@ void ListenerImpl::start() {
     asio::post(io_, [self = shared_from_this(), loopback] { self->bind_all(loopback); });
     return;
   }
-  resolver_.async_resolve(*spec_.host_name, std::to_string(spec_.port),
-                          asio::ip::resolver_base::passive | asio::ip::resolver_base::numeric_service,
-                          [self = shared_from_this()](std::error_code ec, asio::ip::tcp::resolver::results_type r) {
-                            if (self->stopped_) return;
-                            if (ec) {
-                              self->fail(make_error(errc::name_resolution_failed,
-                                                    fmt::format("cannot resolve {}: {}", *self->spec_.host_name, ec.message())));
-                              return;
-                            }
-                            std::vector<asio::ip::address> addresses;
-                            for (const auto& entry : r) {
-                              auto a = entry.endpoint().address();
-                              if ((self->spec_.family == 4 && a.is_v6()) || (self->spec_.family == 6 && a.is_v4())) continue;
-                              if (std::find(addresses.begin(), addresses.end(), a) == addresses.end()) addresses.push_back(a);
-                            }
-                            if (addresses.empty()) {
-                              self->fail(make_error(errc::name_resolution_failed,
-                                                    fmt::format("{} has no IPv{} address", *self->spec_.host_name, self->spec_.family)));
-                              return;
-                            }
-                            self->bind_all(addresses);
-                          });
+  resolve_host_name();
+}
+
+// A and AAAA asked at once on the loop (c-ares); the Listener binds every address of
+// both answers, IPv6 first as getaddrinfo orders them, once both are in.
+void ListenerImpl::resolve_host_name() {
+  struct Answers {
+    int pending = 0;
+    std::vector<asio::ip::address> v6, v4;
+    std::string error;
+  };
+  auto answers = std::make_shared<Answers>();
+  auto& names = asio::use_service<NameResolver>(io_);
+  for (bool v6 : {true, false}) {
+    if ((spec_.family == 4 && v6) || (spec_.family == 6 && !v6)) continue;
+    ++answers->pending;
+    auto answered = [self = shared_from_this(), answers, v6](std::vector<asio::ip::address> found, std::string error) {
+      (v6 ? answers->v6 : answers->v4) = std::move(found);
+      if (!error.empty() && answers->error.empty()) answers->error = std::move(error);
+      if (--answers->pending > 0 || self->stopped_) return;
+      std::vector<asio::ip::address> addresses;
+      for (const auto& list : {answers->v6, answers->v4}) {
+        for (const auto& a : list) {
+          if (std::find(addresses.begin(), addresses.end(), a) == addresses.end()) addresses.push_back(a);
+        }
+      }
+      if (addresses.empty()) {
+        auto why = !answers->error.empty() ? answers->error
+                   : self->spec_.family != 0 ? fmt::format("no IPv{} address", self->spec_.family)
+                                             : std::string("no address");
+        self->fail(make_error(errc::name_resolution_failed, fmt::format("cannot resolve {}: {}", *self->spec_.host_name, why)));
+        return;
+      }
+      self->bind_all(addresses);
+    };
+    queries_.push_back(names.lookup(*spec_.host_name, v6 ? NameResolver::Family::v6 : NameResolver::Family::v4,
+                                    std::move(answered)));
+  }
 }
 
 // Every address gets every stack. An unspecified port becomes the one the kernel gives
@@ -140,7 +156,7 @@ std::optional<Error> ListenerImpl::bind_quic(const asio::ip::address& address, s
   std::error_code ec;
   port = socket.local_endpoint(ec).port();
   std::weak_ptr<ListenerImpl> weak = shared_from_this();
-  QuicServer::Events events;
+  DatagramServer::Events events;
   events.new_stream = [weak](std::shared_ptr<Transport> stream) {
     auto self = weak.lock();
     if (!self || self->stopped_ || !self->take_connection_slot()) {
@@ -156,7 +172,9 @@ std::optional<Error> ListenerImpl::bind_quic(const asio::ip::address& address, s
       if (!self->stopped_ && self->handlers_.soft_error) self->handlers_.soft_error(error);
     });
   };
-  auto server = std::make_shared<QuicServer>(std::move(socket), spec_.quic, std::move(events));
+  AttemptOptions options;
+  options.quic = spec_.quic;
+  auto server = protocol_for(Stack::quic).serve(std::move(socket), options, std::move(events));
   local_endpoints_.push_back({server->local_endpoint(), std::string(to_string(Stack::quic))});
   quic_servers_.push_back(std::move(server));
   return std::nullopt;
@@ -398,7 +416,8 @@ void ListenerImpl::resume_accepting() {
 void ListenerImpl::stop() {
   if (stopped_) return;
   stopped_ = true;
-  resolver_.cancel();
+  auto& names = asio::use_service<NameResolver>(io_);
+  for (auto query : queries_) names.cancel(query);
   backoff_timer_.cancel();
   std::error_code ignored;
   for (auto& acceptor : acceptors_) acceptor->close(ignored);

@@ -20,7 +20,7 @@
 namespace taps::detail {
 
 class UdpDemux;
-class QuicServer;
+class DatagramServer;
 class QuicTlsContext;
 class TlsHandshake;
 class TlsSniff;
@@ -49,6 +49,7 @@ class ListenerImpl : public std::enable_shared_from_this<ListenerImpl> {
   void set_new_connection_limit(std::size_t n);
 
  private:
+  void resolve_host_name();
   void bind_all(const std::vector<asio::ip::address>& addresses);
   std::optional<Error> bind_address(const asio::ip::address& address, std::uint16_t& port);
   std::optional<Error> bind_tcp(const asio::ip::address& address, std::uint16_t& port);
@@ -72,10 +73,10 @@ class ListenerImpl : public std::enable_shared_from_this<ListenerImpl> {
   asio::io_context& io_;
   ListenerHandlers handlers_;
   ListenSpec spec_;
-  asio::ip::tcp::resolver resolver_;
+  std::vector<std::uint64_t> queries_;  // of the local host name, to the NameResolver
   std::vector<std::unique_ptr<asio::ip::tcp::acceptor>> acceptors_;
   std::vector<std::shared_ptr<UdpDemux>> demuxes_;
-  std::vector<std::shared_ptr<QuicServer>> quic_servers_;
+  std::vector<std::shared_ptr<DatagramServer>> quic_servers_;
   std::vector<ListeningEndpoint> local_endpoints_;
   std::optional<std::size_t> limit_;
   std::vector<asio::ip::tcp::acceptor*> paused_;  // acceptors waiting for a raised limit

@@ -1,53 +1,35 @@
 #include "taps/properties.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <stdexcept>
+
+#include "transport/protocol.hpp"
 
 namespace taps {
 namespace {
 
-// What each stack offers, per selection property (RFC 9623 sections 10.1 and 10.2).
-// Properties that do not depend on the stack (useTemporaryLocalAddress,
-// softErrorNotify, activeReadBeforeSend) are not in this table: no stack is pruned
-// or ranked by them.
-// QUIC: zeroRttMsg is not offered until 0-RTT is built (DESIGN.md section 10).
-struct Feature {
-  std::string_view name;
-  bool tcp;
-  bool udp;
-  bool quic;
-};
-constexpr std::array<Feature, 10> stack_features{{
-    {"reliability", true, false, true},
-    {"preserveMsgBoundaries", false, true, false},
-    {"perMsgReliability", false, false, false},
-    {"preserveOrder", true, false, true},
-    {"zeroRttMsg", false, true, false},
-    {"multistreaming", false, false, true},
-    {"fullChecksumSend", true, true, true},
-    {"fullChecksumRecv", true, true, true},
-    {"congestionControl", true, false, true},
-    {"keepAlive", true, false, true},
-}};
+using detail::Protocol;
 
-constexpr std::array<Stack, 2> all_stacks{Stack::tcp, Stack::udp};
+// The selection properties by which stacks differ; what each stack offers is its
+// registry entry's (transport/protocol_registry.cpp). No stack offers perMsgReliability:
+// requiring it rules every stack out.
+constexpr std::array<std::string_view, 10> stack_dependent{
+    "reliability",    "preserveMsgBoundaries", "perMsgReliability", "preserveOrder",     "zeroRttMsg",
+    "multistreaming", "fullChecksumSend",      "fullChecksumRecv",  "congestionControl", "keepAlive"};
 
-bool offers(Stack s, const Feature& f, bool framed) {
-  if (framed && f.name == "preserveMsgBoundaries") return true;
-  switch (s) {
-    case Stack::tcp:
-    case Stack::tls: return f.tcp;  // TLS adds security, not transport features
-    case Stack::udp: return f.udp;
-    case Stack::quic: return f.quic;
-  }
-  return false;
+bool offers(const Protocol& s, std::string_view property, bool framed) {
+  if (framed && property == "preserveMsgBoundaries") return true;
+  return std::find(s.offers.begin(), s.offers.end(), property) != s.offers.end();
 }
 
-bool satisfies(Stack s, const Feature& f, Preference p, bool framed) {
+bool satisfies(const Protocol& s, std::string_view property, Preference p, bool framed) {
   switch (p) {
-    case Preference::require: return offers(s, f, framed);
-    case Preference::prohibit: return !offers(s, f, framed);
+    case Preference::require: return offers(s, property, framed);
+    case Preference::prohibit: return !offers(s, property, framed);
     case Preference::prefer:
     case Preference::no_preference:
     case Preference::avoid: return true;
@@ -55,15 +37,73 @@ bool satisfies(Stack s, const Feature& f, Preference p, bool framed) {
   return true;
 }
 
-// Whether quic meets every hard constraint (explicit Require and Prohibit, and the
-// default reliability=require), as select_stacks prunes the others.
-bool quic_fits(const TransportProperties& props, bool framed) {
-  for (const auto& f : stack_features) {
-    auto p = props.get(f.name);
-    bool hard = props.is_explicit(f.name) || f.name == "reliability";
-    if (hard && !satisfies(Stack::quic, f, p, framed)) return false;
+// The default reliability=require is as hard as an explicit choice: nobody loses
+// reliability without asking.
+bool is_hard(const TransportProperties& props, std::string_view property) {
+  return props.is_explicit(property) || property == "reliability";
+}
+
+std::string hard_constraints(const TransportProperties& props) {
+  std::string list;
+  for (auto name : stack_dependent) {
+    auto p = props.get(name);
+    if (!is_hard(props, name) || (p != Preference::require && p != Preference::prohibit)) continue;
+    list += fmt::format("{}{}={}", list.empty() ? "" : ", ", name, to_string(p));
   }
-  return true;
+  return list;
+}
+
+std::string names_of(const std::vector<Stack>& stacks) {
+  std::string list;
+  for (auto s : stacks) list += (list.empty() ? "" : ", ") + std::string(to_string(s));
+  return list;
+}
+
+// Explicit Require and Prohibit prune, and so does the default reliability=require.
+// The other defaults prune too but yield to an explicit choice: "reliability: prohibit"
+// alone must give UDP, even though the RFC's defaults also require preserveOrder and
+// congestionControl, which UDP lacks. Then Prefer ranks and Avoid breaks ties.
+std::vector<Stack> select_among(std::vector<const Protocol*> stacks, const TransportProperties& props, bool framed) {
+  for (auto name : stack_dependent) {
+    auto p = props.get(name);
+    if (!is_hard(props, name)) continue;
+    std::erase_if(stacks, [&](const Protocol* s) { return !satisfies(*s, name, p, framed); });
+  }
+  for (auto name : stack_dependent) {
+    if (is_hard(props, name)) continue;
+    auto kept = stacks;
+    std::erase_if(kept, [&](const Protocol* s) { return !satisfies(*s, name, props.get(name), framed); });
+    if (!kept.empty()) stacks = std::move(kept);
+  }
+  auto count = [&](const Protocol* s, Preference wanted) {
+    int n = 0;
+    for (auto name : stack_dependent) n += props.get(name) == wanted && offers(*s, name, framed);
+    return n;
+  };
+  std::stable_sort(stacks.begin(), stacks.end(), [&](const Protocol* a, const Protocol* b) {
+    int pa = count(a, Preference::prefer), pb = count(b, Preference::prefer);
+    if (pa != pb) return pa > pb;
+    return count(a, Preference::avoid) < count(b, Preference::avoid);
+  });
+  std::vector<Stack> selected;
+  for (const auto* s : stacks) selected.push_back(s->stack);
+  return selected;
+}
+
+// A stack with `only_when_asked` is a candidate once that property is explicitly
+// required or preferred.
+bool asked_for(const Protocol& s, const TransportProperties& props) {
+  if (s.only_when_asked.empty()) return true;
+  auto p = props.get(s.only_when_asked);
+  return props.is_explicit(s.only_when_asked) && (p == Preference::require || p == Preference::prefer);
+}
+
+std::vector<const Protocol*> candidates(const TransportProperties& props, bool secure) {
+  std::vector<const Protocol*> found;
+  for (const auto* s : detail::all_protocols()) {
+    if (s->secure == secure && asked_for(*s, props)) found.push_back(s);
+  }
+  return found;
 }
 
 }  // namespace
@@ -104,15 +144,7 @@ std::optional<Direction> direction_from_string(std::string_view s) noexcept {
   return std::nullopt;
 }
 
-std::string_view to_string(Stack s) noexcept {
-  switch (s) {
-    case Stack::tcp: return "tcp";
-    case Stack::udp: return "udp";
-    case Stack::tls: return "tls/tcp";
-    case Stack::quic: return "quic";
-  }
-  return "tcp";
-}
+std::string_view to_string(Stack s) noexcept { return detail::protocol_for(s).name; }
 
 const std::vector<std::string_view>& TransportProperties::selection_property_names() {
   static const std::vector<std::string_view> names{
@@ -184,81 +216,46 @@ TransportProperties& TransportProperties::set_interface(std::string name, Prefer
   return *this;
 }
 
-// Explicit Require and Prohibit prune, and so does the default reliability=require:
-// nobody loses reliability without asking. The other defaults prune too but yield to
-// an explicit choice: "reliability: prohibit" alone must give UDP, even though the
-// RFC's defaults also require preserveOrder and congestionControl, which UDP lacks.
-// Then Prefer ranks and Avoid breaks ties.
 StackSelection select_stacks(const TransportProperties& props, bool framed) {
-  std::vector<Stack> stacks(all_stacks.begin(), all_stacks.end());
-  std::vector<std::string> explicit_constraints;
-  for (const auto& f : stack_features) {
-    auto p = props.get(f.name);
-    bool hard = props.is_explicit(f.name) || f.name == "reliability";
-    if (!hard || (p != Preference::require && p != Preference::prohibit)) continue;
-    explicit_constraints.push_back(std::string(f.name) + "=" + std::string(to_string(p)));
-    std::erase_if(stacks, [&](Stack s) { return !satisfies(s, f, p, framed); });
-  }
+  auto stacks = select_among(candidates(props, false), props, framed);
   if (stacks.empty()) {
-    std::string list;
-    for (const auto& c : explicit_constraints) list += (list.empty() ? "" : ", ") + c;
-    return {{}, "no protocol stack satisfies " + list + " (available: tcp, udp)"};
+    std::vector<Stack> all;
+    for (const auto* s : detail::all_protocols()) all.push_back(s->stack);
+    return {{}, fmt::format("no protocol stack satisfies {} (stacks: {})", hard_constraints(props), names_of(all))};
   }
-  for (const auto& f : stack_features) {
-    auto p = props.get(f.name);
-    if (props.is_explicit(f.name) || f.name == "reliability") continue;
-    auto kept = stacks;
-    std::erase_if(kept, [&](Stack s) { return !satisfies(s, f, p, framed); });
-    if (!kept.empty()) stacks = std::move(kept);
-  }
-  auto count = [&](Stack s, Preference wanted) {
-    int n = 0;
-    for (const auto& f : stack_features) n += props.get(f.name) == wanted && offers(s, f, framed);
-    return n;
-  };
-  std::stable_sort(stacks.begin(), stacks.end(), [&](Stack a, Stack b) {
-    int pa = count(a, Preference::prefer), pb = count(b, Preference::prefer);
-    if (pa != pb) return pa > pb;
-    return count(a, Preference::avoid) < count(b, Preference::avoid);
-  });
   return {stacks, {}};
 }
 
 StackSelection select_stacks(const TransportProperties& props, const SecurityParameters& security, bool framed) {
-  auto multistreaming = props.get("multistreaming");
-  bool quic_asked = props.is_explicit("multistreaming") &&
-                    (multistreaming == Preference::require || multistreaming == Preference::prefer);
-  if (quic_asked && !security.is_disabled() && !security.opportunistic_security) {
-    bool fits = quic_fits(props, framed);
-    if (multistreaming == Preference::require) {
-      if (fits) return {{Stack::quic}, {}};
-      return {{}, "multistreaming=require selects QUIC, which the other transport properties rule out (it is a "
-                  "reliable, ordered byte stream per stream)"};
-    }
-    auto others = props;
-    others.set("multistreaming", Preference::no_preference);
-    auto rest = select_stacks(others, security, framed);
-    if (!fits) return rest;
-    rest.stacks.insert(rest.stacks.begin(), Stack::quic);
-    rest.error.clear();
-    return rest;
+  auto plain = select_stacks(props, framed);
+  auto secure_candidates = candidates(props, true);
+  if (security.is_disabled()) {
+    if (!plain.stacks.empty()) return plain;
+    auto secure = select_among(secure_candidates, props, framed);
+    if (secure.empty()) return plain;
+    return {{}, fmt::format("{} selects {}, which needs security (allowedSecurityProtocols tls1.3)",
+                            hard_constraints(props), names_of(secure))};
   }
-  if (quic_asked && security.is_disabled() && multistreaming == Preference::require) {
-    return {{}, "multistreaming=require selects QUIC, which needs security (allowedSecurityProtocols tls1.3)"};
-  }
-  auto selection = select_stacks(props, framed);
-  if (security.is_disabled() || selection.stacks.empty()) return selection;
-  std::vector<Stack> secure;
-  for (auto s : selection.stacks) {
-    if (s == Stack::tcp) secure.push_back(Stack::tls);
-  }
-  // The user consented to plaintext: it races after TLS, never before it.
-  if (security.opportunistic_security && !secure.empty()) secure.push_back(Stack::tcp);
+  auto secure = select_among(secure_candidates, props, framed);
   if (secure.empty()) {
-    std::string selected;
-    for (auto s : selection.stacks) selected += (selected.empty() ? "" : ", ") + std::string(to_string(s));
-    return {{}, "allowedSecurityProtocols (TLS) needs TCP, which the transport properties rule out (they select " +
-                    selected + ")"};
+    if (plain.stacks.empty()) return plain;
+    std::string carriers;
+    for (const auto* s : secure_candidates) {
+      if (!s->without_security) continue;
+      std::string carrier(to_string(*s->without_security));
+      std::transform(carrier.begin(), carrier.end(), carrier.begin(), [](unsigned char c) { return std::toupper(c); });
+      carriers += (carriers.empty() ? "" : " or ") + carrier;
+    }
+    return {{}, fmt::format("allowedSecurityProtocols (TLS) needs {}, which the transport properties rule out (they "
+                            "select {})",
+                            carriers.empty() ? std::string("a secure stack") : carriers, names_of(plain.stacks))};
+  }
+  // The user consented to plaintext: it races after every secure stack, never before.
+  if (security.opportunistic_security) {
+    auto with_security = secure;
+    for (auto s : with_security) {
+      if (auto bare = detail::protocol_for(s).without_security) secure.push_back(*bare);
+    }
   }
   return {secure, {}};
 }

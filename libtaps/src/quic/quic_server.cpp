@@ -124,4 +124,9 @@ void QuicServer::add(const std::shared_ptr<QuicConnection>& connection) {
   for (const auto& cid : connection->connection_ids()) by_id_[key_of(cid.data, cid.datalen)] = connection;
 }
 
+std::shared_ptr<DatagramServer> serve_quic(asio::ip::udp::socket socket, const AttemptOptions& options,
+                                           DatagramServer::Events events) {
+  return std::make_shared<QuicServer>(std::move(socket), options.quic, std::move(events));
+}
+
 }  // namespace taps::detail

@@ -12,27 +12,21 @@
 #include <string>
 #include <vector>
 
+#include "transport/protocol.hpp"
+
 namespace taps::detail {
 
 class QuicConnection;
 class QuicTlsContext;
 class Transport;
 
-class QuicServer : public std::enable_shared_from_this<QuicServer> {
+class QuicServer : public DatagramServer, public std::enable_shared_from_this<QuicServer> {
  public:
-  struct Events {
-    // A peer opened a stream: the Listener's next Connection.
-    std::function<void(std::shared_ptr<Transport>)> new_stream;
-    // A client's handshake failed ("ADDR:PORT: why"): the Listener goes on.
-    std::function<void(std::string)> handshake_failed;
-  };
-
   QuicServer(asio::ip::udp::socket socket, std::shared_ptr<QuicTlsContext> tls, Events events);
 
-  void start();
-  // No new connections; those accepted go on until they end.
-  void stop_accepting();
-  std::string local_endpoint() const;
+  void start() override;
+  void stop_accepting() override;
+  std::string local_endpoint() const override;
 
  private:
   void read();
@@ -50,5 +44,9 @@ class QuicServer : public std::enable_shared_from_this<QuicServer> {
   bool accepting_ = true;
   bool reading_ = false;
 };
+
+// The quic entry of the registry. Needs AttemptOptions::quic.
+std::shared_ptr<DatagramServer> serve_quic(asio::ip::udp::socket socket, const AttemptOptions& options,
+                                           DatagramServer::Events events);
 
 }  // namespace taps::detail

@@ -6,10 +6,12 @@
 
 #include <asio/io_context.hpp>
 #include <asio/ip/address.hpp>
+#include <asio/ip/udp.hpp>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -48,15 +50,50 @@ class Attempt {
 // attempt failed ("Connection refused", "TLS handshake failed: ...").
 using AttemptDone = std::function<void(std::shared_ptr<Transport> transport, std::string error)>;
 
+// The serving side of a stack that takes a UDP socket of its own and tells its
+// connections apart in user space (quic): each stream a peer opens comes up as a Transport.
+class DatagramServer {
+ public:
+  struct Events {
+    // A peer opened a stream (or connection): the Listener's next Connection.
+    std::function<void(std::shared_ptr<Transport>)> new_stream;
+    // A client's handshake failed ("ADDR:PORT: why"): the Listener goes on.
+    std::function<void(std::string)> handshake_failed;
+  };
+
+  virtual ~DatagramServer() = default;
+  virtual void start() = 0;
+  // No new connections; those accepted go on until they end.
+  virtual void stop_accepting() = 0;
+  virtual std::string local_endpoint() const = 0;
+};
+
 struct Protocol {
+  Stack stack;
   std::string_view name;  // the layers, top first: "tls/tcp"
   bool byte_stream;       // a stream (FIN ends it) rather than datagrams
   bool secure;            // has a TLS layer: its attempts need AttemptOptions::tls (quic: ::quic)
+  // The selection properties (RFC 9622 6.2) the stack offers, as RFC 9623 10.1 and 10.2
+  // say of its transport; a TLS layer adds security, not transport features. Properties
+  // that do not depend on the stack (useTemporaryLocalAddress, softErrorNotify,
+  // activeReadBeforeSend) are in no list: no stack is pruned or ranked by them.
+  std::span<const std::string_view> offers;
+  // Selected only when this selection property is set explicitly to require or prefer;
+  // empty: always a candidate.
+  std::string_view only_when_asked;
+  // The same stack without its security layer, for opportunistic security's fall-back.
+  std::optional<Stack> without_security;
   std::shared_ptr<Attempt> (*connect)(asio::io_context& io, const AttemptTarget& target,
                                       const AttemptOptions& options, AttemptDone done);
+  // Serving on a bound UDP socket, for stacks that demultiplex in user space; null for
+  // tcp, tls/tcp and udp, whose listening sockets core's Listener drives itself.
+  std::shared_ptr<DatagramServer> (*serve)(asio::ip::udp::socket socket, const AttemptOptions& options,
+                                           DatagramServer::Events events);
 };
 
 // The registry: how to establish `stack`. Every Stack has an entry.
 const Protocol& protocol_for(Stack stack);
+// Every entry, in the order that breaks ties in stack selection.
+std::span<const Protocol* const> all_protocols();
 
 }  // namespace taps::detail

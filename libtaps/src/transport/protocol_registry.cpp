@@ -1,6 +1,7 @@
 // The registry of protocol stacks (protocol.hpp): one entry per stack.
 #include "transport/protocol.hpp"
 #include "quic/quic_attempt.hpp"
+#include "quic/quic_server.hpp"
 #include "transport/tcp_attempt.hpp"
 #include "transport/tls_attempt.hpp"
 #include "transport/udp_attempt.hpp"
@@ -8,21 +9,32 @@
 namespace taps::detail {
 namespace {
 
-constexpr Protocol tcp{"tcp", true, false, &connect_tcp};
-constexpr Protocol udp{"udp", false, false, &connect_udp};
-constexpr Protocol tls{"tls/tcp", true, true, &connect_tls};
-constexpr Protocol quic{"quic", true, true, &connect_quic};
+constexpr std::string_view tcp_offers[]{"reliability", "preserveOrder", "fullChecksumSend", "fullChecksumRecv",
+                                         "congestionControl", "keepAlive"};
+constexpr std::string_view udp_offers[]{"preserveMsgBoundaries", "zeroRttMsg", "fullChecksumSend", "fullChecksumRecv"};
+// zeroRttMsg is not offered until QUIC's 0-RTT is built (DESIGN.md section 10).
+constexpr std::string_view quic_offers[]{"reliability",      "preserveOrder",     "multistreaming", "fullChecksumSend",
+                                         "fullChecksumRecv", "congestionControl", "keepAlive"};
+
+constexpr Protocol tcp{Stack::tcp, "tcp", true, false, tcp_offers, {}, std::nullopt, &connect_tcp, nullptr};
+constexpr Protocol udp{Stack::udp, "udp", false, false, udp_offers, {}, std::nullopt, &connect_udp, nullptr};
+constexpr Protocol tls{Stack::tls, "tls/tcp", true, true, tcp_offers, {}, Stack::tcp, &connect_tls, nullptr};
+// multistreaming=prefer is the RFC's default: were QUIC selected by default, every
+// existing TLS Preconnection would start sending UDP without asking.
+constexpr Protocol quic{Stack::quic, "quic", true, true, quic_offers, "multistreaming", std::nullopt, &connect_quic,
+                        &serve_quic};
+
+constexpr const Protocol* registry[]{&tcp, &udp, &tls, &quic};
 
 }  // namespace
 
+std::span<const Protocol* const> all_protocols() { return registry; }
+
 const Protocol& protocol_for(Stack stack) {
-  switch (stack) {
-    case Stack::tcp: return tcp;
-    case Stack::udp: return udp;
-    case Stack::tls: return tls;
-    case Stack::quic: return quic;
+  for (const auto* p : registry) {
+    if (p->stack == stack) return *p;
   }
-  return tcp;  // not reached: the switch covers every Stack
+  return tcp;  // not reached: every Stack has an entry
 }
 
 }  // namespace taps::detail
