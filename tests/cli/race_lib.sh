@@ -74,3 +74,34 @@ serve_in() {
   done
   fail "no server on $addr:$port in $ns"
 }
+
+# slow_dns_in NS RECORD...: tests/cli/slow_dns.py on 127.0.0.1:53 in NS (its stdout in
+# $TMP/dns.out, its query log in $TMP/dns.log), and NS's resolv.conf pointing at it.
+slow_dns_in() {
+  local ns=$1 i
+  shift
+  printf 'nameserver 127.0.0.1\n' >"/etc/netns/$ns/resolv.conf"
+  ip netns exec "$ns" python3 "$CLI_LIB_DIR/slow_dns.py" 127.0.0.1 53 "$@" >"$TMP/dns.out" 2>"$TMP/dns.log" &
+  for ((i = 0; i < 50; i++)); do
+    grep -q ready "$TMP/dns.out" 2>/dev/null && return 0
+    sleep 0.1
+  done
+  show_file "dns server" "$TMP/dns.log"
+  fail "the DNS server did not start"
+}
+
+# threads_while_asking PID NAME: once $TMP/dns.log shows both queries (A and AAAA) for
+# NAME, the number of threads of the taps-cat under PID; empty when they did not come
+# within 5 s (a loaded machine may take a while to start taps-cat).
+threads_while_asking() {
+  local pid=$1 name=$2 i p threads=""
+  for ((i = 0; i < 50; i++)); do
+    sleep 0.1
+    (($(grep -c "query $name" "$TMP/dns.log") >= 2)) || continue
+    for p in $(_descendants_of "$pid"); do
+      [[ $(cat "/proc/$p/comm" 2>/dev/null) == taps-cat ]] && threads=$(ls "/proc/$p/task" | wc -l)
+    done
+    break
+  done
+  echo "$threads"
+}

@@ -14,28 +14,11 @@ ip netns add "$NS" || fail "ip netns add $NS"
 _CLEANUP_NETNS+=("$NS")
 ip -n "$NS" link set lo up
 ns_hosts "$NS" '127.0.0.1 localhost'
-printf 'nameserver 127.0.0.1\n' >"/etc/netns/$NS/resolv.conf"
-
-ip netns exec "$NS" python3 "$CLI_LIB_DIR/slow_dns.py" 127.0.0.1 53 \
-  both.test/A/127.0.0.1/1500 both.test/AAAA/::1/1500 \
-  >"$TMP/dns.out" 2>"$TMP/dns.log" &
-for ((i = 0; i < 50; i++)); do
-  grep -q ready "$TMP/dns.out" 2>/dev/null && break
-  sleep 0.1
-done
-grep -q ready "$TMP/dns.out" || { show_file "dns server" "$TMP/dns.log"; fail "the DNS server did not start"; }
+slow_dns_in "$NS" both.test/A/127.0.0.1/1500 both.test/AAAA/::1/1500
 
 tc_in "$NS" -l -k --json both.test 7300 </dev/null >"$TMP/out" 2>"$TMP/err" &
 listener=$!
-threads=""
-for ((i = 0; i < 100; i++)); do
-  sleep 0.05
-  (($(grep -c 'query both.test' "$TMP/dns.log") >= 2)) || continue
-  for p in $(_descendants_of "$listener"); do
-    [[ $(cat "/proc/$p/comm" 2>/dev/null) == taps-cat ]] && threads=$(ls "/proc/$p/task" | wc -l)
-  done
-  break
-done
+threads=$(threads_while_asking "$listener" both.test)
 [[ -n $threads ]] || { show_file dns "$TMP/dns.log"; fail "taps-cat -l both.test did not ask A and AAAA within 5 s"; }
 assert_eq 1 "$threads" "threads of taps-cat -l while it resolves its local name"
 note "A and AAAA asked at once, one thread while they wait"

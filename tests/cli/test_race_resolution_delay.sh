@@ -14,18 +14,10 @@ ip netns add "$NS" || fail "ip netns add $NS"
 _CLEANUP_NETNS+=("$NS")
 ip -n "$NS" link set lo up
 ns_hosts "$NS" '127.0.0.1 localhost'
-printf 'nameserver 127.0.0.1\n' >"/etc/netns/$NS/resolv.conf"
-
-ip netns exec "$NS" python3 "$CLI_LIB_DIR/slow_dns.py" 127.0.0.1 53 \
+slow_dns_in "$NS" \
   fast4.test/A/127.0.0.1 fast4.test/AAAA/::1/300 \
   fast6.test/A/127.0.0.1/300 fast6.test/AAAA/::1 \
-  slow.test/A/127.0.0.1/4000 slow.test/AAAA/::1/4000 \
-  >"$TMP/dns.out" 2>"$TMP/dns.log" &
-for ((i = 0; i < 50; i++)); do
-  grep -q ready "$TMP/dns.out" 2>/dev/null && break
-  sleep 0.1
-done
-grep -q ready "$TMP/dns.out" || { show_file "dns server" "$TMP/dns.log"; fail "the DNS server did not start"; }
+  slow.test/A/127.0.0.1/4000 slow.test/AAAA/::1/4000
 # The server outlives every try below, however loaded the machine is.
 TAPS_TIMEOUT=240 serve_in "$NS" :: 7000 hello
 
@@ -87,17 +79,8 @@ note "AAAA at once, A late: $RACE_WHY"
 # While both queries wait, taps-cat is one thread: no resolver thread behind the loop.
 tc_in "$NS" --json slow.test 7000 </dev/null >/dev/null 2>"$TMP/slow.err" &
 waiter=$!
-threads=""
-# Once both queries have reached the server (a loaded machine may take a while to start
-# taps-cat), count the threads of taps-cat; the answers come 4 s after the queries.
-for ((i = 0; i < 50; i++)); do
-  sleep 0.1
-  (($(grep -c 'query slow.test' "$TMP/dns.log") >= 2)) || continue
-  for p in $(_descendants_of "$waiter"); do
-    [[ $(cat "/proc/$p/comm" 2>/dev/null) == taps-cat ]] && threads=$(ls "/proc/$p/task" | wc -l)
-  done
-  break
-done
+# The answers come 4 s after the queries.
+threads=$(threads_while_asking "$waiter" slow.test)
 [[ -n $threads ]] || { show_file dns "$TMP/dns.log"; fail "taps-cat for slow.test did not ask both queries within 5 s"; }
 assert_eq 1 "$threads" "threads of taps-cat while it resolves"
 # The late answers were taken: the AAAA one at least (the A one comes at the same time,
