@@ -806,6 +806,8 @@ std::string QuicConnection::handshake_error(int liberr) const {
       for (const auto& a : tls_->alpn()) ours += (ours.empty() ? "" : ", ") + a;
       return "TLS handshake failed: no application protocol agreed with ALPN (ours: " + ours + ")";
     }
+    // Ours only as a server requiring a client certificate: worded as the TLS/TCP stack does.
+    if (alert == GNUTLS_A_CERTIFICATE_REQUIRED) return "TLS handshake failed: peer did not return a certificate";
     return std::string("TLS handshake failed: ") + (text ? text : "alert") ;
   }
   return std::string("QUIC: ") + ngtcp2_strerror(liberr);
