@@ -30,7 +30,7 @@ class QuicServer : public std::enable_shared_from_this<QuicServer> {
   QuicServer(asio::ip::udp::socket socket, std::shared_ptr<QuicTlsContext> tls, Events events);
 
   void start();
-  // No new connections; those accepted go on until they end.
+  // No new connections; those accepted close once no stream of theirs is in use.
   void stop_accepting();
   std::string local_endpoint() const;
 
