@@ -1,8 +1,9 @@
 // TLS handshakes per second through the public API, client and server in this one
 // process on one thread: connect, TLS 1.3 handshake, 1 byte, close (close_notify both
-// ways), one connection after another.
+// ways), one connection after another. With --quic the same over QUIC (multistreaming
+// required on both sides: the TLS 1.3 handshake inside QUIC, one stream, its FIN both ways).
 //
-//   taps-bench-tls-handshakes CERT_DIR [COUNT] [--resume | --clone] [--port PORT]
+//   taps-bench-tls-handshakes CERT_DIR [COUNT] [--resume | --clone] [--port PORT] [--quic]
 //
 // CERT_DIR holds scripts/gen-certs output. Without --resume every handshake is a full one
 // (maxCachedSessions 0 on the client); with it, the client resumes with session tickets.
@@ -89,22 +90,26 @@ struct Bench {
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: taps-bench-tls-handshakes CERT_DIR [COUNT] [--resume | --clone] [--port PORT]\n");
+    std::fprintf(stderr,
+                 "usage: taps-bench-tls-handshakes CERT_DIR [COUNT] [--resume | --clone] [--port PORT] [--quic]\n");
     return 1;
   }
   std::string dir = argv[1];
   int count = 2000;
-  bool resume = false, clone = false;
+  bool resume = false, clone = false, quic = false;
   std::uint16_t port = 0;
   for (int i = 2; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg == "--resume") resume = true;
     else if (arg == "--clone") clone = resume = true;
     else if (arg == "--port" && i + 1 < argc) port = static_cast<std::uint16_t>(std::atoi(argv[++i]));
+    else if (arg == "--quic") quic = true;
     else count = std::atoi(arg.c_str());
   }
 
   Bench bench;
+  taps::TransportProperties properties;
+  if (quic) properties.set("multistreaming", taps::Preference::require);
   auto server_security = taps::SecurityParameters::tls();
   server_security.server_certificate = {dir + "/server.pem", dir + "/server.key"};
   taps::ListenerHandlers lh;
@@ -133,7 +138,7 @@ int main(int argc, char** argv) {
   };
   taps::Listener listener;
   if (port == 0) {
-    auto l = taps::Preconnection({taps::LocalEndpoint().with_ip_address("127.0.0.1").with_port(0)}, {}, {},
+    auto l = taps::Preconnection({taps::LocalEndpoint().with_ip_address("127.0.0.1").with_port(0)}, {}, properties,
                                  server_security)
                  .listen(bench.ctx, lh);
     if (!l) {
@@ -147,8 +152,8 @@ int main(int argc, char** argv) {
   auto client_security = taps::SecurityParameters::tls();
   client_security.trusted_certificates = dir + "/ca.pem";
   if (!resume) client_security.max_cached_sessions = 0;
-  bench.client = taps::Preconnection({}, {taps::RemoteEndpoint().with_ip_address("127.0.0.1").with_port(port)}, {},
-                                     client_security);
+  bench.client = taps::Preconnection({}, {taps::RemoteEndpoint().with_ip_address("127.0.0.1").with_port(port)},
+                                     properties, client_security);
   auto run = [&](int n) {
     bench.remaining = n;
     bench.ctx.io_context().restart();
@@ -184,8 +189,8 @@ int main(int argc, char** argv) {
     bench.ctx.io_context().run_for(std::chrono::milliseconds(200));
   }
   listener.stop();
-  std::printf("%s handshakes: %d in %.3f s = %.0f/s, CPU %.3f ms each (user %.3f), %s, %d failed, %d resumed\n",
-              clone ? "cloned" : resume ? "resumed" : "full", count, seconds, count / seconds, cpu * 1000 / count,
+  std::printf("%s%s handshakes: %d in %.3f s = %.0f/s, CPU %.3f ms each (user %.3f), %s, %d failed, %d resumed\n",
+              clone ? "cloned" : resume ? "resumed" : "full", quic ? " QUIC" : "", count, seconds, count / seconds, cpu * 1000 / count,
               user * 1000 / count, listener ? "client and server" : "client", bench.failures, bench.resumed);
   return bench.failures == 0 ? 0 : 1;
 }

@@ -86,6 +86,11 @@ class QuicConnection : public std::enable_shared_from_this<QuicConnection> {
   void close();
   // Stops every attempt of a client still handshaking; no event follows.
   void cancel();
+  // Server whose Listener stopped: nobody takes a new stream, so the connection closes
+  // (CONNECTION_CLOSE) once no stream is in use, as a client's does. The process may end
+  // then: without it, a client whose last acknowledgement was lost waits for its idle
+  // timeout (30 s) to learn that we had everything.
+  void close_when_idle();
 
   std::optional<TlsInfo> tls_info() const;
   const std::string& remote_text() const noexcept { return remote_text_; }
@@ -200,6 +205,7 @@ class QuicConnection : public std::enable_shared_from_this<QuicConnection> {
   bool reading_ = false;
   bool waiting_writable_ = false;
   bool closing_ = false;  // close() asked: CONNECTION_CLOSE once every stream is done
+  bool close_when_idle_ = false;
   bool ended_ = false;
 };
 

@@ -36,6 +36,14 @@ void QuicServer::start() { read(); }
 void QuicServer::stop_accepting() {
   accepting_ = false;
   events_.new_stream = nullptr;
+  // Each connection once (it has several IDs); one closing now leaves by_id_.
+  std::vector<std::shared_ptr<QuicConnection>> connections;
+  for (const auto& [id, connection] : by_id_) {
+    if (std::find(connections.begin(), connections.end(), connection) == connections.end()) {
+      connections.push_back(connection);
+    }
+  }
+  for (const auto& connection : connections) connection->close_when_idle();
   if (by_id_.empty()) {
     std::error_code ignored;
     socket_->close(ignored);

@@ -25,6 +25,7 @@ class QuicServer : public DatagramServer, public std::enable_shared_from_this<Qu
   QuicServer(asio::ip::udp::socket socket, std::shared_ptr<QuicTlsContext> tls, Events events);
 
   void start() override;
+  // No new connections; those accepted close once no stream of theirs is in use.
   void stop_accepting() override;
   std::string local_endpoint() const override;
 

@@ -92,10 +92,11 @@ bool is_address(const std::string& name) {
 }
 
 // GnuTLS's verdict in the words the TLS/TCP stack uses (OpenSSL's), so that a test and a
-// person read the same reason whichever stack refused.
-std::string reason_of(unsigned status, const std::string& name, X509* leaf) {
+// person read the same reason whichever stack refused. Only a client is told how to pin.
+std::string reason_of(unsigned status, const std::string& name, X509* leaf, bool client) {
   if (status & GNUTLS_CERT_SIGNER_NOT_FOUND) {
     bool self_signed = leaf && X509_NAME_cmp(X509_get_subject_name(leaf), X509_get_issuer_name(leaf)) == 0;
+    if (self_signed && !client) return "self-signed certificate)";
     if (self_signed) {
       return "self-signed certificate); no trusted CA issued it; its key's pin is " + spki_pin_of(leaf) +
              ": pin it (pinnedServerCertificate) if that is the server's key";
@@ -157,7 +158,10 @@ Result<std::shared_ptr<QuicTlsContext>> QuicTlsContext::make(const SecurityParam
 Result<GnutlsSessionPtr> QuicTlsContext::new_session(const std::string& sni) const {
   bool client = role_ == Role::client;
   gnutls_session_t raw = nullptr;
-  int rc = gnutls_init(&raw, (client ? GNUTLS_CLIENT : GNUTLS_SERVER) | GNUTLS_NO_END_OF_EARLY_DATA);
+  // A client shows its certificate whenever asked, whatever issuers the server names, as
+  // OpenSSL does for TLS/TCP: the server, not GnuTLS's guess, decides whether it is trusted.
+  unsigned init_flags = client ? GNUTLS_CLIENT | GNUTLS_FORCE_CLIENT_CERT : GNUTLS_SERVER;
+  int rc = gnutls_init(&raw, init_flags | GNUTLS_NO_END_OF_EARLY_DATA);
   if (rc < 0) return bad("gnutls_init", rc);
   GnutlsSessionPtr session(raw);
   if ((rc = gnutls_priority_set_direct(raw, priorities, nullptr)) < 0) return bad("GnuTLS priorities", rc);
@@ -196,7 +200,7 @@ std::optional<std::string> QuicTlsContext::verify_peer(gnutls_session_t session,
   int rc = gnutls_certificate_verify_peers3(session, client ? name.c_str() : nullptr, &status);
   if (rc < 0) return std::string("certificate verify failed (") + gnutls_strerror(rc) + ")";
   if (status == 0) return std::nullopt;
-  return "certificate verify failed (" + reason_of(status, name, leaf.get());
+  return "certificate verify failed (" + reason_of(status, name, leaf.get(), client);
 }
 
 TlsInfo QuicTlsContext::info(gnutls_session_t session) const {
