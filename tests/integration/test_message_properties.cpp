@@ -260,8 +260,8 @@ TEST_CASE("partial send: three pieces arrive as one message over TCP with the li
   std::uint16_t port = 0;
   std::vector<std::string> messages;
   taps::Connection server_side;
-  lh.listening = [&](const std::vector<std::string>& l) {
-    port = test::port_of(l.front());
+  lh.listening = [&](const std::vector<taps::ListeningEndpoint>& l) {
+    port = test::port_of(l.front().local);
     ctx.stop();
   };
   lh.connection_received = [&](taps::Connection c) {

@@ -118,3 +118,17 @@ TEST_CASE("send queue: messages whose lifetime passed expire, started and open o
   CHECK(dropped.size() == 2);
   CHECK(q.empty());
 }
+
+TEST_CASE("send queue: the open message is found among thousands, wherever it waits") {
+  SendQueue q;
+  q.push(Message("early"), ctx(1, 50), true, t0);
+  q.push(Message("open-a"), ctx(2, 100), false, t0);
+  for (taps::MessageId id = 3; id < 3003; ++id) q.push(Message("w"), ctx(id, 100), true, t0);
+  REQUIRE(q.open_message() == taps::MessageId{2});
+  q.append(Message("open-b"), ctx(2), true);
+  CHECK(!q.open_message());
+  auto out = drain(q, false);
+  REQUIRE(out.size() == 3002);
+  CHECK(out[0] == "early");
+  CHECK(out[1] == "open-a|open-b");
+}

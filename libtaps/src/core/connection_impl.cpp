@@ -424,7 +424,8 @@ void ConnectionImpl::settle(Outgoing&& out, Fn event) {
   --unsettled_;
   bytes_sent_from_ += out.source_bytes;
   if (out.ctx.id != 0) {
-    if (auto it = riders_.find(out.ctx.id); it != riders_.end()) {
+    // Only a datagram joined from pieces has riders: the common case skips the lookup.
+    if (auto it = riders_.empty() ? riders_.end() : riders_.find(out.ctx.id); it != riders_.end()) {
       for (auto& ctx : it->second) event(std::move(ctx));
       riders_.erase(it);
     }
