@@ -132,3 +132,15 @@ TEST_CASE("send queue: the open message is found among thousands, wherever it wa
   CHECK(out[0] == "early");
   CHECK(out[1] == "open-a|open-b");
 }
+
+TEST_CASE("send queue: InitiateWithSend's message is pinned first and loses the bytes a SYN took") {
+  SendQueue q;
+  auto short_lived = ctx(1, 100);
+  short_lived.msg_lifetime = 1ms;
+  q.push(Message("first-message"), short_lived, true, t0);
+  q.pin_front(1);
+  q.push(Message("urgent"), ctx(2, 0), true, t0);
+  CHECK(q.expire(t0 + 1s).empty());  // it may be in a SYN already
+  q.drop_sent_bytes(6);
+  CHECK(drain(q, false) == std::vector<std::string>{"message", "urgent"});
+}

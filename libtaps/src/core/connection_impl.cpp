@@ -55,6 +55,12 @@ MessageId ConnectionImpl::send(Message message, MessageContext ctx, bool end_of_
   return id;
 }
 
+MessageId ConnectionImpl::send_first(Message message, MessageContext ctx) {
+  auto id = send(std::move(message), std::move(ctx), true);
+  queue_.pin_front(id);
+  return id;
+}
+
 bool ConnectionImpl::has_outgoing() {
   fill();
   return !outgoing_.empty();
@@ -202,6 +208,8 @@ void ConnectionImpl::adopt(std::shared_ptr<Transport> transport) {
   if (!transport_->remote_endpoint().empty()) remote_ = transport_->remote_endpoint();
   if (!transport_->local_endpoint().empty()) local_ = transport_->local_endpoint();
   stack_ = transport_->stack();
+  // TCP Fast Open took the first bytes of InitiateWithSend's message (pinned first).
+  if (auto sent = transport_->early_data_sent()) queue_.drop_sent_bytes(sent);
   apply_properties();
   transport_->start(weak_from_this());
 }

@@ -54,6 +54,8 @@ class ConnectionImpl final : public TransportSink, public std::enable_shared_fro
 
   // The API actions (see connection.hpp).
   MessageId send(Message message, MessageContext ctx, bool end_of_message);
+  // InitiateWithSend's message: sent before anything sent later.
+  MessageId send_first(Message message, MessageContext ctx);
   void receive(std::size_t min_incomplete, std::size_t max_length);
   void close();
   void abort();

@@ -59,6 +59,21 @@ void SendQueue::append(Message bytes, MessageContext ctx, bool end_of_message) {
   }
 }
 
+void SendQueue::pin_front(MessageId id) {
+  auto it = std::find_if(entries_.begin(), entries_.end(), [id](const Entry& e) { return e.id == id; });
+  if (it == entries_.end()) return;
+  auto entry = std::move(*it);
+  entries_.erase(it);
+  entry.started = true;
+  entries_.push_front(std::move(entry));
+}
+
+void SendQueue::drop_sent_bytes(std::size_t n) {
+  if (entries_.empty() || entries_.front().pieces.empty()) return;
+  auto& bytes = entries_.front().pieces.front().bytes.bytes();
+  bytes.erase(bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(std::min(n, bytes.size())));
+}
+
 bool SendQueue::has_next(bool datagram) const noexcept {
   if (datagram) {
     return std::any_of(entries_.begin(), entries_.end(), [](const Entry& e) { return e.ended; });

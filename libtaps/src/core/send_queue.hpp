@@ -38,6 +38,11 @@ class SendQueue {
   std::optional<MessageId> open_message() const noexcept { return open_; }
   // Adds a piece to the open message; its properties are the first piece's.
   void append(Message bytes, MessageContext ctx, bool end_of_message);
+  // InitiateWithSend: message `id` goes first, whatever is sent after it, and never
+  // expires (its first bytes may be in a SYN already).
+  void pin_front(MessageId id);
+  // The first `n` bytes of the front message went out with the handshake.
+  void drop_sent_bytes(std::size_t n);
 
   // Whether next() has something: on a stream, pieces of the message in progress or of
   // the next message; on datagrams, a whole message.
