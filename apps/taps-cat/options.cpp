@@ -229,6 +229,10 @@ ParseResult parse(const std::vector<std::string>& args) {
   auto* recv_only_flag = app.add_flag("--recv-only", o.recv_only, "Only receive: never read stdin, never send");
   app.add_flag("--send-only", o.send_only, "Only send: what arrives is read and discarded, never written to stdout")
       ->excludes(recv_only_flag);
+  app.add_flag("--fast-open", o.fast_open,
+               "Send the first read of stdin with the connection (InitiateWithSend, safelyReplayable): over TCP "
+               "in the SYN (TCP Fast Open) once the kernel has the server's cookie; connects once stdin has data. "
+               "Only for data the server may receive twice");
   MulticastFlags multicast_flags;
   add_multicast_options(app, multicast_flags);
   RaceFlags race_flags;
@@ -415,6 +419,10 @@ ParseResult parse(const std::vector<std::string>& args) {
   }
   if (auto error = apply_multicast_options(multicast_flags, o)) return usage_error(*error);
   if (auto error = apply_race_options(race_flags, o, is_multicast_group(o))) return usage_error(*error);
+  if (o.fast_open && (o.mode != Mode::connect || o.scan || o.clone > 0 || o.recv_only || o.framed())) {
+    return usage_error("--fast-open sends stdin's first read as it is when connecting: not with -l, -z, --clone, "
+                       "--recv-only or --framer");
+  }
   auto warnings = std::move(o.warnings);
   return ParseResult(std::move(o), std::move(warnings));
 }

@@ -29,6 +29,7 @@ struct Options {
   std::chrono::milliseconds wait{0};                  // --wait SEC: UDP replies after EOF; TCP idle bound
   bool datagram_lines = false;                        // --lines: with --udp, a datagram per stdin line
   std::size_t clone = 0;                              // --clone N: N connections of one group
+  bool fast_open = false;                             // --fast-open: stdin's first read in the SYN (InitiateWithSend)
   bool recv_only = false;                             // --recv-only: never read stdin, never send
   bool send_only = false;                             // --send-only: discard what arrives, end at stdin EOF
   // --resolve: print the endpoints that connecting would use (Resolve), connect nothing.

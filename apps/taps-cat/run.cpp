@@ -116,7 +116,23 @@ class Runner {
       return;
     }
     auto session = add_session(config, std::move(input), std::move(output));
-    auto connection = o_.preconnection.initiate(ctx_, session->handlers(), o_.timeout);
+    if (o_.fast_open) {
+      session->read_first_message([this, session](std::vector<std::uint8_t> first) { initiate(session, std::move(first)); });
+      return;
+    }
+    initiate(session, {});
+  }
+
+  // Initiate, or with --fast-open and a first read of stdin, InitiateWithSend with it as
+  // a safelyReplayable message (TCP Fast Open).
+  void initiate(const std::shared_ptr<Session>& session, std::vector<std::uint8_t> first) {
+    auto connection = [&] {
+      if (first.empty()) return o_.preconnection.initiate(ctx_, session->handlers(), o_.timeout);
+      taps::MessageContext replayable;
+      replayable.safely_replayable = true;
+      return o_.preconnection.initiate_with_send(ctx_, taps::Message(std::move(first)), std::move(replayable),
+                                                 session->handlers(), o_.timeout);
+    }();
     if (!connection) {
       log_.error(connection.error().message());
       exit_code_ = exit_code_for_establishment(connection.error().code);

@@ -295,6 +295,19 @@ void Session::read_input() {
   });
 }
 
+void Session::read_first_message(std::function<void(std::vector<std::uint8_t>)> then) {
+  std::size_t chunk = config_.datagrams ? max_udp_payload : stream_chunk;
+  input_->read(chunk, [self = shared_from_this(), then = std::move(then)](std::error_code ec, std::vector<std::uint8_t> bytes) {
+    if (self->input_ended_) return self->finish(exit_connection);  // interrupted: no connection to wait for
+    if (ec) bytes.clear();
+    if (!bytes.empty()) {
+      self->unsent_sizes_.push_back(bytes.size());
+      self->unsent_bytes_ += bytes.size() + message_overhead;
+    }
+    then(std::move(bytes));
+  });
+}
+
 void Session::send_message(std::vector<std::uint8_t> bytes) {
   unsent_sizes_.push_back(bytes.size());
   unsent_bytes_ += bytes.size() + message_overhead;

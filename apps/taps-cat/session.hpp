@@ -46,6 +46,10 @@ class Session : public std::enable_shared_from_this<Session> {
   // Handlers bound to this session (they keep it alive until the connection ends).
   taps::ConnectionHandlers handlers();
   void attach(taps::Connection connection) { connection_ = std::move(connection); }
+  // --fast-open: reads stdin once before the connection exists, for InitiateWithSend;
+  // `then` gets the bytes (counted as sent by this session), empty at EOF or on an
+  // error (the session's own read meets it again). Not called after interrupt().
+  void read_first_message(std::function<void(std::vector<std::uint8_t>)> then);
   // Gets the exit code once the connection ended and its output is flushed.
   void set_on_done(std::function<void(int)> on_done) { on_done_ = std::move(on_done); }
   // Start pumping: on ready (connect) or at once (a connection a Listener received).

@@ -239,3 +239,135 @@ TEST_CASE("noFragmentation: a datagram larger than the path MTU is a send_error 
   c->close();
   test::run_for(ctx, 1s);
 }
+
+namespace {
+
+// Sends "abc", "def", "ghi" as the pieces of one message; returns the ids of its events.
+std::vector<taps::MessageId> send_three_pieces(taps::Connection& c, std::vector<taps::MessageId>& returned) {
+  taps::MessageContext ctx;
+  returned.push_back(c.send(taps::Message("abc"), ctx, false));
+  ctx.id = returned.front();
+  returned.push_back(c.send(taps::Message("def"), ctx, false));
+  returned.push_back(c.send(taps::Message("ghi"), ctx, true));
+  return returned;
+}
+
+}  // namespace
+
+TEST_CASE("partial send: three pieces arrive as one message over TCP with the line framer") {
+  taps::Context ctx;
+  taps::ListenerHandlers lh;
+  std::uint16_t port = 0;
+  std::vector<std::string> messages;
+  taps::Connection server_side;
+  lh.listening = [&](const std::vector<taps::ListeningEndpoint>& l) {
+    port = test::port_of(l.front().local);
+    ctx.stop();
+  };
+  lh.connection_received = [&](taps::Connection c) {
+    server_side = c;
+    taps::ConnectionHandlers h;
+    h.received = [&](taps::Message m, taps::MessageContext) {
+      messages.emplace_back(m.as_string_view());
+      if (messages.size() == 2) ctx.stop();
+      server_side.receive();
+    };
+    c.receive();
+    return h;
+  };
+  auto server = taps::Preconnection({taps::LocalEndpoint().with_ip_address("127.0.0.1").with_port(0)}, {});
+  server.add_framer(taps::line_framer());
+  auto listener = server.listen(ctx, lh);
+  REQUIRE(listener);
+  REQUIRE(test::run_for(ctx, 5s));
+
+  auto pre = taps::Preconnection({}, {taps::RemoteEndpoint().with_ip_address("127.0.0.1").with_port(port)});
+  pre.add_framer(taps::line_framer());
+  std::vector<taps::MessageId> sent;
+  taps::ConnectionHandlers h;
+  h.sent = [&](const taps::MessageContext& m) { sent.push_back(m.id); };
+  h.send_error = [](const taps::MessageContext&, const taps::Error& e) { FAIL("send_error: " << e.message()); };
+  taps::Connection client = *pre.initiate(ctx, h);
+  std::vector<taps::MessageId> returned;
+  send_three_pieces(client, returned);
+  // A whole message sent while the first is open waits for its end.
+  auto other = client.send(taps::Message("whole"));
+  REQUIRE(test::run_for(ctx, 10s));
+  CHECK(messages == std::vector<std::string>{"abcdefghi", "whole"});
+  auto id = returned.front();
+  CHECK(returned == std::vector<taps::MessageId>{id, id, id});
+  CHECK(sent == std::vector<taps::MessageId>{id, id, id, other});  // one event per send() call
+  client.abort();
+  test::run_for(ctx, 100ms);
+}
+
+TEST_CASE("partial send: pieces are appended byte-exact on a TCP stream without framer") {
+  taps::Context ctx;
+  WireRecorder server(ctx, "127.0.0.1");
+  auto pre = taps::Preconnection({}, {taps::RemoteEndpoint().with_ip_address("127.0.0.1").with_port(server.port)});
+  int sent = 0;
+  taps::ConnectionHandlers h;
+  h.sent = [&](const taps::MessageContext&) { ++sent; };
+  taps::Connection client = *pre.initiate(ctx, h);
+  std::vector<taps::MessageId> returned;
+  send_three_pieces(client, returned);
+  taps::MessageContext fin;
+  fin.final = true;
+  client.send(taps::Message{}, fin);
+  REQUIRE(test::run_for(ctx, 10s));
+  CHECK(server.ended);
+  CHECK(server.bytes == "abcdefghi");
+  CHECK(sent == 4);
+  client.abort();
+  test::run_for(ctx, 100ms);
+}
+
+TEST_CASE("partial send: a message sent in parts over UDP is one datagram, sent after its last piece") {
+  TosReceiver receiver(false);
+  taps::Context ctx;
+  std::vector<taps::MessageId> sent;
+  std::vector<taps::MessageId> returned;
+  taps::MessageContext first;
+  taps::Connection client;
+  taps::ConnectionHandlers h;
+  h.sent = [&](const taps::MessageContext& m) {
+    sent.push_back(m.id);
+    if (sent.size() == 1) {
+      // The rest of the open message, once the whole one sent after it is out.
+      first.id = returned.front();
+      returned.push_back(client.send(taps::Message("def"), first, false));
+      returned.push_back(client.send(taps::Message("ghi"), first, true));
+    }
+    if (sent.size() == 4) ctx.stop();
+  };
+  client = *udp_to("127.0.0.1", receiver.port).initiate(ctx, h);
+  returned.push_back(client.send(taps::Message("abc"), first, false));
+  auto whole = client.send(taps::Message("whole"));  // complete: it passes the open one
+  REQUIRE(test::run_for(ctx, 10s));
+  auto id = returned.front();
+  CHECK(sent == std::vector<taps::MessageId>{whole, id, id, id});
+  CHECK(receiver.next().first == "whole");
+  CHECK(receiver.next().first == "abcdefghi");
+  client.close();
+  test::run_for(ctx, 1s);
+}
+
+TEST_CASE("partial send: a second message sent in parts while one is open is a send_error") {
+  taps::Context ctx;
+  WireRecorder server(ctx, "127.0.0.1");
+  auto pre = taps::Preconnection({}, {taps::RemoteEndpoint().with_ip_address("127.0.0.1").with_port(server.port)});
+  std::optional<taps::Error> error;
+  taps::ConnectionHandlers h;
+  h.send_error = [&](const taps::MessageContext&, const taps::Error& e) {
+    error = e;
+    ctx.stop();
+  };
+  taps::Connection client = *pre.initiate(ctx, h);
+  client.send(taps::Message("a"), {}, false);
+  client.send(taps::Message("b"), {}, false);
+  REQUIRE(test::run_for(ctx, 10s));
+  REQUIRE(error);
+  CHECK(error->detail.find("still open") != std::string::npos);
+  client.abort();
+  test::run_for(ctx, 100ms);
+}

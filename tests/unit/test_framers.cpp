@@ -241,3 +241,54 @@ TEST_CASE("received_context names each datagram's endpoints; later() delivers af
   for (auto& fn : scheduled) fn(host);
   CHECK(delivered == std::vector<std::string>{"192.0.2.1:40000>232.1.1.1:5001", "[2001:db8::1]:1>[ff3e::1]:2"});
 }
+
+// Partial sends (RFC 9622 9.2.3): what a message sent in pieces becomes on the wire.
+namespace {
+
+std::vector<std::string> send_in_pieces(Harness& h, const std::vector<std::string>& pieces) {
+  h.wire.clear();
+  for (std::size_t i = 0; i < pieces.size(); ++i) h.host.send(Message(pieces[i]), {}, i + 1 == pieces.size());
+  return h.wire;
+}
+
+}  // namespace
+
+TEST_CASE("partial send: the line framer passes each piece on and puts the newline after the last") {
+  Harness h({taps::line_framer()});
+  CHECK(send_in_pieces(h, {"ab", "cd", "ef"}) == std::vector<std::string>{"ab", "cd", "ef\n"});
+  // An empty last piece still ends the line.
+  CHECK(send_in_pieces(h, {"gh", ""}) == std::vector<std::string>{"gh", "\n"});
+  // A whole message after it is framed as before.
+  CHECK(h.send("ij") == "ij\n");
+}
+
+TEST_CASE("partial send: lp cannot prefix an unknown length, so it holds the pieces and frames the whole message") {
+  Harness h({taps::length_prefix_framer()});
+  h.wire.clear();
+  h.host.send(Message("ab"), {}, false);
+  h.host.send(Message("cd"), {}, false);
+  CHECK(h.wire.empty());
+  h.host.send(Message("ef"), {}, true);
+  std::string all;
+  for (const auto& w : h.wire) all += w;
+  CHECK(all == lp("abcdef"));
+  CHECK(h.send("x") == lp("x"));
+}
+
+TEST_CASE("partial send: line over lp streams through line, lp below holds until the end") {
+  Harness h({taps::length_prefix_framer(), taps::line_framer()});
+  h.wire.clear();
+  h.host.send(Message("ab"), {}, false);
+  CHECK(h.wire.empty());
+  h.host.send(Message("cd"), {}, true);
+  std::string all;
+  for (const auto& w : h.wire) all += w;
+  CHECK(all == lp("abcd\n"));
+}
+
+TEST_CASE("partial send: in datagram mode every message is whole") {
+  Harness h({taps::line_framer()}, true);
+  h.wire.clear();
+  h.host.send(Message("ab"), {}, false);
+  CHECK(h.wire == std::vector<std::string>{"ab\n"});
+}

@@ -118,3 +118,29 @@ TEST_CASE("send queue: messages whose lifetime passed expire, started and open o
   CHECK(dropped.size() == 2);
   CHECK(q.empty());
 }
+
+TEST_CASE("send queue: the open message is found among thousands, wherever it waits") {
+  SendQueue q;
+  q.push(Message("early"), ctx(1, 50), true, t0);
+  q.push(Message("open-a"), ctx(2, 100), false, t0);
+  for (taps::MessageId id = 3; id < 3003; ++id) q.push(Message("w"), ctx(id, 100), true, t0);
+  REQUIRE(q.open_message() == taps::MessageId{2});
+  q.append(Message("open-b"), ctx(2), true);
+  CHECK(!q.open_message());
+  auto out = drain(q, false);
+  REQUIRE(out.size() == 3002);
+  CHECK(out[0] == "early");
+  CHECK(out[1] == "open-a|open-b");
+}
+
+TEST_CASE("send queue: InitiateWithSend's message is pinned first and loses the bytes a SYN took") {
+  SendQueue q;
+  auto short_lived = ctx(1, 100);
+  short_lived.msg_lifetime = 1ms;
+  q.push(Message("first-message"), short_lived, true, t0);
+  q.pin_front(1);
+  q.push(Message("urgent"), ctx(2, 0), true, t0);
+  CHECK(q.expire(t0 + 1s).empty());  // it may be in a SYN already
+  q.drop_sent_bytes(6);
+  CHECK(drain(q, false) == std::vector<std::string>{"message", "urgent"});
+}

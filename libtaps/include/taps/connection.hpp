@@ -93,7 +93,17 @@ class Connection {
   // message is framed when the transport can take it, so priority decides among the
   // messages waiting before ready or while the transport is busy; what is already
   // written is not overtaken. A negative priority is a send_error.
-  MessageId send(Message message, MessageContext ctx = {});
+  //
+  // Partial sends (RFC 9622 9.2.3): end_of_message = false sends the first piece of a
+  // message; its returned id names the message. Further pieces are sent with a context
+  // whose `id` is that id, the last with end_of_message = true; their other properties
+  // are the first piece's. One message may be open at a time (a second one sent in parts
+  // meanwhile is a send_error); whole messages sent meanwhile are queued as usual, but
+  // on a stream none can pass a message whose first piece went out. Each piece gets its
+  // own event, all with the message's id. On a byte stream without framer the pieces
+  // are appended as they come; a framer sees them as its frames_partial_messages()
+  // says (framer.hpp); on UDP the message goes out as one datagram after its last piece.
+  MessageId send(Message message, MessageContext ctx = {}, bool end_of_message = true);
 
   // Asks for one message, or for at least `min_incomplete` bytes of a partial one and
   // at most `max_length` bytes. Emits exactly one received, received_partial or

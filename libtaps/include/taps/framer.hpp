@@ -90,6 +90,16 @@ class Framer {
   // framed bytes with ctx.send(). An empty message with ctx.final never reaches a
   // framer: it only ends the stream.
   virtual void on_new_sent_message(FramerContext& ctx, Message message, const MessageContext& message_ctx) = 0;
+  // Partial sends (RFC 9622 9.2.3): whether this framer can frame a message before its
+  // end is known. When not (the default, and right for framers that must write the
+  // length first, like lp), the engine holds the pieces of a message sent in parts and
+  // calls on_new_sent_message once with the whole message. When it can, each piece
+  // goes to on_new_sent_partial as it is sent, and the framed bytes of a piece may go
+  // to the wire before the next piece exists. On datagrams messages are always whole.
+  virtual bool frames_partial_messages() const { return false; }
+  // One piece of a message sent in parts; end_of_message on its last piece. Called
+  // only when frames_partial_messages() is true.
+  virtual void on_new_sent_partial(FramerContext&, Message, const MessageContext&, bool /*end_of_message*/) {}
   // [HandleReceivedData] New bytes are there: parse and deliver as many messages as
   // they hold.
   virtual void on_received_data(FramerContext& ctx) = 0;
@@ -110,10 +120,12 @@ struct FramerSpec {
 inline constexpr std::size_t default_max_message_size = 16 * 1024 * 1024;
 
 // "line": newline-delimited messages; the newline is added on send and stripped on
-// receive. A line longer than max_message_size fails the connection.
+// receive. A line longer than max_message_size fails the connection. A message sent
+// in parts goes out piece by piece, the newline after its last piece.
 FramerSpec line_framer(std::size_t max_message_size = default_max_message_size);
 // "lp": a 4-byte big-endian length before each message. A length above
-// max_message_size fails the connection with a clear error.
+// max_message_size fails the connection with a clear error. A message sent in parts
+// is held until its last piece, as its length goes first: it costs its size in memory.
 FramerSpec length_prefix_framer(std::size_t max_message_size = default_max_message_size);
 // The shipped framer called `name` ("line", "lp"), or nullopt.
 std::optional<FramerSpec> framer_by_name(std::string_view name,

@@ -4,6 +4,7 @@
 
 #include <functional>
 #include <optional>
+#include <utility>
 #include <vector>
 
 #include "taps/connection.hpp"
@@ -74,6 +75,17 @@ class Preconnection {
   // establishment, race included (RFC 9622 section 7.1); unset: no bound.
   Result<Connection> initiate(Context& ctx, ConnectionHandlers handlers,
                               std::optional<std::chrono::milliseconds> timeout = std::nullopt) const;
+  // InitiateWithSend (RFC 9622 section 7.2): Initiate with `message` as the first message,
+  // sent before anything sent later. When it is safelyReplayable (9.1.3.4), no framer is
+  // set and TCP is raced, TCP attempts open with TCP Fast Open: when the kernel holds a
+  // cookie of the server (from an earlier connection), the message (as much of it as the
+  // SYN holds) rides in the SYN, a round trip earlier; else it follows the handshake. A
+  // message that is not safelyReplayable never goes in a SYN: a SYN may be replayed.
+  // Other stacks send it first after ready. Its sent event (or send_error, expired)
+  // follows ready, as send()'s would; errors as initiate's.
+  Result<Connection> initiate_with_send(Context& ctx, Message message, MessageContext message_ctx,
+                                        ConnectionHandlers handlers,
+                                        std::optional<std::chrono::milliseconds> timeout = std::nullopt) const;
   // Resolve (RFC 9622 section 7.1): resolves the remote endpoints (A and AAAA apart, as
   // Initiate does) and derives the local ones, without connecting; `handler` runs once,
   // posted to the Context's thread. Fails at once (no call) on the configuration errors
@@ -87,9 +99,11 @@ class Preconnection {
 
  private:
   friend class detail::ConnectionGroup;
-  // Initiate into `group` (a clone), or into a new group when it is null.
+  // Initiate into `group` (a clone), or into a new group when it is null; with
+  // `first_message`, InitiateWithSend.
   Result<Connection> initiate(Context& ctx, ConnectionHandlers handlers, std::optional<std::chrono::milliseconds> timeout,
-                              std::shared_ptr<detail::ConnectionGroup> group) const;
+                              std::shared_ptr<detail::ConnectionGroup> group,
+                              std::optional<std::pair<Message, MessageContext>> first_message = std::nullopt) const;
 
   std::vector<LocalEndpoint> local_;
   std::vector<RemoteEndpoint> remote_;

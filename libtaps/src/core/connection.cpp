@@ -4,8 +4,8 @@
 
 namespace taps {
 
-MessageId Connection::send(Message message, MessageContext ctx) {
-  return impl_ ? impl_->send(std::move(message), std::move(ctx)) : 0;
+MessageId Connection::send(Message message, MessageContext ctx, bool end_of_message) {
+  return impl_ ? impl_->send(std::move(message), std::move(ctx), end_of_message) : 0;
 }
 
 void Connection::receive(std::size_t min_incomplete, std::size_t max_length) {

@@ -21,26 +21,43 @@ std::atomic<std::size_t> unfinished_charged{0};
 
 ConnectionImpl::~ConnectionImpl() { unfinished_charged -= charged_; }
 
-MessageId ConnectionImpl::send(Message message, MessageContext ctx) {
-  ctx.id = next_id_++;
+MessageId ConnectionImpl::send(Message message, MessageContext ctx, bool end_of_message) {
+  auto open = queue_.open_message();
+  bool continues = open && ctx.id == *open;
+  if (!continues) ctx.id = next_id_++;
   auto refuse = [this](MessageContext ctx, Error error) {
     post_event([ctx = std::move(ctx), error = std::move(error)](ConnectionHandlers& h) {
       if (h.send_error) h.send_error(ctx, error);
     });
     return ctx.id;
   };
-  if (state_ == ConnectionState::closed || final_queued_ || close_requested_) {
+  // The rest of a message sent in parts may still come after close() or a final piece.
+  if (state_ == ConnectionState::closed || (!continues && (final_queued_ || close_requested_))) {
     auto why = final_queued_ ? "a final message was already sent" : "the connection is closing";
     return refuse(std::move(ctx), make_error(errc::connection_closed, why));
   }
-  if (ctx.msg_priority < 0) {
+  if (!continues && ctx.msg_priority < 0) {
     auto why = "msgPriority " + std::to_string(ctx.msg_priority) + " is negative (RFC 9622 9.1.3.2: a non-negative integer)";
     return refuse(std::move(ctx), make_error(errc::invalid_configuration, std::move(why)));
   }
-  final_queued_ = ctx.final;
+  if (!continues && open && !end_of_message) {
+    auto why = fmt::format("message {} sent in parts is still open: send its last piece (end_of_message) first", *open);
+    return refuse(std::move(ctx), make_error(errc::invalid_configuration, std::move(why)));
+  }
+  final_queued_ = final_queued_ || ctx.final;
   auto id = ctx.id;
-  queue_.push(std::move(message), std::move(ctx), true, std::chrono::steady_clock::now());
-  if (state_ == ConnectionState::established) start_writing();
+  if (continues) {
+    queue_.append(std::move(message), std::move(ctx), end_of_message);
+  } else {
+    queue_.push(std::move(message), std::move(ctx), end_of_message, std::chrono::steady_clock::now());
+  }
+  if (state_ == ConnectionState::established || state_ == ConnectionState::closing) start_writing();
+  return id;
+}
+
+MessageId ConnectionImpl::send_first(Message message, MessageContext ctx) {
+  auto id = send(std::move(message), std::move(ctx), true);
+  queue_.pin_front(id);
   return id;
 }
 
@@ -74,13 +91,23 @@ void ConnectionImpl::fill() {
 }
 
 void ConnectionImpl::frame(std::vector<SendQueue::Piece> pieces) {
+  if (!is_stream_ && pieces.size() > 1) {
+    // A message sent in parts is one datagram: the earlier pieces' events ride on it.
+    Message joined;
+    for (auto& p : pieces) joined.bytes().insert(joined.bytes().end(), p.bytes.bytes().begin(), p.bytes.bytes().end());
+    auto& last = pieces.back();
+    auto& riders = riders_[last.ctx.id];
+    for (std::size_t i = 0; i + 1 < pieces.size(); ++i) riders.push_back(std::move(pieces[i].ctx));
+    frame_piece(std::move(joined), std::move(last.ctx), true);
+    return;
+  }
   for (auto& p : pieces) frame_piece(std::move(p.bytes), std::move(p.ctx), p.end_of_message);
 }
 
-// Frames one message into transport buffers. The message's own context rides on its
-// last buffer, so that sent fires when its last byte is out. Lifetimes end here: a
-// framed message cannot expire halfway through without corrupting the stream.
-void ConnectionImpl::frame_piece(Message bytes, MessageContext ctx, bool) {
+// Frames one message (or piece) into transport buffers. Its context rides on its last
+// buffer, so that sent fires when its last byte is out. Lifetimes end here: a framed
+// message cannot expire halfway through without corrupting the stream.
+void ConnectionImpl::frame_piece(Message bytes, MessageContext ctx, bool end_of_message) {
   ctx.msg_lifetime.reset();
   bool only_ends_stream = bytes.empty() && ctx.final;
   if (!framers_ || only_ends_stream) {
@@ -88,10 +115,23 @@ void ConnectionImpl::frame_piece(Message bytes, MessageContext ctx, bool) {
     return;
   }
   auto before = outgoing_.size();
-  framers_->send(std::move(bytes), ctx);
+  framers_->send(std::move(bytes), ctx, end_of_message);
   if (framers_->failed()) return;
+  if (outgoing_.size() == before && !end_of_message) {
+    // The framer holds this piece (lp needs the whole length first): it is sent when
+    // the bytes that hold it are.
+    held_events_.push_back(std::move(ctx));
+    return;
+  }
   if (outgoing_.size() == before) queue_wire(Message{}, {});
-  outgoing_.back().ctx = std::move(ctx);
+  if (held_events_.empty()) {
+    outgoing_.back().ctx = std::move(ctx);
+    return;
+  }
+  auto held = std::move(held_events_);
+  held_events_.clear();
+  for (auto& h : held) queue_wire(Message{}, std::move(h));
+  queue_wire(Message{}, std::move(ctx));
 }
 
 void ConnectionImpl::queue_wire(Message bytes, MessageContext ctx) {
@@ -156,6 +196,8 @@ void ConnectionImpl::abort() {
   if (cancel_establishment) cancel_establishment();
   outgoing_.clear();
   queue_.clear();
+  held_events_.clear();
+  riders_.clear();
   shutdown_transport(false);
   finish(make_error(errc::connection_aborted, "connection aborted by the application"));
 }
@@ -166,6 +208,8 @@ void ConnectionImpl::adopt(std::shared_ptr<Transport> transport) {
   if (!transport_->remote_endpoint().empty()) remote_ = transport_->remote_endpoint();
   if (!transport_->local_endpoint().empty()) local_ = transport_->local_endpoint();
   stack_ = transport_->stack();
+  // TCP Fast Open took the first bytes of InitiateWithSend's message (pinned first).
+  if (auto sent = transport_->early_data_sent()) queue_.drop_sent_bytes(sent);
   apply_properties();
   transport_->start(weak_from_this());
 }
@@ -383,25 +427,35 @@ void ConnectionImpl::on_end_of_stream() {
   maybe_finish();
 }
 
-void ConnectionImpl::on_sent(Outgoing&& out) {
+template <class Fn>
+void ConnectionImpl::settle(Outgoing&& out, Fn event) {
   --unsettled_;
   bytes_sent_from_ += out.source_bytes;
   if (out.ctx.id != 0) {
-    post_event([ctx = std::move(out.ctx)](ConnectionHandlers& h) {
-      if (h.sent) h.sent(ctx);
-    });
+    // Only a datagram joined from pieces has riders: the common case skips the lookup.
+    if (auto it = riders_.empty() ? riders_.end() : riders_.find(out.ctx.id); it != riders_.end()) {
+      for (auto& ctx : it->second) event(std::move(ctx));
+      riders_.erase(it);
+    }
+    event(std::move(out.ctx));
   }
   if (close_requested_) maybe_finish();
 }
 
+void ConnectionImpl::on_sent(Outgoing&& out) {
+  settle(std::move(out), [this](MessageContext ctx) {
+    post_event([ctx = std::move(ctx)](ConnectionHandlers& h) {
+      if (h.sent) h.sent(ctx);
+    });
+  });
+}
+
 void ConnectionImpl::on_send_failed(Outgoing&& out, Error error) {
-  --unsettled_;
-  if (out.ctx.id != 0) {
-    post_event([ctx = std::move(out.ctx), error = std::move(error)](ConnectionHandlers& h) {
+  settle(std::move(out), [this, &error](MessageContext ctx) {
+    post_event([ctx = std::move(ctx), error](ConnectionHandlers& h) {
       if (h.send_error) h.send_error(ctx, error);
     });
-  }
-  if (close_requested_) maybe_finish();
+  });
 }
 
 void ConnectionImpl::on_final_sent() {

@@ -14,6 +14,7 @@
 #include <cstddef>
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -52,7 +53,9 @@ class ConnectionImpl final : public TransportSink, public std::enable_shared_fro
   ConnectionImpl& operator=(const ConnectionImpl&) = delete;
 
   // The API actions (see connection.hpp).
-  MessageId send(Message message, MessageContext ctx);
+  MessageId send(Message message, MessageContext ctx, bool end_of_message);
+  // InitiateWithSend's message: sent before anything sent later.
+  MessageId send_first(Message message, MessageContext ctx);
   void receive(std::size_t min_incomplete, std::size_t max_length);
   void close();
   void abort();
@@ -122,6 +125,9 @@ class ConnectionImpl final : public TransportSink, public std::enable_shared_fro
   void on_end_of_stream() override;
   void on_sent(Outgoing&& out) override;
   void on_send_failed(Outgoing&& out, Error error) override;
+  // Posts the events of the pieces that rode on `out`, then `event` for `out` itself.
+  template <class Fn>
+  void settle(Outgoing&& out, Fn event);
   void on_final_sent() override;
   void on_transport_error(Error error) override;
   void on_soft_error(Error error) override;
@@ -177,6 +183,11 @@ class ConnectionImpl final : public TransportSink, public std::enable_shared_fro
   SendQueue queue_;                   // sent, not framed yet (also before ready)
   std::deque<Outgoing> held_descriptors_;  // send_from before ready
   bool stop_pending_ = false;         // close(): stop the framers and end the stream once the queue is empty
+  // Partial sends: contexts of pieces a framer holds (their bytes are not out yet),
+  // and, on datagrams, of pieces joined into a later datagram, by the message id
+  // whose last piece carries them.
+  std::vector<MessageContext> held_events_;
+  std::map<MessageId, std::vector<MessageContext>> riders_;
   std::vector<std::pair<Message, MessageContext>> early_data_;  // arrived before the framers were started
   bool submitting_ = false;          // framing one message: its pieces are not complete yet
   std::deque<Outgoing> outgoing_;     // framed: the bytes the transport takes next

@@ -13,6 +13,7 @@
 #include "security/tls_handshake.hpp"
 #include "transport/address.hpp"
 #include "transport/protocol.hpp"
+#include "transport/socket_options.hpp"
 #include "transport/tcp_transport.hpp"
 #include "transport/tls_transport.hpp"
 #include "transport/udp_transport.hpp"
@@ -216,6 +217,7 @@ std::optional<Error> ListenerImpl::bind_tcp(const asio::ip::address& address, st
   if (!ec) configure(*acceptor, address, spec_.family, ec);
   if (!ec) acceptor->bind(endpoint, ec);
   if (!ec) acceptor->listen(listen_backlog, ec);
+  if (!ec) allow_fast_open(acceptor->native_handle());
   if (ec) return make_error(errc::listener_failed, fmt::format("listen on {}: {}", to_string(address, port), ec.message()));
   auto local = acceptor->local_endpoint(ec);
   port = local.port();

@@ -185,10 +185,21 @@ Result<Connection> Preconnection::initiate(Context& ctx, ConnectionHandlers hand
   return initiate(ctx, std::move(handlers), timeout, nullptr);
 }
 
+Result<Connection> Preconnection::initiate_with_send(Context& ctx, Message message, MessageContext message_ctx,
+                                                    ConnectionHandlers handlers,
+                                                    std::optional<std::chrono::milliseconds> timeout) const {
+  return initiate(ctx, std::move(handlers), timeout, nullptr, std::pair{std::move(message), std::move(message_ctx)});
+}
+
 Result<Connection> Preconnection::initiate(Context& ctx, ConnectionHandlers handlers,
                                           std::optional<std::chrono::milliseconds> timeout,
-                                          std::shared_ptr<detail::ConnectionGroup> group) const {
-  if (detail::is_multicast(*this)) return detail::initiate_multicast(ctx, *this, std::move(handlers));
+                                          std::shared_ptr<detail::ConnectionGroup> group,
+                                          std::optional<std::pair<Message, MessageContext>> first_message) const {
+  if (detail::is_multicast(*this)) {
+    auto connection = detail::initiate_multicast(ctx, *this, std::move(handlers));
+    if (connection && first_message) connection->send(std::move(first_message->first), std::move(first_message->second));
+    return connection;
+  }
   if (auto e = validate_for_initiate()) return *e;
   auto& io = ctx.io_context();
   auto made = race_spec(*this, timeout);
@@ -209,6 +220,11 @@ Result<Connection> Preconnection::initiate(Context& ctx, ConnectionHandlers hand
     auto quic = detail::QuicTlsContext::make(security_, detail::QuicTlsContext::Role::client);
     if (!quic) return quic.error();
     spec.options.quic = *quic;
+  }
+  // TCP Fast Open: only bytes the application allows to be replayed may ride in a SYN,
+  // and only unframed ones (a framer runs once the Connection is ready).
+  if (first_message && first_message->second.safely_replayable && framers_.empty() && races(Stack::tcp)) {
+    spec.options.early_data = std::make_shared<const std::vector<std::uint8_t>>(first_message->first.bytes());
   }
 
   // The Connection exists before the race is decided; it takes whichever stack wins
@@ -233,6 +249,7 @@ Result<Connection> Preconnection::initiate(Context& ctx, ConnectionHandlers hand
   };
   impl->set_framers(framers_);
   impl->join(group ? std::move(group) : std::make_shared<detail::ConnectionGroup>(ctx, *this, timeout));
+  if (first_message) impl->send_first(std::move(first_message->first), std::move(first_message->second));
   racer->start();
   return Connection(impl);
 }

@@ -22,6 +22,7 @@ void SendQueue::push(Message bytes, MessageContext ctx, bool end_of_message, Tim
   Entry entry{ctx.id, ctx.msg_priority, ctx.final, end_of_message, false, now, ctx.msg_lifetime, {}};
   entry.pieces.push_back({std::move(bytes), std::move(ctx), end_of_message});
   ++pieces_;
+  if (!end_of_message) open_ = entry.id;
   note_deadline(entry);
   // From the back: messages of equal priority keep their send order, and the common
   // case (one priority) costs one comparison.
@@ -30,17 +31,20 @@ void SendQueue::push(Message bytes, MessageContext ctx, bool end_of_message, Tim
   entries_.insert(at, std::move(entry));
 }
 
-std::optional<MessageId> SendQueue::open_message() const noexcept {
-  for (const auto& e : entries_) {
-    if (!e.ended) return e.id;
-  }
-  return std::nullopt;
-}
-
 void SendQueue::append(Message bytes, MessageContext ctx, bool end_of_message) {
-  auto it = std::find_if(entries_.begin(), entries_.end(), [](const Entry& e) { return !e.ended; });
+  if (!open_) return;
+  // The open message is the first once it started, else usually the last (pushed when
+  // its first piece was sent): the search starts at both ends.
+  auto is_open = [id = *open_](const Entry& e) { return e.id == id; };
+  auto it = entries_.end();
+  if (!entries_.empty() && is_open(entries_.front())) {
+    it = entries_.begin();
+  } else if (auto r = std::find_if(entries_.rbegin(), entries_.rend(), is_open); r != entries_.rend()) {
+    it = std::prev(r.base());
+  }
   if (it == entries_.end()) return;
   it->ended = end_of_message;
+  if (end_of_message) open_.reset();
   bool becomes_final = ctx.final && !it->final;
   it->pieces.push_back({std::move(bytes), std::move(ctx), end_of_message});
   ++pieces_;
@@ -53,6 +57,21 @@ void SendQueue::append(Message bytes, MessageContext ctx, bool end_of_message) {
       entries_.push_back(std::move(entry));
     }
   }
+}
+
+void SendQueue::pin_front(MessageId id) {
+  auto it = std::find_if(entries_.begin(), entries_.end(), [id](const Entry& e) { return e.id == id; });
+  if (it == entries_.end()) return;
+  auto entry = std::move(*it);
+  entries_.erase(it);
+  entry.started = true;
+  entries_.push_front(std::move(entry));
+}
+
+void SendQueue::drop_sent_bytes(std::size_t n) {
+  if (entries_.empty() || entries_.front().pieces.empty()) return;
+  auto& bytes = entries_.front().pieces.front().bytes.bytes();
+  bytes.erase(bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(std::min(n, bytes.size())));
 }
 
 bool SendQueue::has_next(bool datagram) const noexcept {
@@ -104,6 +123,7 @@ std::vector<MessageContext> SendQueue::clear() {
     for (auto& p : e.pieces) dropped.push_back(std::move(p.ctx));
   }
   entries_.clear();
+  open_.reset();
   pieces_ = 0;
   next_deadline_.reset();
   return dropped;

@@ -35,9 +35,14 @@ class SendQueue {
   // A new message (or its first piece), ordered by ctx.msg_priority and ctx.final.
   void push(Message bytes, MessageContext ctx, bool end_of_message, TimePoint now);
   // The id of the message sent in part whose end has not been sent yet.
-  std::optional<MessageId> open_message() const noexcept;
+  std::optional<MessageId> open_message() const noexcept { return open_; }
   // Adds a piece to the open message; its properties are the first piece's.
   void append(Message bytes, MessageContext ctx, bool end_of_message);
+  // InitiateWithSend: message `id` goes first, whatever is sent after it, and never
+  // expires (its first bytes may be in a SYN already).
+  void pin_front(MessageId id);
+  // The first `n` bytes of the front message went out with the handshake.
+  void drop_sent_bytes(std::size_t n);
 
   // Whether next() has something: on a stream, pieces of the message in progress or of
   // the next message; on datagrams, a whole message.
@@ -72,6 +77,9 @@ class SendQueue {
 
   std::deque<Entry> entries_;  // in sending order; a started entry is the first
   std::size_t pieces_ = 0;
+  // The message sent in parts whose last piece has not come: send() asks for it on
+  // every call, so it is kept rather than searched for.
+  std::optional<MessageId> open_;
   // The earliest time a message may expire: the transport asks before every write, and
   // a queue of thousands must not be walked each time.
   std::optional<TimePoint> next_deadline_;

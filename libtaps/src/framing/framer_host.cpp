@@ -150,6 +150,16 @@ class FramerHost::Level final : public FramerContext {
     framer_->on_new_sent_message(*this, std::move(message), ctx);
     collecting_ = false;
   }
+  void new_partial(Message piece, const MessageContext& ctx, bool end) {
+    collecting_ = true;
+    collected_.clear();
+    framer_->on_new_sent_partial(*this, std::move(piece), ctx, end);
+    collecting_ = false;
+  }
+  // The pieces of a message this level's framer can only frame whole.
+  Message& held_message() { return held_; }
+  bool holding() const { return holding_; }
+  void set_holding(bool h) { holding_ = h; }
   std::vector<Message>& collected() { return collected_; }
 
  private:
@@ -185,6 +195,8 @@ class FramerHost::Level final : public FramerContext {
   bool ready_ = false;
   bool collecting_ = false;
   std::vector<Message> collected_;
+  Message held_;
+  bool holding_ = false;
 };
 
 FramerHost::FramerHost(std::vector<std::unique_ptr<Framer>> framers, Callbacks callbacks, bool datagram)
@@ -203,17 +215,32 @@ void FramerHost::start() {
   }
 }
 
-void FramerHost::send(Message message, const MessageContext& ctx) {
+void FramerHost::send(Message message, const MessageContext& ctx, bool end_of_message) {
   if (failed_ || levels_.empty()) return;
-  send_from(levels_.size() - 1, std::move(message), ctx);
+  send_from(levels_.size() - 1, std::move(message), ctx, end_of_message || datagram_);
 }
 
-// One message enters level `i`; what it made goes to level i-1 as one message, or to
-// the transport. On a stream the pieces go out separately (scatter/gather); in a
-// datagram they must stay together.
-void FramerHost::send_from(std::size_t i, Message message, const MessageContext& ctx) {
+// One message (or a piece of one) enters level `i`; what it made goes to level i-1 as
+// one message (or piece), or to the transport. On a stream the buffers go out
+// separately (scatter/gather); in a datagram they must stay together.
+void FramerHost::send_from(std::size_t i, Message message, const MessageContext& ctx, bool end) {
   auto& level = *levels_[i];
-  level.new_message(std::move(message), ctx);
+  bool partial = !end || level.holding();
+  if (partial && !level.framer().frames_partial_messages()) {
+    auto& held = level.held_message().bytes();
+    held.insert(held.end(), message.bytes().begin(), message.bytes().end());
+    level.set_holding(!end);
+    if (!end) return;
+    message = std::move(level.held_message());
+    level.held_message() = Message{};
+    partial = false;
+  }
+  if (partial) {
+    level.set_holding(!end);
+    level.new_partial(std::move(message), ctx, end);
+  } else {
+    level.new_message(std::move(message), ctx);
+  }
   auto pieces = std::move(level.collected());
   if (failed_) return;
   if (i > 0 || datagram_) {
@@ -224,7 +251,7 @@ void FramerHost::send_from(std::size_t i, Message message, const MessageContext&
       for (auto& p : pieces) joined.bytes().insert(joined.bytes().end(), p.bytes().begin(), p.bytes().end());
     }
     if (i > 0) {
-      send_from(i - 1, std::move(joined), ctx);
+      send_from(i - 1, std::move(joined), ctx, end);
     } else {
       callbacks_.send(std::move(joined));
     }
@@ -237,7 +264,7 @@ void FramerHost::send_below(std::size_t i, Message bytes) {
   if (i == 0) {
     callbacks_.send(std::move(bytes));
   } else {
-    send_from(i - 1, std::move(bytes), MessageContext{});
+    send_from(i - 1, std::move(bytes), MessageContext{}, true);
   }
 }
 

@@ -32,8 +32,11 @@ class FramerHost {
 
   // Starts every framer, nearest the transport first.
   void start();
-  // Gives an application message to the top framer; its bytes come out of `send`.
-  void send(Message message, const MessageContext& ctx);
+  // Gives an application message, or one piece of it (end_of_message false: more
+  // pieces follow), to the top framer; its bytes come out of `send`. A level whose
+  // framer cannot frame partial messages holds the pieces until the last one. Pieces
+  // are for streams: in datagram mode every message must be whole.
+  void send(Message message, const MessageContext& ctx, bool end_of_message = true);
   // Bytes from the transport; `ctx` is what the transport knows of them (a datagram's
   // source and destination), offered to framers as received_context().
   void received(const std::uint8_t* data, std::size_t size, const MessageContext& ctx = MessageContext{});
@@ -51,7 +54,7 @@ class FramerHost {
 
  private:
   class Level;
-  void send_from(std::size_t level, Message message, const MessageContext& ctx);
+  void send_from(std::size_t level, Message message, const MessageContext& ctx, bool end_of_message);
   void send_below(std::size_t level, Message bytes);
   void deliver_above(std::size_t level, Message&& message, MessageContext&& ctx, bool end);
   void level_ready();

@@ -21,6 +21,12 @@ class LineFramer final : public Framer {
     ctx.send(std::move(message));
   }
 
+  bool frames_partial_messages() const override { return true; }
+  void on_new_sent_partial(FramerContext& ctx, Message piece, const MessageContext&, bool end_of_message) override {
+    if (end_of_message) piece.bytes().push_back('\n');
+    if (!piece.empty()) ctx.send(std::move(piece));
+  }
+
   // Looks for the newline only in bytes not yet searched, so that a long line
   // arriving in pieces is scanned once.
   void on_received_data(FramerContext& ctx) override {

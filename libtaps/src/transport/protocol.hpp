@@ -14,6 +14,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "taps/properties.hpp"
 #include "transport/transport.hpp"
@@ -37,6 +38,10 @@ struct AttemptTarget {
 struct AttemptOptions {
   std::shared_ptr<TlsContext> tls;  // tls/tcp: every session comes from it
   std::shared_ptr<QuicTlsContext> quic;  // quic: every connection's GnuTLS session comes from it
+  // InitiateWithSend with a safelyReplayable first message (RFC 9622 7.2, 9.1.3.4): its
+  // bytes, for the stacks that can carry them in their handshake (tcp: TCP Fast Open).
+  // Every attempt may send them: replaying them is what the application allowed.
+  std::shared_ptr<const std::vector<std::uint8_t>> early_data;
 };
 
 // One attempt under way. cancel() stops it and closes its socket; no callback follows.

@@ -60,4 +60,10 @@ void apply_socket_options(int fd, const SocketOptions& wanted, SocketOptions& ap
   if (!wanted.keep_alive_idle) applied.keep_alive_idle = idle;
 }
 
+void allow_fast_open(int listening_fd) {
+  // The queue of connections whose SYN data was taken before the handshake completed.
+  int pending = 256;
+  ::setsockopt(listening_fd, IPPROTO_TCP, TCP_FASTOPEN, &pending, sizeof pending);
+}
+
 }  // namespace taps::detail

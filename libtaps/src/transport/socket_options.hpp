@@ -30,4 +30,10 @@ SocketOptions wanted_options(const ConnectionProperties& props, bool keep_alive,
 // an option the kernel refuses keeps its old value, as RFC 9622 allows for properties.
 void apply_socket_options(int fd, const SocketOptions& wanted, SocketOptions& applied);
 
+// A listening TCP socket takes data from clients' SYNs (TCP Fast Open, RFC 7413): what
+// a client sent with InitiateWithSend as safelyReplayable reaches the application one
+// round trip earlier. The kernel does so only when net.ipv4.tcp_fastopen has the server
+// bit (0x2; Linux's default 1 is client only). Best effort: a kernel without it is ignored.
+void allow_fast_open(int listening_fd);
+
 }  // namespace taps::detail

@@ -23,7 +23,8 @@ constexpr std::size_t max_batch_messages = 64;
 
 }  // namespace
 
-TcpTransport::TcpTransport(asio::ip::tcp::socket socket) : Transport("tcp"), socket_(std::move(socket)) {
+TcpTransport::TcpTransport(asio::ip::tcp::socket socket, std::size_t early_data_sent)
+    : Transport("tcp"), socket_(std::move(socket)), early_data_sent_(early_data_sent) {
   note_endpoints(socket_);
 }
 

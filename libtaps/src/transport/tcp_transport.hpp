@@ -21,8 +21,9 @@ void close_tcp_socket(asio::ip::tcp::socket& socket, bool graceful);
 
 class TcpTransport final : public Transport, public std::enable_shared_from_this<TcpTransport> {
  public:
-  // Takes over a connected socket (from the racer or an acceptor).
-  explicit TcpTransport(asio::ip::tcp::socket socket);
+  // Takes over a connected socket (from the racer or an acceptor); `early_data_sent`
+  // bytes of the first message are in the kernel already (TCP Fast Open).
+  explicit TcpTransport(asio::ip::tcp::socket socket, std::size_t early_data_sent = 0);
 
   void start_writing() override;
   void resume_reading() override;
@@ -33,6 +34,7 @@ class TcpTransport final : public Transport, public std::enable_shared_from_this
   bool can_receive_into(int fd) const override;
   void receive_into(int fd, std::vector<std::uint8_t> already_received) override;
   std::uint64_t bytes_received_into() const override { return into_ ? into_->bytes() : 0; }
+  std::size_t early_data_sent() const override { return early_data_sent_; }
 
  private:
   void start_reading() override;
@@ -56,6 +58,7 @@ class TcpTransport final : public Transport, public std::enable_shared_from_this
   bool writing_ = false;
   bool eof_ = false;
   SocketOptions options_;
+  std::size_t early_data_sent_;
 };
 
 }  // namespace taps::detail

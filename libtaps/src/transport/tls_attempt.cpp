@@ -22,7 +22,7 @@ class TlsAttempt final : public Attempt, public std::enable_shared_from_this<Tls
       : tcp_(std::make_shared<TcpAttempt>(io, target)), target_(target), options_(options), done_(std::move(done)) {}
 
   void start() {
-    tcp_->start([self = shared_from_this()](asio::ip::tcp::socket socket, std::string error) {
+    tcp_->start([self = shared_from_this()](asio::ip::tcp::socket socket, std::string error, std::size_t) {
       if (!error.empty()) {
         self->finish(nullptr, std::move(error));
       } else {

@@ -93,6 +93,9 @@ class Transport {
   // property is require or prefer. Stacks without such options ignore it.
   virtual void apply_properties(const ConnectionProperties&, bool /*keep_alive*/) {}
   virtual MessageLimits message_limits() { return {}; }
+  // How many bytes of AttemptOptions::early_data the establishment already sent (TCP
+  // Fast Open: in the SYN, or right after the handshake when there was no cookie).
+  virtual std::size_t early_data_sent() const { return 0; }
 
   // The _taps descriptor actions (Connection::send_from, receive_into): bytes between
   // the stream and a local descriptor that never pass through user space. A stack that
