@@ -54,6 +54,11 @@ struct Protocol {
   bool secure;            // has a TLS layer: its attempts need AttemptOptions::tls (quic: ::quic)
   std::shared_ptr<Attempt> (*connect)(asio::io_context& io, const AttemptTarget& target,
                                       const AttemptOptions& options, AttemptDone done);
+  // Rendezvous (RFC 9622 section 7.3) from target.local_address and local_port, or null
+  // when the stack cannot: TLS and QUIC need one side to be the server, and a
+  // rendezvous does not say which.
+  std::shared_ptr<Attempt> (*rendezvous)(asio::io_context& io, const AttemptTarget& target,
+                                         const AttemptOptions& options, AttemptDone done);
 };
 
 // The registry: how to establish `stack`. Every Stack has an entry.

@@ -2,16 +2,18 @@
 #include "transport/protocol.hpp"
 #include "quic/quic_attempt.hpp"
 #include "transport/tcp_attempt.hpp"
+#include "transport/tcp_rendezvous.hpp"
 #include "transport/tls_attempt.hpp"
 #include "transport/udp_attempt.hpp"
 
 namespace taps::detail {
 namespace {
 
-constexpr Protocol tcp{"tcp", true, false, &connect_tcp};
-constexpr Protocol udp{"udp", false, false, &connect_udp};
-constexpr Protocol tls{"tls/tcp", true, true, &connect_tls};
-constexpr Protocol quic{"quic", true, true, &connect_quic};
+constexpr Protocol tcp{"tcp", true, false, &connect_tcp, &rendezvous_tcp};
+// UDP has no handshake: a rendezvous is a connect from the local port.
+constexpr Protocol udp{"udp", false, false, &connect_udp, &connect_udp};
+constexpr Protocol tls{"tls/tcp", true, true, &connect_tls, nullptr};
+constexpr Protocol quic{"quic", true, true, &connect_quic, nullptr};
 
 }  // namespace
 
