@@ -116,13 +116,29 @@ class Runner {
       return;
     }
     auto session = add_session(config, std::move(input), std::move(output));
-    auto connection = o_.preconnection.initiate(ctx_, session->handlers(), o_.timeout);
+    auto connection =
+        o_.rendezvous ? rendezvous(*session) : o_.preconnection.initiate(ctx_, session->handlers(), o_.timeout);
     if (!connection) {
       log_.error(connection.error().message());
       exit_code_ = exit_code_for_establishment(connection.error().code);
       return;
     }
     session->attach(*connection);
+  }
+
+  // --rendezvous: RendezvousDone stands for ready, and is a `rendezvous_done` event.
+  taps::Result<taps::Connection> rendezvous(Session& session) {
+    auto h = session.handlers();
+    auto met = std::make_shared<taps::Connection>();
+    h.rendezvous_done = [this, met, ready = std::move(h.ready)] {
+      log_.emit("rendezvous_done",
+                {{"remote", met->remote_endpoint()}, {"local", met->local_endpoint()}, {"stack", met->stack()}});
+      ready();
+    };
+    h.ready = nullptr;
+    auto connection = o_.preconnection.rendezvous(ctx_, std::move(h), o_.timeout);
+    if (connection) *met = *connection;
+    return connection;
   }
 
   // --clone N: one connection group; the stop signals abort it.
