@@ -56,6 +56,9 @@ Examples:
                                                stdin lines go to them in turn
   taps-cat --resolve host 443                  the endpoints a connect would use, as
                                                JSON; nothing is connected
+  taps-cat --rendezvous -p 5000 hostB 5000     on hostA, and on hostB the same with
+                                               hostA: one TCP connection between the two,
+                                               whichever starts first (--udp: UDP)
 
 --resolve prints one JSON object on stdout and exits 0 (2 when nothing resolves):
   {"localEndpoints":[{"ipAddress":"192.0.2.7","interface":"eth0"}],
@@ -64,6 +67,15 @@ Examples:
 Remote endpoints come in the order connecting tries them; local endpoints are the
 source addresses the routes choose (or -s), with their interface and -p. Keys as in
 --config files: hostName, ipAddress, port, interface (each only when known).
+
+--rendezvous (RFC 9622 Rendezvous) listens on -p PORT and connects from that port to
+HOST PORT every 100 ms until the peer, doing the same, is met: by its connect, by
+ours, or both at once (TCP simultaneous open). Then it copies as a connect does.
+Only HOST's address may connect to PORT meanwhile. --timeout bounds the wait (exit
+4); without it taps-cat waits for the peer. With --udp the socket is bound and
+connected at once, and nothing checks that the peer is there: datagrams sent
+before the peer runs are lost. Not with --tls or --quic (neither side would be the
+server).
 
 Exit codes:
   0 success   1 usage or configuration error   2 establishment failed
@@ -76,7 +88,7 @@ to finish after close(). localhost is ::1 and 127.0.0.1 without DNS.
 
 Events (--json): one JSON object per line on stderr with "t" (seconds since
 start) and "event": certificate, listening, resolve, attempt, attempt_failed, ready,
-cancelled, connection_received, sent, received, closed, connection_error,
+rendezvous_done, cancelled, connection_received, sent, received, closed, connection_error,
 establishment_error, soft_error, path_change (the local address or its interface
 went away or came back), client_limit, exec_exit, scan. Payload goes to stdout only.)";
 
@@ -226,6 +238,9 @@ ParseResult parse(const std::vector<std::string>& args) {
   app.add_flag("--resolve", o.resolve_only,
                "Resolve HOST PORT: print the local and remote endpoints a connect would use (one JSON object, "
                "below) and exit; nothing is connected");
+  app.add_flag("--rendezvous", o.rendezvous,
+               "Meet a peer that runs the same (Rendezvous, TCP simultaneous open or UDP): listen on -p PORT "
+               "and connect from it to HOST PORT until one of the two connects; needs -p");
   auto* recv_only_flag = app.add_flag("--recv-only", o.recv_only, "Only receive: never read stdin, never send");
   app.add_flag("--send-only", o.send_only, "Only send: what arrives is read and discarded, never written to stdout")
       ->excludes(recv_only_flag);
@@ -327,6 +342,19 @@ ParseResult parse(const std::vector<std::string>& args) {
     }
   }
   if (o.resolve_only && (o.mode == Mode::listen || o.scan)) return usage_error("--resolve takes HOST PORT, without -l or -z");
+  if (o.rendezvous) {
+    if (o.mode == Mode::listen || o.scan || o.resolve_only || clone_option->count() > 0) {
+      return usage_error("--rendezvous takes HOST PORT, without -l, -z, --resolve or --clone");
+    }
+    if (tls_flags.tls || tls_flags.quic) {
+      return usage_error("--rendezvous works over TCP or UDP, not --tls or --quic: both peers initiate, so "
+                         "neither would be the TLS server");
+    }
+    if (local_port_option->count() == 0) {
+      return usage_error("--rendezvous needs -p LOCALPORT: both peers listen on it and connect from it "
+                         "(taps-cat --rendezvous -p 5000 HOST 5000)");
+    }
+  }
   if (o.scan && (o.mode != Mode::connect || o.port == 0)) {
     return usage_error("-z scans ports of a HOST: give HOST and a PORT number or range, without -l");
   }
@@ -419,9 +447,9 @@ ParseResult parse(const std::vector<std::string>& args) {
   }
   if (auto error = apply_multicast_options(multicast_flags, o)) return usage_error(*error);
   if (auto error = apply_race_options(race_flags, o, is_multicast_group(o))) return usage_error(*error);
-  if (o.fast_open && (o.mode != Mode::connect || o.scan || o.clone > 0 || o.recv_only || o.framed())) {
+  if (o.fast_open && (o.mode != Mode::connect || o.scan || o.clone > 0 || o.recv_only || o.framed() || o.rendezvous)) {
     return usage_error("--fast-open sends stdin's first read as it is when connecting: not with -l, -z, --clone, "
-                       "--recv-only or --framer");
+                       "--recv-only, --framer or --rendezvous");
   }
   auto warnings = std::move(o.warnings);
   return ParseResult(std::move(o), std::move(warnings));

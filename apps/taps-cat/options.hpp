@@ -34,6 +34,8 @@ struct Options {
   bool send_only = false;                             // --send-only: discard what arrives, end at stdin EOF
   // --resolve: print the endpoints that connecting would use (Resolve), connect nothing.
   bool resolve_only = false;
+  // --rendezvous: meet a peer that does the same (Rendezvous), instead of connecting.
+  bool rendezvous = false;
   // -z: connect to each port and report open/closed, nothing sent (PORT may be a range).
   bool scan = false;
   std::uint16_t scan_last_port = 0;

@@ -127,6 +127,7 @@ class Runner {
   // a safelyReplayable message (TCP Fast Open).
   void initiate(const std::shared_ptr<Session>& session, std::vector<std::uint8_t> first) {
     auto connection = [&] {
+      if (o_.rendezvous) return rendezvous(*session);
       if (first.empty()) return o_.preconnection.initiate(ctx_, session->handlers(), o_.timeout);
       taps::MessageContext replayable;
       replayable.safely_replayable = true;
@@ -139,6 +140,21 @@ class Runner {
       return;
     }
     session->attach(*connection);
+  }
+
+  // --rendezvous: RendezvousDone stands for ready, and is a `rendezvous_done` event.
+  taps::Result<taps::Connection> rendezvous(Session& session) {
+    auto h = session.handlers();
+    auto met = std::make_shared<taps::Connection>();
+    h.rendezvous_done = [this, met, ready = std::move(h.ready)] {
+      log_.emit("rendezvous_done",
+                {{"remote", met->remote_endpoint()}, {"local", met->local_endpoint()}, {"stack", met->stack()}});
+      ready();
+    };
+    h.ready = nullptr;
+    auto connection = o_.preconnection.rendezvous(ctx_, std::move(h), o_.timeout);
+    if (connection) *met = *connection;
+    return connection;
   }
 
   // --clone N: one connection group; the stop signals abort it.

@@ -299,3 +299,31 @@ TEST_CASE("--resolve output: one object, endpoints with the keys of a --config f
         R"("remoteEndpoints":[{"hostName":"h","ipAddress":"2001:db8::1","port":443},{"ipAddress":"192.0.2.1","port":443}]})");
   CHECK(taps_cat::resolved_json({}) == R"({"localEndpoints":[],"remoteEndpoints":[]})");
 }
+
+TEST_CASE("--rendezvous takes -p LOCALPORT and HOST PORT, over TCP or UDP, and nothing that needs roles") {
+  auto r = run({"--rendezvous", "-p", "5000", "192.0.2.1", "5000"});
+  REQUIRE(r.options);
+  CHECK(r.options->rendezvous);
+  CHECK(r.options->preconnection.local_endpoints().front().port() == 5000);
+  CHECK(r.options->preconnection.remote_endpoints().front().ip_address() == "192.0.2.1");
+  auto udp = run({"--rendezvous", "--udp", "-p", "5000", "192.0.2.1", "5000"});
+  REQUIRE(udp.options);
+  CHECK(taps::select_stacks(udp.options->preconnection.transport_properties()).stacks.front() == taps::Stack::udp);
+  struct Bad {
+    std::vector<std::string> args;
+    std::string error;
+  };
+  for (const auto& [args, error] : {
+           Bad{{"--rendezvous", "192.0.2.1", "5000"}, "--rendezvous needs -p LOCALPORT"},
+           Bad{{"--rendezvous", "-l", "5000"}, "--rendezvous takes HOST PORT, without -l"},
+           Bad{{"--rendezvous", "-z", "-p", "1", "h", "20-25"}, "--rendezvous takes HOST PORT, without -l"},
+           Bad{{"--rendezvous", "--tls", "-p", "1", "h", "1"}, "not --tls or --quic"},
+           Bad{{"--rendezvous", "--quic", "-p", "1", "h", "1"}, "not --tls or --quic"},
+       }) {
+    CAPTURE(error);
+    auto bad = run(args);
+    CHECK(!bad.options);
+    CHECK(bad.exit_code == 1);
+    CHECK(bad.error.find(error) != std::string::npos);
+  }
+}

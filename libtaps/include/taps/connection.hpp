@@ -51,6 +51,9 @@ struct PathChange {
 // no further event is delivered.
 struct ConnectionHandlers {
   std::function<void()> ready;
+  // RendezvousDone (RFC 9622 section 7.3): a Connection made by Preconnection::rendezvous
+  // is established; it stands for ready, which such a Connection never delivers.
+  std::function<void()> rendezvous_done;
   std::function<void(const Error&)> establishment_error;
   // One of sent / expired / send_error per send(), in the order the messages go out
   // (msgPriority may reorder them, see send()).

@@ -86,6 +86,20 @@ class Preconnection {
   Result<Connection> initiate_with_send(Context& ctx, Message message, MessageContext message_ctx,
                                         ConnectionHandlers handlers,
                                         std::optional<std::chrono::milliseconds> timeout = std::nullopt) const;
+  // Rendezvous (RFC 9622 section 7.3): both peers call it, each with its own local
+  // endpoint (a port is required) and the other as remote endpoint. Listens on the local
+  // endpoint and connects from it to the peer, retrying every 100 ms while the peer is
+  // not there yet; the first connection either way is the Connection (TCP: an accept,
+  // a connect or a simultaneous open), announced with rendezvous_done instead of ready.
+  // UDP: the socket is bound and connected, and rendezvous_done follows at once, as
+  // ready does for Initiate; nothing checks that the peer is there (no ICE-style
+  // connectivity checks). Only one stack is tried, the best the properties select, so
+  // that both peers meet on it. TLS and QUIC are refused at once (errc::not_supported):
+  // their handshake needs a client and a server. `timeout` as for Initiate (unset: wait
+  // for the peer for ever); failure is establishment_error. Other configuration errors
+  // as for Initiate, at once and without an event.
+  Result<Connection> rendezvous(Context& ctx, ConnectionHandlers handlers,
+                                std::optional<std::chrono::milliseconds> timeout = std::nullopt) const;
   // Resolve (RFC 9622 section 7.1): resolves the remote endpoints (A and AAAA apart, as
   // Initiate does) and derives the local ones, without connecting; `handler` runs once,
   // posted to the Context's thread. Fails at once (no call) on the configuration errors

@@ -287,8 +287,9 @@ void ConnectionImpl::application_ready(bool deliver_ready) {
   continue_race = nullptr;
   confirm_race = nullptr;
   if (deliver_ready) {
-    post_event([](ConnectionHandlers& h) {
-      if (h.ready) h.ready();
+    post_event([rendezvous = rendezvous](ConnectionHandlers& h) {
+      auto& handler = rendezvous ? h.rendezvous_done : h.ready;
+      if (handler) handler();
     });
   }
   // Descriptor sends (send_from) made before ready, in order; messages wait in queue_.

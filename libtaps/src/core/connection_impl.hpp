@@ -112,6 +112,8 @@ class ConnectionImpl final : public TransportSink, public std::enable_shared_fro
   // Set while a race runs: the winner is ready for the application (its framers too);
   // the racer reports its `ready` event only then.
   std::function<void()> confirm_race;
+  // Established by Rendezvous: the application hears rendezvous_done, not ready.
+  bool rendezvous = false;
 
  private:
   // TransportSink: the transport's view of this Connection.

@@ -178,6 +178,10 @@ Result<detail::RaceSpec> race_spec(const Preconnection& p, std::optional<std::ch
   return spec;
 }
 
+Connection race(Context& ctx, const Preconnection& p, detail::RaceSpec spec, ConnectionHandlers handlers,
+                std::optional<std::chrono::milliseconds> timeout, std::shared_ptr<detail::ConnectionGroup> group,
+                std::optional<std::pair<Message, MessageContext>> first_message = std::nullopt);
+
 }  // namespace
 
 Result<Connection> Preconnection::initiate(Context& ctx, ConnectionHandlers handlers,
@@ -207,7 +211,6 @@ Result<Connection> Preconnection::initiate(Context& ctx, ConnectionHandlers hand
   auto spec = std::move(*made);
   // The best stack decides (plain tcp may follow tls/tcp, never the reverse): every
   // attempt of a secure one takes its session from the one client context.
-  const auto& first = detail::protocol_for(spec.stacks.front());
   auto races = [&](Stack s) { return std::find(spec.stacks.begin(), spec.stacks.end(), s) != spec.stacks.end(); };
   if (races(Stack::tls)) {
     if (!group) group = std::make_shared<detail::ConnectionGroup>(ctx, *this, timeout);
@@ -227,9 +230,21 @@ Result<Connection> Preconnection::initiate(Context& ctx, ConnectionHandlers hand
     spec.options.early_data = std::make_shared<const std::vector<std::uint8_t>>(first_message->first.bytes());
   }
 
-  // The Connection exists before the race is decided; it takes whichever stack wins
-  // (tls/tcp, or plain tcp after it when security is opportunistic).
+  return race(ctx, *this, std::move(spec), std::move(handlers), timeout, std::move(group), std::move(first_message));
+}
+
+namespace {
+
+// Starts the race of `spec` for a new Connection of `group` (a new group when null),
+// with `first_message` sent before anything else (InitiateWithSend). The Connection exists before the race is decided; it takes whichever stack wins
+// (tls/tcp, or plain tcp after it when security is opportunistic).
+Connection race(Context& ctx, const Preconnection& p, detail::RaceSpec spec, ConnectionHandlers handlers,
+                std::optional<std::chrono::milliseconds> timeout, std::shared_ptr<detail::ConnectionGroup> group,
+                std::optional<std::pair<Message, MessageContext>> first_message) {
+  auto& io = ctx.io_context();
+  const auto& first = detail::protocol_for(spec.stacks.front());
   auto impl = std::make_shared<detail::ConnectionImpl>(io, std::move(handlers), first.byte_stream, first.name);
+  impl->rendezvous = spec.rendezvous;
   detail::RaceCallbacks callbacks;
   callbacks.won = [impl](std::shared_ptr<detail::Transport> transport) {
     impl->adopt(std::move(transport));
@@ -247,11 +262,38 @@ Result<Connection> Preconnection::initiate(Context& ctx, ConnectionHandlers hand
   impl->confirm_race = [weak = std::weak_ptr<detail::Racer>(racer)] {
     if (auto r = weak.lock()) r->confirm_ready();
   };
-  impl->set_framers(framers_);
-  impl->join(group ? std::move(group) : std::make_shared<detail::ConnectionGroup>(ctx, *this, timeout));
+  impl->set_framers(p.framers());
+  impl->join(group ? std::move(group) : std::make_shared<detail::ConnectionGroup>(ctx, p, timeout));
   if (first_message) impl->send_first(std::move(first_message->first), std::move(first_message->second));
   racer->start();
   return Connection(impl);
+}
+
+}  // namespace
+
+Result<Connection> Preconnection::rendezvous(Context& ctx, ConnectionHandlers handlers,
+                                            std::optional<std::chrono::milliseconds> timeout) const {
+  if (detail::is_multicast(*this)) return make_error(errc::not_supported, "Rendezvous with a multicast group");
+  if (local_.empty() || (!local_.front().service() && local_.front().port().value_or(0) == 0)) {
+    return make_error(errc::invalid_configuration,
+                      "Rendezvous needs a local endpoint with a port: both peers listen on it and connect from it");
+  }
+  if (remote_.empty()) return make_error(errc::invalid_configuration, "Rendezvous needs a remote endpoint: the peer");
+  if (auto e = validate_for_initiate()) return *e;
+  auto made = race_spec(*this, timeout);
+  if (!made) return made.error();
+  auto spec = std::move(*made);
+  const auto& best = detail::protocol_for(spec.stacks.front());
+  if (!best.rendezvous) {
+    return make_error(errc::not_supported,
+                      fmt::format("Rendezvous over {} is not supported: its handshake needs a client and a server, "
+                                  "and both peers of a rendezvous initiate (use TCP or UDP)",
+                                  best.name));
+  }
+  // Both peers must meet on the same stack: no racing a second one after the first.
+  spec.stacks = {spec.stacks.front()};
+  spec.rendezvous = true;
+  return race(ctx, *this, std::move(spec), std::move(handlers), timeout, nullptr);
 }
 
 std::optional<Error> Preconnection::resolve(Context& ctx, ResolveHandler handler) const {

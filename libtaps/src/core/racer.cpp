@@ -103,7 +103,10 @@ void Racer::step() {
       return;
     case RaceSchedule::State::timed_out:
       fail(make_error(errc::establishment_timeout,
-                      fmt::format("no candidate was ready within {} ms", spec_.timers.timeout->count())));
+                      spec_.rendezvous
+                          ? fmt::format("no rendezvous within {} ms: the peer did not connect or answer",
+                                        spec_.timers.timeout->count())
+                          : fmt::format("no candidate was ready within {} ms", spec_.timers.timeout->count())));
       return;
     case RaceSchedule::State::won:
       return;
@@ -133,7 +136,9 @@ void Racer::launch(const RaceSchedule::Start& start, TimePoint now) {
       self->won(id, std::move(transport));
     }
   };
-  auto attempt = protocol_for(c.stack).connect(io_, target_for(c), spec_.options, std::move(done));
+  const auto& protocol = protocol_for(c.stack);
+  auto start_attempt = spec_.rendezvous ? protocol.rendezvous : protocol.connect;
+  auto attempt = start_attempt(io_, target_for(c), spec_.options, std::move(done));
   attempts_.push_back({start.id, c, std::move(attempt)});
 }
 
@@ -182,7 +187,7 @@ void Racer::fail_all() {
     return;
   }
   std::string detail = failures_.size() == 1
-                           ? "connect to " + failures_.front()
+                           ? (spec_.rendezvous ? "rendezvous with " : "connect to ") + failures_.front()
                            : fmt::format("all {} attempts failed: {}", failures_.size(), fmt::join(failures_, "; "));
   fail(make_error(errc::establishment_failed, detail));
 }

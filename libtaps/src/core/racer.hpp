@@ -37,6 +37,9 @@ struct RaceSpec {
   int first_family_count = 1;
   RaceSchedule::Timers timers;
   AttemptOptions options;  // the TLS context every attempt uses
+  // Rendezvous (RFC 9622 section 7.3): each attempt listens on the local endpoint and
+  // connects from it (Protocol::rendezvous), instead of connecting.
+  bool rendezvous = false;
 };
 
 // The leaves of the candidate tree of `spec` for these addresses (of every remote

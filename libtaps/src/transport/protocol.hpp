@@ -90,6 +90,11 @@ struct Protocol {
   std::optional<Stack> without_security;
   std::shared_ptr<Attempt> (*connect)(asio::io_context& io, const AttemptTarget& target,
                                       const AttemptOptions& options, AttemptDone done);
+  // Rendezvous (RFC 9622 section 7.3) from target.local_address and local_port, or null
+  // when the stack cannot: TLS and QUIC need one side to be the server, and a
+  // rendezvous does not say which.
+  std::shared_ptr<Attempt> (*rendezvous)(asio::io_context& io, const AttemptTarget& target,
+                                         const AttemptOptions& options, AttemptDone done);
   // Serving on a bound UDP socket, for stacks that demultiplex in user space; null for
   // tcp, tls/tcp and udp, whose listening sockets core's Listener drives itself.
   std::shared_ptr<DatagramServer> (*serve)(asio::ip::udp::socket socket, const AttemptOptions& options,
