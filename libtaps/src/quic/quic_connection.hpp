@@ -9,6 +9,9 @@
 // Each stream reaches core through a QuicStreamTransport; opening one more stream on our
 // side is open_stream(), which is what Connection::clone() maps to.
 //
+// Files: quic_connection_setup.cpp (both roles' setup), quic_callbacks.cpp (ngtcp2's
+// callbacks), quic_connection.cpp (the data path and the end).
+//
 //   handshaking --handshake done--> open --close() / last stream closed--> closing
 //        |                           |                                      |
 //        +--- error, idle, peer's CONNECTION_CLOSE --------------------> ended

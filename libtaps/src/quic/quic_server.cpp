@@ -2,17 +2,16 @@
 
 #include <ngtcp2/ngtcp2.h>
 
+#include "quic/quic_common.hpp"
 #include "quic/quic_connection.hpp"
 #include "quic/quic_stream_transport.hpp"
 #include "security/quic_tls_context.hpp"
 #include "transport/address.hpp"
 
 namespace taps::detail {
+using namespace quic;
 namespace {
 
-// The length of our connection IDs (quic_connection.cpp), to find them in short headers.
-constexpr std::size_t cid_length = 18;
-constexpr std::size_t max_packets_per_read = 64;
 // Connections (finished or not) a Listener holds at most: each costs its buffers.
 constexpr std::size_t max_connections = 4096;
 
