@@ -166,6 +166,7 @@ void ConnectionImpl::adopt(std::shared_ptr<Transport> transport) {
   if (!transport_->remote_endpoint().empty()) remote_ = transport_->remote_endpoint();
   if (!transport_->local_endpoint().empty()) local_ = transport_->local_endpoint();
   stack_ = transport_->stack();
+  if (auto session = transport_->session(); session && group_) group_->attach(session);
   apply_properties();
   transport_->start(weak_from_this());
 }
@@ -542,11 +543,11 @@ void ConnectionImpl::deliver_byte_stream(const ReceiveRequest& req, MessageConte
 }
 
 // A stream is done when our FIN is out and the peer's end has reached the
-// application (or, after close(), when the peer's FIN arrived). A datagram flow is
+// application (or, after close() or on a send-only stream, when the peer's FIN arrived). A datagram flow is
 // done when close() was called and every queued datagram went out.
 void ConnectionImpl::maybe_finish() {
   if (state_ == ConnectionState::closed || state_ == ConnectionState::establishing) return;
-  bool done = is_stream_ ? final_sent_ && (end_delivered_ || (close_requested_ && peer_ended_))
+  bool done = is_stream_ ? final_sent_ && (end_delivered_ || (peer_ended_ && (close_requested_ || send_only_reason_)))
                          : close_requested_ && unsettled_ == 0 && queue_.empty();
   if (!done) return;
   shutdown_transport(true);

@@ -68,6 +68,8 @@ int QuicConnection::on_acked_stream_data(ngtcp2_conn*, std::int64_t id, std::uin
   auto& self = self_of(user);
   if (auto* s = self.find(id)) {
     s->send.acked(offset, n);
+    // The stream's loss count is gone once it closes, which an acknowledgement may cause.
+    s->lost = ngtcp2_conn_get_stream_loss_count(self.conn_.get(), id);
     // More may be pulled from the queue now; notify() reports an acknowledged FIN.
     self.again_ = true;
   }

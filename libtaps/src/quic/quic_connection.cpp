@@ -91,7 +91,7 @@ std::shared_ptr<QuicStreamTransport> QuicConnection::make_transport(Stream& s) {
   return transport;
 }
 
-Result<std::shared_ptr<QuicStreamTransport>> QuicConnection::open_stream(bool bidirectional) {
+Result<std::shared_ptr<Transport>> QuicConnection::open_stream(bool bidirectional) {
   if (ended_ || closing_) return make_error(errc::connection_closed, "the QUIC connection is closed");
   std::int64_t id = -1;
   int rc = bidirectional ? ngtcp2_conn_open_bidi_stream(conn_.get(), &id, nullptr)
@@ -100,7 +100,14 @@ Result<std::shared_ptr<QuicStreamTransport>> QuicConnection::open_stream(bool bi
     return make_error(errc::establishment_failed, "the peer allows no more QUIC streams now");
   }
   if (rc != 0) return make_error(errc::establishment_failed, std::string("open a QUIC stream: ") + ngtcp2_strerror(rc));
-  return make_transport(add_stream(id));
+  auto& s = add_stream(id);
+  // Nothing comes our way on it: its receiving end is over from the start.
+  if (!bidirectional) s.peer_fin = true;
+  return std::shared_ptr<Transport>(make_transport(s));
+}
+
+void QuicConnection::on_peer_stream(std::function<bool(std::shared_ptr<Transport>)> handler) {
+  events_.peer_stream = std::move(handler);
 }
 
 void QuicConnection::stream_started(std::int64_t) { flush(); }
@@ -120,12 +127,20 @@ void QuicConnection::stream_shutdown(std::int64_t id, bool graceful) {
   flush();
 }
 
-void QuicConnection::close() {
+void QuicConnection::close_when_done() {
+  if (ended_) return;
+  close_when_done_ = true;
+  maybe_close();
+  flush();
+}
+
+// CONNECTION_CLOSE with the code of an aborted stream; the Connections are told by core.
+void QuicConnection::abort() {
   if (ended_) return;
   for (auto& [id, s] : streams_) s.detached = true;
   closing_ = true;
-  close_deadline_ = std::chrono::steady_clock::now();
-  flush();
+  send_close(abort_error_code);
+  end(std::nullopt);
 }
 
 void QuicConnection::cancel() {
@@ -134,9 +149,9 @@ void QuicConnection::cancel() {
 }
 
 // A client's connection lives while a Connection uses one of its streams: when the last
-// one is done, the group closes (a server leaves closing to its client).
+// one is done, the group closes (a server leaves closing to its client, unless asked).
 void QuicConnection::maybe_close() {
-  if (role_ != Role::client || ended_) return;
+  if ((role_ != Role::client && !close_when_done_) || ended_) return;
   for (const auto& [id, s] : streams_) {
     if (!s.detached && !s.transport.expired()) return;
   }
@@ -149,6 +164,23 @@ void QuicConnection::maybe_close() {
 std::optional<TlsInfo> QuicConnection::tls_info() const {
   if (!session_) return std::nullopt;
   return tls_->info(session_.get());
+}
+
+// ngtcp2 0.12 counts lost packets per stream only, and forgets a closed stream's count:
+// the streams keep what they last saw.
+TransportStatistics QuicConnection::statistics() const {
+  TransportStatistics out;
+  if (!conn_) return out;
+  ngtcp2_conn_stat stat;
+  ngtcp2_conn_get_conn_stat(conn_.get(), &stat);
+  out.smoothed_rtt = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::nanoseconds(stat.smoothed_rtt));
+  out.min_rtt = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::nanoseconds(stat.min_rtt));
+  out.congestion_window = stat.cwnd;
+  out.bytes_in_flight = stat.bytes_in_flight;
+  for (const auto& [id, s] : streams_) {
+    out.packets_lost += s.closed ? s.lost : std::max(s.lost, ngtcp2_conn_get_stream_loss_count(conn_.get(), id));
+  }
+  return out;
 }
 
 // --- output -------------------------------------------------------------------------------
@@ -201,9 +233,7 @@ void QuicConnection::notify() {
   for (auto id : opened) {
     auto* s = find(id);
     if (!s || !s->transport.expired()) continue;
-    if (events_.peer_stream) {
-      events_.peer_stream(make_transport(*s));
-    }
+    s->unwanted = !events_.peer_stream || !events_.peer_stream(make_transport(*s));
   }
   for (auto& [id, s] : streams_) {
     if (ended_) return;
@@ -215,9 +245,9 @@ void QuicConnection::deliver(Stream& s) {
   auto transport = s.transport.lock();
   auto sink = transport ? transport->sink() : nullptr;
   if (!sink) {
-    // Nobody will read a stream the peer opened toward a client: it is consumed unread
+    // Nobody will read a stream the peer opened and nobody took: it is consumed unread
     // (an HTTP/3 server's control streams), so that it does not hold flow control.
-    if (transport || s.detached || role_ != Role::client || events_.peer_stream) return;
+    if (!s.unwanted) return;
     for (const auto& m : s.received) s.credit += m.size();
     s.received.clear();
   } else if (s.detached) {

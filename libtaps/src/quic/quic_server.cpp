@@ -84,9 +84,11 @@ void QuicServer::route(std::size_t n, const asio::ip::udp::endpoint& from,
     auto self = weak.lock();
     if (self && !error.empty() && self->events_.handshake_failed) self->events_.handshake_failed(remote + ": " + error);
   };
-  events.peer_stream = [weak](std::shared_ptr<QuicStreamTransport> stream) {
+  events.peer_stream = [weak](std::shared_ptr<Transport> stream) {
     auto self = weak.lock();
-    if (self && self->events_.new_stream) self->events_.new_stream(std::move(stream));
+    if (!self || !self->events_.new_stream) return false;
+    self->events_.new_stream(std::move(stream));
+    return true;
   };
   // Filled once the connection exists: it reports IDs from inside accept().
   auto made = std::make_shared<std::weak_ptr<QuicConnection>>();

@@ -18,6 +18,7 @@
 #include <string_view>
 #include <vector>
 
+#include "taps/connection.hpp"
 #include "taps/connection_properties.hpp"
 #include "taps/error.hpp"
 #include "taps/message.hpp"
@@ -25,6 +26,8 @@
 #include "transport/address.hpp"
 
 namespace taps::detail {
+
+class StreamSession;
 
 // One buffer for the transport: a whole message without framers, or one piece of a
 // framed message (id 0 in its ctx) with the message's ctx on its last piece. Or, from
@@ -93,6 +96,12 @@ class Transport {
   // property is require or prefer. Stacks without such options ignore it.
   virtual void apply_properties(const ConnectionProperties&, bool /*keep_alive*/) {}
   virtual MessageLimits message_limits() { return {}; }
+  // A multistreaming stack (QUIC): the connection that carries this stream, which core's
+  // connection group drives, and the stream's number in it. Other stacks: none.
+  virtual std::shared_ptr<StreamSession> session() const { return nullptr; }
+  virtual std::optional<std::int64_t> stream_id() const { return std::nullopt; }
+  // What the stack measured (Connection::statistics); none where it tells nothing.
+  virtual std::optional<TransportStatistics> statistics() const { return std::nullopt; }
 
   // The _taps descriptor actions (Connection::send_from, receive_into): bytes between
   // the stream and a local descriptor that never pass through user space. A stack that
