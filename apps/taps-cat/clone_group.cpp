@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "common/exit_codes.hpp"
+#include "taps-cat/stream_events.hpp"
 
 namespace taps_cat {
 namespace {
@@ -87,6 +88,7 @@ void CloneGroup::member_ready(std::size_t index) {
                      {"remote", m.connection.remote_endpoint()},
                      {"local", m.connection.local_endpoint()}};
   if (tls) fields.emplace_back("resumed", tls->resumed);
+  if (auto stream = m.connection.stream_id()) fields.emplace_back("stream", std::int64_t{*stream});
   log_.emit("ready", fields);
   m.connection.receive();
   if (index == 0) {
@@ -152,6 +154,8 @@ void CloneGroup::member_ended(std::size_t index, std::optional<taps::Error> erro
                      {"connection", static_cast<std::int64_t>(index)},
                      {"lines_sent", static_cast<std::int64_t>(m.lines)}};
   if (error) fields.emplace_back("error", error->message());
+  if (auto stream = m.connection.stream_id()) fields.emplace_back("stream", std::int64_t{*stream});
+  emit_statistics(log_, m.connection);
   log_.emit(error ? "connection_error" : "closed", fields);
   if (error && !exit_code_) exit_code_ = exit_connection;
   // One lost Connection ends the demo: the others would wait for stdin for ever.

@@ -52,7 +52,8 @@ Examples:
   taps-cat -z host 20-25                       scan: "host PORT open|closed: why"
   taps-cat -p 40000 host https                 source port 40000, service name as PORT
   taps-cat --clone 4 host 7 < lines.txt        4 connections of one connection group
-                                               (TLS: the clones resume the session);
+                                               (TLS: the clones resume the session;
+                                               --quic: 4 streams of one QUIC connection);
                                                stdin lines go to them in turn
   taps-cat --resolve host 443                  the endpoints a connect would use, as
                                                JSON; nothing is connected
@@ -233,7 +234,8 @@ ParseResult parse(const std::vector<std::string>& args) {
   std::string clone_text;
   auto* clone_option = app.add_option("--clone", clone_text,
                                       "Open N connections of one connection group (Initiate, then N-1 clones) and "
-                                      "send stdin lines to them in turn; events carry \"group\"")
+                                      "send stdin lines to them in turn (over QUIC: N streams of one QUIC connection); events carry "
+                                      "\"group\" (and over QUIC \"stream\")")
                            ->type_name("N");
   app.add_flag("--resolve", o.resolve_only,
                "Resolve HOST PORT: print the local and remote endpoints a connect would use (one JSON object, "

@@ -19,6 +19,7 @@
 #include "common/stop_signals.hpp"
 #include "taps-cat/child.hpp"
 #include "taps-cat/clone_group.hpp"
+#include "taps-cat/stream_events.hpp"
 #include "taps-cat/resolve_output.hpp"
 #include "taps-cat/session.hpp"
 #include "taps/config.hpp"
@@ -289,7 +290,9 @@ class Runner {
   }
 
   taps::ConnectionHandlers serve(taps::Connection c) {
-    log_.emit("connection_received", {{"remote", c.remote_endpoint()}, {"local", c.local_endpoint()}, {"stack", c.stack()}});
+    EventFields received{{"remote", c.remote_endpoint()}, {"local", c.local_endpoint()}, {"stack", c.stack()}};
+    add_stream_fields(received, c);
+    log_.emit("connection_received", received);
     if (limit_to_one_) stop_listener();
     SessionConfig config;
     config.datagrams = is_udp();

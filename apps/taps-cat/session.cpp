@@ -8,6 +8,7 @@
 #include <algorithm>
 
 #include "common/exit_codes.hpp"
+#include "taps-cat/stream_events.hpp"
 
 namespace taps_cat {
 namespace {
@@ -122,12 +123,18 @@ taps::ConnectionHandlers Session::handlers() {
     }
   };
   h.closed = [self] {
-    self->log_.emit("closed", {{"bytes_sent", static_cast<std::int64_t>(self->total_sent())},
-                               {"bytes_received", static_cast<std::int64_t>(self->total_received())}});
+    emit_statistics(self->log_, self->connection_);
+    EventFields fields{{"bytes_sent", static_cast<std::int64_t>(self->total_sent())},
+                       {"bytes_received", static_cast<std::int64_t>(self->total_received())}};
+    add_stream_fields(fields, self->connection_);
+    self->log_.emit("closed", fields);
     self->finish(exit_ok);
   };
   h.connection_error = [self](const taps::Error& e) {
-    self->log_.emit("connection_error", {{"error", e.message()}});
+    emit_statistics(self->log_, self->connection_);
+    EventFields fields{{"error", e.message()}};
+    add_stream_fields(fields, self->connection_);
+    self->log_.emit("connection_error", fields);
     if (e.code != taps::errc::connection_aborted) self->log_.error(e.message());
     self->finish(exit_code_for_connection(e.code));
   };

@@ -14,6 +14,7 @@
 #include "taps/error.hpp"
 #include "taps/framer.hpp"
 #include "taps/message.hpp"
+#include "taps/properties.hpp"
 #include "taps/security.hpp"
 
 namespace taps {
@@ -45,6 +46,21 @@ struct PathChange {
   std::string reason;          // "local address removed", "interface down", "interface up"
 };
 
+// _taps extension: what the transport measured, for Connection::statistics(). QUIC
+// fills it from its loss recovery (RFC 9002); the figures are the QUIC connection's,
+// shared by every stream (Connection) of its group.
+struct TransportStatistics {
+  std::chrono::microseconds smoothed_rtt{0};
+  std::chrono::microseconds min_rtt{0};
+  std::uint64_t congestion_window = 0;  // bytes
+  std::uint64_t bytes_in_flight = 0;    // sent, not yet acknowledged
+  // Packets declared lost; QUIC counts those that carried stream data (ngtcp2 0.12
+  // counts no others).
+  std::uint64_t packets_lost = 0;
+};
+
+class Connection;
+
 // Handlers for the RFC 9622 Connection events. Every event is posted to the
 // Context's thread; none is called from inside the action that caused it. Unset
 // handlers are skipped. After closed or connection_error (or establishment_error)
@@ -72,6 +88,15 @@ struct ConnectionHandlers {
   std::function<void(const PathChange&)> path_change;
   // CloneError (RFC 9622 section 7.4), on the Connection that clone() was called on.
   std::function<void(const Error&)> clone_error;
+  // A Connection in this Connection's group that the peer opened (RFC 9622 section 7.4;
+  // QUIC: a stream the server opens toward its client). RFC 9622 delivers such
+  // Connections through a Listener; an initiated Connection has none, so the group
+  // delivers it here. Like Listener's connection_received it returns the new
+  // Connection's handlers, and the new Connection is ready (its ready is not called).
+  // Called on the first Connection of the group, in the order they were made, that has
+  // this handler and is not closed; with none, the stream is read and thrown away. On a
+  // Listener's side every stream the peer opens is its connection_received instead.
+  std::function<ConnectionHandlers(Connection)> stream_received;
   // _taps extension: establishment steps (resolution, each attempt, the winner).
   std::function<void(const RaceEvent&)> race;
 };
@@ -151,25 +176,41 @@ class Connection {
   // "ADDR:PORT" of the connected peer and of the local side; empty before ready.
   std::string remote_endpoint() const;
   std::string local_endpoint() const;
-  // "tcp", "udp" or "tls/tcp"; empty before ready.
+  // "tcp", "udp", "tls/tcp" or "quic"; empty before ready.
   std::string stack() const;
   // On a TLS connection once ready: what was negotiated and the peer's certificate.
   std::optional<TlsInfo> tls_info() const;
 
   // Clone (RFC 9622 section 7.4): a new Connection in this Connection's group, made from
-  // the same Preconnection with the group's current properties; over TCP and TLS a new
-  // connection to the same remote endpoint, TLS resumed from a session ticket of the
-  // group when one is there. `handlers` get its ready or establishment_error as after
-  // Initiate. `framer`, when given, replaces the original's framers on the clone.
-  // Refused (an empty handle, and clone_error posted to this Connection) when the group
-  // holds groupConnLimit Connections not yet closed, or when this Connection came from a
-  // Listener (a clone would need the peer to listen).
-  Connection clone(ConnectionHandlers handlers, std::optional<FramerSpec> framer = std::nullopt);
+  // the same Preconnection with the group's current properties. Over QUIC, a new stream
+  // of the same QUIC connection (also from a Connection a Listener accepted):
+  // bidirectional, or unidirectional when `properties` says direction
+  // unidirectional_send (the clone then only sends: receive() is a receive_error). Over
+  // TCP and TLS, a new connection to the same remote endpoint, raced with `properties`
+  // when given (else the Preconnection's), TLS resumed from a session ticket of the group
+  // when one is there. `handlers` get its ready or establishment_error as after Initiate.
+  // `framer`, when given, replaces the original's framers on the clone. Refused (an
+  // empty handle, and clone_error posted to this Connection) when the group holds
+  // groupConnLimit Connections not yet closed, when the QUIC connection allows no more
+  // streams now or is closing, or when this Connection came from a Listener over TCP (a
+  // clone would need the peer to listen).
+  Connection clone(ConnectionHandlers handlers, std::optional<FramerSpec> framer = std::nullopt,
+                   std::optional<TransportProperties> properties = std::nullopt);
   // close() and abort() of every Connection of the group not yet closed, this one included.
+  // Over QUIC, close_group then closes the QUIC connection (CONNECTION_CLOSE) once every
+  // stream is done, also on a Listener's side; abort_group closes it at once with an
+  // application error (the peer's streams fail), where abort() resets only this stream
+  // (RESET_STREAM and STOP_SENDING) and the group's other streams go on.
   void close_group();
   void abort_group();
   // A number per connection group, unique in the process (taps-cat --json "group").
   std::uint64_t group_id() const;
+  // _taps extension: the stream's number in its QUIC connection (RFC 9000 section 2.1);
+  // none on other stacks, and before ready.
+  std::optional<std::int64_t> stream_id() const;
+  // _taps extension: what the transport measured (see TransportStatistics), also after
+  // closed; none on stacks that tell nothing (all but QUIC for now), and before ready.
+  std::optional<TransportStatistics> statistics() const;
 
   // SetProperty (RFC 9622 section 8): sets one connection property by its RFC name (the
   // table is in connection_properties.hpp). Every property but connPriority is shared by

@@ -40,8 +40,9 @@ std::string Connection::local_endpoint() const { return impl_ ? impl_->local_end
 std::string Connection::stack() const { return impl_ ? impl_->stack() : std::string(); }
 std::optional<TlsInfo> Connection::tls_info() const { return impl_ ? impl_->tls_info() : std::nullopt; }
 
-Connection Connection::clone(ConnectionHandlers handlers, std::optional<FramerSpec> framer) {
-  return impl_ ? impl_->clone(std::move(handlers), std::move(framer)) : Connection();
+Connection Connection::clone(ConnectionHandlers handlers, std::optional<FramerSpec> framer,
+                             std::optional<TransportProperties> properties) {
+  return impl_ ? impl_->clone(std::move(handlers), std::move(framer), std::move(properties)) : Connection();
 }
 
 void Connection::close_group() {
@@ -53,6 +54,10 @@ void Connection::abort_group() {
 }
 
 std::uint64_t Connection::group_id() const { return impl_ ? impl_->group()->id() : 0; }
+std::optional<std::int64_t> Connection::stream_id() const { return impl_ ? impl_->stream_id() : std::nullopt; }
+std::optional<TransportStatistics> Connection::statistics() const {
+  return impl_ ? impl_->statistics() : std::nullopt;
+}
 
 std::optional<Error> Connection::set_property(std::string_view name, PropertyValue value) {
   if (!impl_) return make_error(errc::invalid_configuration, "set_property on an empty Connection handle");

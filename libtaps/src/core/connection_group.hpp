@@ -5,6 +5,10 @@
 // isolateSession, a TLS context of its own so that no session ticket crosses the group's
 // border. Without isolateSession the group's tickets are those of the Context's client
 // TLS context, kept per server, where every clone finds the ones its group received.
+// Over QUIC the group is one QUIC connection (a StreamSession) and its Connections are
+// its streams: clones open streams, close_all and abort_all close the QUIC connection,
+// and the streams the peer opens toward an initiating side are offered to its members'
+// stream_received (DESIGN.md section 10).
 #pragma once
 
 #include <chrono>
@@ -24,6 +28,7 @@
 namespace taps::detail {
 
 class ConnectionImpl;
+class StreamSession;
 class TlsContext;
 
 class ConnectionGroup : public std::enable_shared_from_this<ConnectionGroup> {
@@ -52,9 +57,14 @@ class ConnectionGroup : public std::enable_shared_from_this<ConnectionGroup> {
   // The members not yet closed.
   std::vector<std::shared_ptr<ConnectionImpl>> members() const;
 
-  // A new member made from the origin Preconnection; errc::clone_failed when the group
-  // cannot clone or holds groupConnLimit members.
-  Result<Connection> clone(ConnectionHandlers handlers, std::optional<FramerSpec> framer);
+  // The multistreaming connection a member's transport belongs to (the first one stays).
+  void attach(const std::shared_ptr<StreamSession>& session);
+
+  // A new member: a stream of the group's QUIC connection, else made from the origin
+  // Preconnection (with `properties` when given); errc::clone_failed when the group
+  // cannot clone or holds groupConnLimit members. `from` is the member asked.
+  Result<Connection> clone(ConnectionImpl& from, ConnectionHandlers handlers, std::optional<FramerSpec> framer,
+                           std::optional<TransportProperties> properties);
   void close_all();
   void abort_all();
 
@@ -62,12 +72,16 @@ class ConnectionGroup : public std::enable_shared_from_this<ConnectionGroup> {
   Result<std::shared_ptr<TlsContext>> isolated_tls_context(const SecurityParameters& security);
 
  private:
+  Result<Connection> clone_stream(StreamSession& session, ConnectionImpl& from, ConnectionHandlers handlers,
+                                  std::optional<FramerSpec> framer, const std::optional<TransportProperties>& properties);
+
   std::uint64_t id_;
   TransportProperties properties_;
   Context* context_ = nullptr;  // set when the group can clone
   std::optional<Preconnection> origin_;
   std::optional<std::chrono::milliseconds> timeout_;
   std::shared_ptr<TlsContext> isolated_tls_;
+  std::weak_ptr<StreamSession> session_;
   std::vector<std::weak_ptr<ConnectionImpl>> members_;
 };
 

@@ -210,6 +210,7 @@ void ConnectionImpl::adopt(std::shared_ptr<Transport> transport) {
   stack_ = transport_->stack();
   // TCP Fast Open took the first bytes of InitiateWithSend's message (pinned first).
   if (auto sent = transport_->early_data_sent()) queue_.drop_sent_bytes(sent);
+  if (auto session = transport_->session(); session && group_) group_->attach(session);
   apply_properties();
   transport_->start(weak_from_this());
 }
@@ -597,11 +598,11 @@ void ConnectionImpl::deliver_byte_stream(const ReceiveRequest& req, MessageConte
 }
 
 // A stream is done when our FIN is out and the peer's end has reached the
-// application (or, after close(), when the peer's FIN arrived). A datagram flow is
+// application (or, after close() or on a send-only stream, when the peer's FIN arrived). A datagram flow is
 // done when close() was called and every queued datagram went out.
 void ConnectionImpl::maybe_finish() {
   if (state_ == ConnectionState::closed || state_ == ConnectionState::establishing) return;
-  bool done = is_stream_ ? final_sent_ && (end_delivered_ || (close_requested_ && peer_ended_))
+  bool done = is_stream_ ? final_sent_ && (end_delivered_ || (peer_ended_ && (close_requested_ || send_only_reason_)))
                          : close_requested_ && unsettled_ == 0 && queue_.empty();
   if (!done) return;
   shutdown_transport(true);

@@ -70,6 +70,10 @@ class ConnectionImpl final : public TransportSink, public std::enable_shared_fro
   const std::string& local_endpoint() const noexcept { return local_; }
   const std::string& stack() const noexcept { return stack_; }
   std::optional<TlsInfo> tls_info() const { return transport_ ? transport_->tls_info() : std::nullopt; }
+  std::optional<std::int64_t> stream_id() const { return transport_ ? transport_->stream_id() : std::nullopt; }
+  std::optional<TransportStatistics> statistics() const {
+    return transport_ ? transport_->statistics() : std::nullopt;
+  }
 
   // Takes the transport that carries this Connection (the race's winner, or what a
   // Listener accepted) and starts it. Called again when the race resumes after a
@@ -89,7 +93,16 @@ class ConnectionImpl final : public TransportSink, public std::enable_shared_fro
   const std::shared_ptr<ConnectionGroup>& group() const noexcept { return group_; }
   std::optional<Error> set_property(std::string_view name, const PropertyValue& value);
   // Clone (connection.hpp): the new Connection, or an empty one and clone_error posted.
-  Connection clone(ConnectionHandlers handlers, std::optional<FramerSpec> framer);
+  Connection clone(ConnectionHandlers handlers, std::optional<FramerSpec> framer,
+                   std::optional<TransportProperties> properties);
+  // A new member of this group on another stream of this Connection's QUIC connection,
+  // with this one's framers unless `framer` replaces them; not started for the
+  // application yet (establishment_succeeded or established_by_listener does that).
+  std::shared_ptr<ConnectionImpl> sibling(std::shared_ptr<Transport> stream, ConnectionHandlers handlers,
+                                          std::optional<FramerSpec> framer);
+  // A stream the peer opened in this group, offered to this Connection's stream_received:
+  // false when it has none or is closed (the group then asks the next member).
+  bool take_peer_stream(const std::shared_ptr<Transport>& stream);
   std::vector<Property> properties() const;
   // Puts the group's properties into the transport's socket (after a change).
   void apply_properties();

@@ -32,13 +32,39 @@ void ConnectionImpl::apply_properties() {
   if (transport_ && group_) transport_->apply_properties(group_->properties(), group_->keep_alive());
 }
 
-Connection ConnectionImpl::clone(ConnectionHandlers handlers, std::optional<FramerSpec> framer) {
-  auto made = group_->clone(std::move(handlers), std::move(framer));
+Connection ConnectionImpl::clone(ConnectionHandlers handlers, std::optional<FramerSpec> framer,
+                                 std::optional<TransportProperties> properties) {
+  auto made = group_->clone(*this, std::move(handlers), std::move(framer), std::move(properties));
   if (made) return *made;
   post_event([error = made.error()](ConnectionHandlers& h) {
     if (h.clone_error) h.clone_error(error);
   });
   return Connection();
+}
+
+std::shared_ptr<ConnectionImpl> ConnectionImpl::sibling(std::shared_ptr<Transport> stream,
+                                                        ConnectionHandlers handlers,
+                                                        std::optional<FramerSpec> framer) {
+  auto made = std::make_shared<ConnectionImpl>(io_, std::move(handlers), is_stream_, stream->stack());
+  made->set_framers(framer ? std::vector<FramerSpec>{std::move(*framer)} : framer_specs_);
+  made->join(group_);
+  made->adopt(std::move(stream));
+  return made;
+}
+
+// The new Connection reads at once; the application gets it in stream_received, posted,
+// as a Listener's connection_received.
+bool ConnectionImpl::take_peer_stream(const std::shared_ptr<Transport>& stream) {
+  if (!handlers_.stream_received || terminal_posted_) return false;
+  auto made = sibling(stream, {}, std::nullopt);
+  asio::post(io_, [self = shared_from_this(), made] {
+    if (self->terminal_delivered_ || !self->handlers_.stream_received) {
+      made->abort();
+      return;
+    }
+    made->established_by_listener(self->handlers_.stream_received(Connection(made)));
+  });
+  return true;
 }
 
 // connPriority is the one property a Connection does not share with its group.

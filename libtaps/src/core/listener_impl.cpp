@@ -14,6 +14,7 @@
 #include "transport/address.hpp"
 #include "transport/protocol.hpp"
 #include "transport/socket_options.hpp"
+#include "transport/stream_session.hpp"
 #include "transport/tcp_transport.hpp"
 #include "transport/tls_transport.hpp"
 #include "transport/udp_transport.hpp"
@@ -387,12 +388,21 @@ void ListenerImpl::new_connection(std::shared_ptr<Transport> transport, Stack st
   const auto& protocol = protocol_for(stack);
   auto connection = std::make_shared<ConnectionImpl>(io_, ConnectionHandlers{}, protocol.byte_stream, protocol.name);
   connection->set_framers(spec_.framers);
-  connection->join(std::make_shared<ConnectionGroup>(spec_.properties));
+  connection->join(group_for(*transport));
   connection->adopt(std::move(transport));
   asio::post(io_, [self = shared_from_this(), connection] {
     if (!self->handlers_.connection_received) return;
     connection->established_by_listener(self->handlers_.connection_received(Connection(connection)));
   });
+}
+
+std::shared_ptr<ConnectionGroup> ListenerImpl::group_for(const Transport& transport) {
+  auto session = transport.session();
+  if (!session) return std::make_shared<ConnectionGroup>(spec_.properties);
+  std::erase_if(groups_, [](const auto& entry) { return entry.first.expired(); });
+  auto& group = groups_[session];
+  if (!group) group = std::make_shared<ConnectionGroup>(spec_.properties);
+  return group;
 }
 
 void ListenerImpl::set_new_connection_limit(std::size_t n) {

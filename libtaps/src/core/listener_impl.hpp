@@ -8,6 +8,7 @@
 #include <asio/ip/v6_only.hpp>
 #include <asio/steady_timer.hpp>
 #include <chrono>
+#include <map>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -19,8 +20,10 @@
 
 namespace taps::detail {
 
+class ConnectionGroup;
 class UdpDemux;
 class DatagramServer;
+class StreamSession;
 class QuicTlsContext;
 class TlsHandshake;
 class TlsSniff;
@@ -68,6 +71,7 @@ class ListenerImpl : public std::enable_shared_from_this<ListenerImpl> {
   void cancel_handshakes();
   bool take_connection_slot();
   void new_connection(std::shared_ptr<Transport> transport, Stack stack);
+  std::shared_ptr<ConnectionGroup> group_for(const Transport& transport);
   void fail(Error error);
 
   asio::io_context& io_;
@@ -77,6 +81,9 @@ class ListenerImpl : public std::enable_shared_from_this<ListenerImpl> {
   std::vector<std::unique_ptr<asio::ip::tcp::acceptor>> acceptors_;
   std::vector<std::shared_ptr<UdpDemux>> demuxes_;
   std::vector<std::shared_ptr<DatagramServer>> quic_servers_;
+    // The group of each QUIC connection, for as long as the connection exists: every
+  // stream of one connection is a Connection of one group (RFC 9622 section 7.4).
+  std::map<std::weak_ptr<StreamSession>, std::shared_ptr<ConnectionGroup>, std::owner_less<>> groups_;
   std::vector<ListeningEndpoint> local_endpoints_;
   std::optional<std::size_t> limit_;
   std::vector<asio::ip::tcp::acceptor*> paused_;  // acceptors waiting for a raised limit

@@ -1,252 +1,20 @@
+// QuicConnection's data path: datagrams in, the flush() round between ngtcp2 and the
+// Connections, packets out, the timer, and the end.
 #include "quic/quic_connection.hpp"
 
-#include <gnutls/crypto.h>
-#include <ngtcp2/ngtcp2_crypto_gnutls.h>
+#include <gnutls/gnutls.h>
 
 #include <asio/post.hpp>
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <cstring>
 
+#include "quic/quic_common.hpp"
 #include "quic/quic_stream_transport.hpp"
-#include "transport/address.hpp"
 #include "transport/socket_error.hpp"
 
 namespace taps::detail {
-namespace {
-
-// Our connection IDs are this long, so that the server can find them in short headers.
-constexpr std::size_t cid_length = 18;
-// Flow control: what a stream and the connection may have in flight toward us. ngtcp2
-// widens the windows up to the maxima as the application keeps up (auto-tuning). With
-// 1 MiB at the start a 64 MiB download on a loaded machine ran 2.5x slower, blocked on
-// credit (ASan build, load 9-12: 13.5 s against 5.5 s).
-constexpr std::uint64_t stream_window = 8 * 1024 * 1024;
-constexpr std::uint64_t connection_window = 16 * 1024 * 1024;
-constexpr std::uint64_t max_stream_window = 16 * 1024 * 1024;
-constexpr std::uint64_t max_connection_window = 32 * 1024 * 1024;
-// What a stream pulls from its Connection's queue ahead of ngtcp2: enough to fill the
-// congestion window, bounded per stream.
-constexpr std::uint64_t max_held_per_stream = 8 * 1024 * 1024;
-constexpr std::uint64_t max_bidi_streams = 100;
-constexpr std::uint64_t max_uni_streams = 100;
-constexpr std::chrono::seconds idle_timeout{30};
-constexpr std::chrono::seconds handshake_timeout{10};
-// After the last stream is done, how long its final acknowledgements may take before
-// CONNECTION_CLOSE goes anyway.
-constexpr std::chrono::seconds close_linger{1};
-// Application error code of an aborted stream (RESET_STREAM, STOP_SENDING) and of a
-// connection closed by close(); HTTP/3 peers read 0x100 as H3_NO_ERROR, others as code 0.
-constexpr std::uint64_t abort_error_code = 0x10c;
-constexpr std::uint64_t no_error_code = 0;
-constexpr std::size_t max_packets_per_read = 64;
-
-ngtcp2_tstamp now_ns() {
-  return static_cast<ngtcp2_tstamp>(
-      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count());
-}
-
-QuicConnection& self_of(void* user) { return *static_cast<QuicConnection*>(user); }
-
-socklen_t to_sockaddr(const asio::ip::udp::endpoint& e, sockaddr_storage& out) {
-  std::memcpy(&out, e.data(), e.size());
-  return static_cast<socklen_t>(e.size());
-}
-
-bool random_bytes(std::uint8_t* data, std::size_t n) { return gnutls_rnd(GNUTLS_RND_RANDOM, data, n) == 0; }
-
-// Both roles start with the same windows, limits and timeouts.
-ngtcp2_settings connection_settings() {
-  ngtcp2_settings settings;
-  ngtcp2_settings_default(&settings);
-  settings.initial_ts = now_ns();
-  settings.handshake_timeout = std::chrono::nanoseconds(handshake_timeout).count();
-  settings.max_window = max_connection_window;
-  settings.max_stream_window = max_stream_window;
-  return settings;
-}
-
-ngtcp2_transport_params transport_params() {
-  ngtcp2_transport_params params;
-  ngtcp2_transport_params_default(&params);
-  params.initial_max_stream_data_bidi_local = stream_window;
-  params.initial_max_stream_data_bidi_remote = stream_window;
-  params.initial_max_stream_data_uni = stream_window;
-  params.initial_max_data = connection_window;
-  params.initial_max_streams_bidi = max_bidi_streams;
-  params.initial_max_streams_uni = max_uni_streams;
-  params.max_idle_timeout = std::chrono::nanoseconds(idle_timeout).count();
-  return params;
-}
-
-}  // namespace
-
-// A burst of a congestion window arrives faster than one loop turn reads it: with the
-// default 208 KiB the kernel drops it, and QUIC reads that as congestion. The kernel caps
-// the sizes at net.core.rmem_max / wmem_max.
-void tune_quic_socket(asio::ip::udp::socket& socket) {
-  std::error_code ignored;
-  socket.set_option(asio::socket_base::receive_buffer_size(4 * 1024 * 1024), ignored);
-  socket.set_option(asio::socket_base::send_buffer_size(4 * 1024 * 1024), ignored);
-}
-
-ngtcp2_callbacks QuicConnection::callbacks(Role role) {
-  ngtcp2_callbacks cb{};
-  if (role == Role::client) {
-    cb.client_initial = ngtcp2_crypto_client_initial_cb;
-    cb.recv_retry = ngtcp2_crypto_recv_retry_cb;
-  } else {
-    cb.recv_client_initial = ngtcp2_crypto_recv_client_initial_cb;
-  }
-  cb.recv_crypto_data = ngtcp2_crypto_recv_crypto_data_cb;
-  cb.encrypt = ngtcp2_crypto_encrypt_cb;
-  cb.decrypt = ngtcp2_crypto_decrypt_cb;
-  cb.hp_mask = ngtcp2_crypto_hp_mask_cb;
-  cb.update_key = ngtcp2_crypto_update_key_cb;
-  cb.delete_crypto_aead_ctx = ngtcp2_crypto_delete_crypto_aead_ctx_cb;
-  cb.delete_crypto_cipher_ctx = ngtcp2_crypto_delete_crypto_cipher_ctx_cb;
-  cb.get_path_challenge_data = ngtcp2_crypto_get_path_challenge_data_cb;
-  cb.version_negotiation = ngtcp2_crypto_version_negotiation_cb;
-  cb.handshake_completed = on_handshake_completed;
-  cb.recv_stream_data = on_recv_stream_data;
-  cb.acked_stream_data_offset = on_acked_stream_data;
-  cb.stream_open = on_stream_open;
-  cb.stream_close = on_stream_close;
-  cb.stream_reset = on_stream_reset;
-  cb.stream_stop_sending = on_stream_stop_sending;
-  cb.extend_max_stream_data = on_extend_max_stream_data;
-  cb.rand = on_rand;
-  cb.get_new_connection_id = on_new_connection_id;
-  cb.remove_connection_id = on_remove_connection_id;
-  return cb;
-}
-
-QuicConnection::QuicConnection(Role role, std::shared_ptr<asio::ip::udp::socket> socket,
-                               std::shared_ptr<QuicTlsContext> tls, Events events)
-    : role_(role), socket_(std::move(socket)), tls_(std::move(tls)), events_(std::move(events)),
-      timer_(socket_->get_executor()) {
-  conn_ref_.get_conn = conn_of;
-  conn_ref_.user_data = this;
-}
-
-QuicConnection::~QuicConnection() {
-  // ngtcp2 calls back into the session's data while it is deleted: the session goes last.
-  conn_.reset();
-}
-
-ngtcp2_conn* QuicConnection::conn_of(ngtcp2_crypto_conn_ref* ref) {
-  return static_cast<QuicConnection*>(ref->user_data)->conn_.get();
-}
-
-std::optional<Error> QuicConnection::start_tls(const std::string& sni) {
-  auto session = tls_->new_session(sni);
-  if (!session) return session.error();
-  session_ = std::move(*session);
-  int rc = role_ == Role::client ? ngtcp2_crypto_gnutls_configure_client_session(session_.get())
-                                 : ngtcp2_crypto_gnutls_configure_server_session(session_.get());
-  if (rc != 0) return make_error(errc::establishment_failed, "cannot configure GnuTLS for QUIC");
-  gnutls_session_set_ptr(session_.get(), &conn_ref_);
-  gnutls_session_set_verify_function(session_.get(), verify_certificate);
-  ngtcp2_conn_set_tls_native_handle(conn_.get(), session_.get());
-  return std::nullopt;
-}
-
-// GnuTLS asks during the handshake; the reason of a refusal is kept for the error text.
-int QuicConnection::verify_certificate(gnutls_session_t session) {
-  auto* ref = static_cast<ngtcp2_crypto_conn_ref*>(gnutls_session_get_ptr(session));
-  auto& self = *static_cast<QuicConnection*>(ref->user_data);
-  auto refusal = self.tls_->verify_peer(session, self.verify_name_);
-  if (!refusal) return 0;
-  self.verify_error_ = *refusal;
-  return -1;
-}
-
-Result<std::shared_ptr<QuicConnection>> QuicConnection::connect(asio::ip::udp::socket socket,
-                                                                std::shared_ptr<QuicTlsContext> tls,
-                                                                std::string verify_name, std::string sni,
-                                                                Events events) {
-  auto shared = std::make_shared<asio::ip::udp::socket>(std::move(socket));
-  auto self = std::make_shared<QuicConnection>(Role::client, shared, std::move(tls), std::move(events));
-  std::error_code ec;
-  auto local = shared->local_endpoint(ec);
-  auto remote = ec ? asio::ip::udp::endpoint{} : shared->remote_endpoint(ec);
-  if (ec) return socket_error(ec, "QUIC socket");
-  shared->non_blocking(true, ec);
-  tune_quic_socket(*shared);
-  self->remote_ = remote;
-  self->remote_text_ = endpoint_string(remote);
-  self->local_text_ = endpoint_string(local);
-  self->verify_name_ = std::move(verify_name);
-  self->local_len_ = to_sockaddr(local, self->local_addr_);
-  self->remote_len_ = to_sockaddr(remote, self->remote_addr_);
-
-  ngtcp2_cid dcid, scid;
-  dcid.datalen = NGTCP2_MIN_INITIAL_DCIDLEN;
-  scid.datalen = cid_length;
-  if (!random_bytes(dcid.data, dcid.datalen) || !random_bytes(scid.data, scid.datalen)) {
-    return make_error(errc::establishment_failed, "no random bytes for a QUIC connection ID");
-  }
-  ngtcp2_path path{{reinterpret_cast<sockaddr*>(&self->local_addr_), self->local_len_},
-                   {reinterpret_cast<sockaddr*>(&self->remote_addr_), self->remote_len_},
-                   nullptr};
-  auto settings = connection_settings();
-  auto params = transport_params();
-  auto cb = callbacks(Role::client);
-  ngtcp2_conn* conn = nullptr;
-  int rc = ngtcp2_conn_client_new(&conn, &dcid, &scid, &path, NGTCP2_PROTO_VER_V1, &cb, &settings, &params, nullptr,
-                                  self.get());
-  if (rc != 0) return make_error(errc::establishment_failed, std::string("ngtcp2: ") + ngtcp2_strerror(rc));
-  self->conn_.reset(conn);
-  if (auto e = self->start_tls(sni)) return *e;
-  asio::post(shared->get_executor(), [self] {
-    self->read_socket();
-    self->flush();
-  });
-  return self;
-}
-
-Result<std::shared_ptr<QuicConnection>> QuicConnection::accept(std::shared_ptr<asio::ip::udp::socket> socket,
-                                                               const asio::ip::udp::endpoint& local,
-                                                               const asio::ip::udp::endpoint& remote,
-                                                               std::span<const std::uint8_t> packet,
-                                                               std::shared_ptr<QuicTlsContext> tls, Events events) {
-  ngtcp2_pkt_hd hd;
-  if (ngtcp2_accept(&hd, packet.data(), packet.size()) != 0) {
-    return make_error(errc::establishment_failed, "not a QUIC Initial packet");
-  }
-  auto self = std::make_shared<QuicConnection>(Role::server, std::move(socket), std::move(tls), std::move(events));
-  self->remote_ = remote;
-  self->remote_text_ = endpoint_string(remote);
-  self->local_text_ = endpoint_string(local);
-  self->local_len_ = to_sockaddr(local, self->local_addr_);
-  self->remote_len_ = to_sockaddr(remote, self->remote_addr_);
-  ngtcp2_cid scid;
-  scid.datalen = cid_length;
-  if (!random_bytes(scid.data, scid.datalen)) return make_error(errc::establishment_failed, "no random bytes");
-  ngtcp2_path path{{reinterpret_cast<sockaddr*>(&self->local_addr_), self->local_len_},
-                   {reinterpret_cast<sockaddr*>(&self->remote_addr_), self->remote_len_},
-                   nullptr};
-  auto settings = connection_settings();
-  auto params = transport_params();
-  params.original_dcid = hd.dcid;
-  params.stateless_reset_token_present = 1;
-  random_bytes(params.stateless_reset_token, sizeof(params.stateless_reset_token));
-  auto cb = callbacks(Role::server);
-  ngtcp2_conn* conn = nullptr;
-  int rc = ngtcp2_conn_server_new(&conn, &hd.scid, &scid, &path, hd.version, &cb, &settings, &params, nullptr,
-                                  self.get());
-  if (rc != 0) return make_error(errc::establishment_failed, std::string("ngtcp2: ") + ngtcp2_strerror(rc));
-  self->conn_.reset(conn);
-  if (auto e = self->start_tls({})) return *e;
-  return self;
-}
-
-std::vector<ngtcp2_cid> QuicConnection::connection_ids() const {
-  std::vector<ngtcp2_cid> ids(ngtcp2_conn_get_num_scid(conn_.get()));
-  ngtcp2_conn_get_scid(conn_.get(), ids.data());
-  return ids;
-}
+using namespace quic;
 
 // --- input ------------------------------------------------------------------------------
 
@@ -304,94 +72,6 @@ void QuicConnection::process(std::span<const std::uint8_t> packet, const asio::i
   fail(rc);
 }
 
-// --- ngtcp2 callbacks ---------------------------------------------------------------------
-
-int QuicConnection::on_handshake_completed(ngtcp2_conn*, void* user) {
-  self_of(user).handshake_completed_ = true;
-  return 0;
-}
-
-int QuicConnection::on_recv_stream_data(ngtcp2_conn*, std::uint32_t flags, std::int64_t id, std::uint64_t,
-                                        const std::uint8_t* data, std::size_t n, void* user, void*) {
-  auto& self = self_of(user);
-  auto* s = self.find(id);
-  if (!s) s = &self.add_stream(id);
-  if (n > 0) s->received.emplace_back(std::vector<std::uint8_t>(data, data + n));
-  if (flags & NGTCP2_STREAM_DATA_FLAG_FIN) s->peer_fin = true;
-  return 0;
-}
-
-int QuicConnection::on_acked_stream_data(ngtcp2_conn*, std::int64_t id, std::uint64_t offset, std::uint64_t n,
-                                         void* user, void*) {
-  auto& self = self_of(user);
-  if (auto* s = self.find(id)) {
-    s->send.acked(offset, n);
-    // More may be pulled from the queue now; notify() reports an acknowledged FIN.
-    self.again_ = true;
-  }
-  return 0;
-}
-
-int QuicConnection::on_stream_open(ngtcp2_conn*, std::int64_t id, void* user) {
-  auto& self = self_of(user);
-  if (!self.find(id)) self.add_stream(id);
-  self.opened_by_peer_.push_back(id);
-  return 0;
-}
-
-int QuicConnection::on_stream_close(ngtcp2_conn*, std::uint32_t, std::int64_t id, std::uint64_t, void* user, void*) {
-  auto& self = self_of(user);
-  if (auto* s = self.find(id)) s->closed = true;
-  // The peer may open another in its place.
-  if (!ngtcp2_is_bidi_stream(id)) {
-    if ((id & 1) != (self.role_ == Role::server ? 0 : 1)) return 0;
-    ngtcp2_conn_extend_max_streams_uni(self.conn_.get(), 1);
-  } else if ((id & 1) == (self.role_ == Role::server ? 0 : 1)) {
-    ngtcp2_conn_extend_max_streams_bidi(self.conn_.get(), 1);
-  }
-  return 0;
-}
-
-int QuicConnection::on_stream_reset(ngtcp2_conn*, std::int64_t id, std::uint64_t, std::uint64_t code, void* user,
-                                    void*) {
-  if (auto* s = self_of(user).find(id)) {
-    s->reset = make_error(errc::connection_reset, fmt::format("the peer reset QUIC stream {} (error code {:#x})", id, code));
-  }
-  return 0;
-}
-
-int QuicConnection::on_stream_stop_sending(ngtcp2_conn*, std::int64_t id, std::uint64_t code, void* user, void*) {
-  if (auto* s = self_of(user).find(id)) {
-    s->reset = make_error(errc::connection_reset,
-                          fmt::format("the peer stopped reading QUIC stream {} (error code {:#x})", id, code));
-  }
-  return 0;
-}
-
-int QuicConnection::on_extend_max_stream_data(ngtcp2_conn*, std::int64_t id, std::uint64_t, void* user, void*) {
-  if (auto* s = self_of(user).find(id)) s->blocked = false;
-  return 0;
-}
-
-void QuicConnection::on_rand(std::uint8_t* dest, std::size_t n, const ngtcp2_rand_ctx*) { random_bytes(dest, n); }
-
-int QuicConnection::on_new_connection_id(ngtcp2_conn*, ngtcp2_cid* cid, std::uint8_t* token, std::size_t n,
-                                         void* user) {
-  if (!random_bytes(cid->data, n) || !random_bytes(token, NGTCP2_STATELESS_RESET_TOKENLEN)) {
-    return NGTCP2_ERR_CALLBACK_FAILURE;
-  }
-  cid->datalen = n;
-  auto& self = self_of(user);
-  if (self.events_.connection_id) self.events_.connection_id(*cid, true);
-  return 0;
-}
-
-int QuicConnection::on_remove_connection_id(ngtcp2_conn*, const ngtcp2_cid* cid, void* user) {
-  auto& self = self_of(user);
-  if (self.events_.connection_id) self.events_.connection_id(*cid, false);
-  return 0;
-}
-
 // --- streams ------------------------------------------------------------------------------
 
 QuicConnection::Stream* QuicConnection::find(std::int64_t id) {
@@ -411,7 +91,7 @@ std::shared_ptr<QuicStreamTransport> QuicConnection::make_transport(Stream& s) {
   return transport;
 }
 
-Result<std::shared_ptr<QuicStreamTransport>> QuicConnection::open_stream(bool bidirectional) {
+Result<std::shared_ptr<Transport>> QuicConnection::open_stream(bool bidirectional) {
   if (ended_ || closing_) return make_error(errc::connection_closed, "the QUIC connection is closed");
   std::int64_t id = -1;
   int rc = bidirectional ? ngtcp2_conn_open_bidi_stream(conn_.get(), &id, nullptr)
@@ -420,7 +100,14 @@ Result<std::shared_ptr<QuicStreamTransport>> QuicConnection::open_stream(bool bi
     return make_error(errc::establishment_failed, "the peer allows no more QUIC streams now");
   }
   if (rc != 0) return make_error(errc::establishment_failed, std::string("open a QUIC stream: ") + ngtcp2_strerror(rc));
-  return make_transport(add_stream(id));
+  auto& s = add_stream(id);
+  // Nothing comes our way on it: its receiving end is over from the start.
+  if (!bidirectional) s.peer_fin = true;
+  return std::shared_ptr<Transport>(make_transport(s));
+}
+
+void QuicConnection::on_peer_stream(std::function<bool(std::shared_ptr<Transport>)> handler) {
+  events_.peer_stream = std::move(handler);
 }
 
 void QuicConnection::stream_started(std::int64_t) { flush(); }
@@ -440,18 +127,20 @@ void QuicConnection::stream_shutdown(std::int64_t id, bool graceful) {
   flush();
 }
 
-void QuicConnection::close() {
+void QuicConnection::close_when_done() {
   if (ended_) return;
-  for (auto& [id, s] : streams_) s.detached = true;
-  closing_ = true;
-  close_deadline_ = std::chrono::steady_clock::now();
+  close_when_done_ = true;
+  maybe_close();
   flush();
 }
 
-void QuicConnection::close_when_idle() {
-  close_when_idle_ = true;
-  maybe_close();
-  flush();
+// CONNECTION_CLOSE with the code of an aborted stream; the Connections are told by core.
+void QuicConnection::abort() {
+  if (ended_) return;
+  for (auto& [id, s] : streams_) s.detached = true;
+  closing_ = true;
+  send_close(abort_error_code);
+  end(std::nullopt);
 }
 
 void QuicConnection::cancel() {
@@ -460,10 +149,10 @@ void QuicConnection::cancel() {
 }
 
 // A client's connection lives while a Connection uses one of its streams: when the last
-// one is done, the group closes (a server leaves closing to its client, unless its
-// Listener stopped).
+// one is done, the group closes (a server leaves closing to its client, unless asked:
+// CloseGroup, or its Listener stopped).
 void QuicConnection::maybe_close() {
-  if ((role_ != Role::client && !close_when_idle_) || ended_) return;
+  if ((role_ != Role::client && !close_when_done_) || ended_) return;
   for (const auto& [id, s] : streams_) {
     if (!s.detached && !s.transport.expired()) return;
   }
@@ -476,6 +165,23 @@ void QuicConnection::maybe_close() {
 std::optional<TlsInfo> QuicConnection::tls_info() const {
   if (!session_) return std::nullopt;
   return tls_->info(session_.get());
+}
+
+// ngtcp2 0.12 counts lost packets per stream only, and forgets a closed stream's count:
+// the streams keep what they last saw.
+TransportStatistics QuicConnection::statistics() const {
+  TransportStatistics out;
+  if (!conn_) return out;
+  ngtcp2_conn_stat stat;
+  ngtcp2_conn_get_conn_stat(conn_.get(), &stat);
+  out.smoothed_rtt = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::nanoseconds(stat.smoothed_rtt));
+  out.min_rtt = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::nanoseconds(stat.min_rtt));
+  out.congestion_window = stat.cwnd;
+  out.bytes_in_flight = stat.bytes_in_flight;
+  for (const auto& [id, s] : streams_) {
+    out.packets_lost += s.closed ? s.lost : std::max(s.lost, ngtcp2_conn_get_stream_loss_count(conn_.get(), id));
+  }
+  return out;
 }
 
 // --- output -------------------------------------------------------------------------------
@@ -528,9 +234,7 @@ void QuicConnection::notify() {
   for (auto id : opened) {
     auto* s = find(id);
     if (!s || !s->transport.expired()) continue;
-    if (events_.peer_stream) {
-      events_.peer_stream(make_transport(*s));
-    }
+    s->unwanted = !events_.peer_stream || !events_.peer_stream(make_transport(*s));
   }
   for (auto& [id, s] : streams_) {
     if (ended_) return;
@@ -542,9 +246,9 @@ void QuicConnection::deliver(Stream& s) {
   auto transport = s.transport.lock();
   auto sink = transport ? transport->sink() : nullptr;
   if (!sink) {
-    // Nobody will read a stream the peer opened toward a client: it is consumed unread
+    // Nobody will read a stream the peer opened and nobody took: it is consumed unread
     // (an HTTP/3 server's control streams), so that it does not hold flow control.
-    if (transport || s.detached || role_ != Role::client || events_.peer_stream) return;
+    if (!s.unwanted) return;
     for (const auto& m : s.received) s.credit += m.size();
     s.received.clear();
   } else if (s.detached) {

@@ -6,12 +6,16 @@
 //
 // A client connection owns its connected UDP socket and reads it; a server connection
 // shares its Listener's socket (quic_server.hpp routes datagrams to it by connection ID).
-// Each stream reaches core through a QuicStreamTransport; opening one more stream on our
-// side is open_stream(), which is what Connection::clone() maps to.
+// Each stream reaches core through a QuicStreamTransport; core's connection group drives
+// the whole connection through StreamSession (open_stream is what Connection::clone()
+// maps to, close_when_done CloseGroup, abort AbortGroup).
 //
-//   handshaking --handshake done--> open --close() / last stream closed--> closing
+// Files: quic_connection_setup.cpp (both roles' setup), quic_callbacks.cpp (ngtcp2's
+// callbacks), quic_connection.cpp (the data path and the end).
+//
+//   handshaking --handshake done--> open --last stream done (client; or close_when_done)--> closing
 //        |                           |                                      |
-//        +--- error, idle, peer's CONNECTION_CLOSE --------------------> ended
+//        +--- error, idle, abort(), peer's CONNECTION_CLOSE -------------------------> ended
 #pragma once
 
 #include <ngtcp2/ngtcp2.h>
@@ -30,6 +34,7 @@
 
 #include "quic/stream_send_buffer.hpp"
 #include "security/quic_tls_context.hpp"
+#include "transport/stream_session.hpp"
 #include "transport/transport.hpp"
 
 namespace taps::detail {
@@ -43,14 +48,15 @@ struct Ngtcp2ConnDeleter {
   void operator()(ngtcp2_conn* c) const noexcept { ngtcp2_conn_del(c); }
 };
 
-class QuicConnection : public std::enable_shared_from_this<QuicConnection> {
+class QuicConnection final : public StreamSession, public std::enable_shared_from_this<QuicConnection> {
  public:
   enum class Role { client, server };
   struct Events {
     // Client: the handshake is done (error empty) or failed (why). Called once.
     std::function<void(std::string error)> handshake_done;
-    // The peer opened a stream (a Listener's connection_received).
-    std::function<void(std::shared_ptr<QuicStreamTransport>)> peer_stream;
+    // The peer opened a stream (a Listener's connection_received, or a client's group):
+    // true when taken, false to have it read and thrown away. Unset: thrown away.
+    std::function<bool(std::shared_ptr<Transport>)> peer_stream;
     // The connection has ended; no call follows (the server forgets its IDs).
     std::function<void()> ended;
     // Server: a connection ID of ours was added or retired (for routing).
@@ -71,7 +77,7 @@ class QuicConnection : public std::enable_shared_from_this<QuicConnection> {
 
   QuicConnection(const QuicConnection&) = delete;
   QuicConnection& operator=(const QuicConnection&) = delete;
-  ~QuicConnection();
+  ~QuicConnection() override;
 
   // Server: a datagram routed here. Packets are processed at once; what they make us
   // send goes out at flush().
@@ -79,20 +85,16 @@ class QuicConnection : public std::enable_shared_from_this<QuicConnection> {
   // Sends what is due and re-arms the timer.
   void flush();
 
-  // A new stream of ours (bidirectional or unidirectional send), or an error when the
-  // peer allows no more streams now.
-  Result<std::shared_ptr<QuicStreamTransport>> open_stream(bool bidirectional);
-  // Ends the whole connection: CONNECTION_CLOSE (no error), every stream ends.
-  void close();
+  // StreamSession (stream_session.hpp).
+  Result<std::shared_ptr<Transport>> open_stream(bool bidirectional) override;
+  void on_peer_stream(std::function<bool(std::shared_ptr<Transport>)> handler) override;
+  void close_when_done() override;
+  void abort() override;
   // Stops every attempt of a client still handshaking; no event follows.
   void cancel();
-  // Server whose Listener stopped: nobody takes a new stream, so the connection closes
-  // (CONNECTION_CLOSE) once no stream is in use, as a client's does. The process may end
-  // then: without it, a client whose last acknowledgement was lost waits for its idle
-  // timeout (30 s) to learn that we had everything.
-  void close_when_idle();
 
   std::optional<TlsInfo> tls_info() const;
+  TransportStatistics statistics() const;
   const std::string& remote_text() const noexcept { return remote_text_; }
   const std::string& local_text() const noexcept { return local_text_; }
   std::vector<ngtcp2_cid> connection_ids() const;
@@ -118,7 +120,9 @@ class QuicConnection : public std::enable_shared_from_this<QuicConnection> {
     bool blocked = false;          // ngtcp2 says flow control blocks it
     bool detached = false;         // the Connection shut it down
     bool closed = false;           // ngtcp2 closed it
+    bool unwanted = false;         // opened by the peer, nobody took it: read and thrown away
     std::optional<Error> reset;    // the peer reset it or stopped our sending
+    std::size_t lost = 0;          // packets with its data declared lost, as last seen
     std::uint64_t credit = 0;      // bytes delivered whose flow-control credit is not returned yet
   };
 
@@ -204,8 +208,8 @@ class QuicConnection : public std::enable_shared_from_this<QuicConnection> {
   bool handshake_completed_ = false;
   bool reading_ = false;
   bool waiting_writable_ = false;
-  bool closing_ = false;  // close() asked: CONNECTION_CLOSE once every stream is done
-  bool close_when_idle_ = false;
+  bool closing_ = false;  // CONNECTION_CLOSE once every stream is done
+  bool close_when_done_ = false;  // a server closes too (CloseGroup), not only a client
   bool ended_ = false;
 };
 

@@ -2,17 +2,16 @@
 
 #include <ngtcp2/ngtcp2.h>
 
+#include "quic/quic_common.hpp"
 #include "quic/quic_connection.hpp"
 #include "quic/quic_stream_transport.hpp"
 #include "security/quic_tls_context.hpp"
 #include "transport/address.hpp"
 
 namespace taps::detail {
+using namespace quic;
 namespace {
 
-// The length of our connection IDs (quic_connection.cpp), to find them in short headers.
-constexpr std::size_t cid_length = 18;
-constexpr std::size_t max_packets_per_read = 64;
 // Connections (finished or not) a Listener holds at most: each costs its buffers.
 constexpr std::size_t max_connections = 4096;
 
@@ -43,7 +42,10 @@ void QuicServer::stop_accepting() {
       connections.push_back(connection);
     }
   }
-  for (const auto& connection : connections) connection->close_when_idle();
+  // Nobody takes a new stream now: each connection closes once no stream is in use, as a
+  // client's does, so that a client whose last acknowledgement was lost learns that we
+  // had everything without waiting for its idle timeout (30 s).
+  for (const auto& connection : connections) connection->close_when_done();
   if (by_id_.empty()) {
     std::error_code ignored;
     socket_->close(ignored);
@@ -93,9 +95,11 @@ void QuicServer::route(std::size_t n, const asio::ip::udp::endpoint& from,
     auto self = weak.lock();
     if (self && !error.empty() && self->events_.handshake_failed) self->events_.handshake_failed(remote + ": " + error);
   };
-  events.peer_stream = [weak](std::shared_ptr<QuicStreamTransport> stream) {
+  events.peer_stream = [weak](std::shared_ptr<Transport> stream) {
     auto self = weak.lock();
-    if (self && self->events_.new_stream) self->events_.new_stream(std::move(stream));
+    if (!self || !self->events_.new_stream) return false;
+    self->events_.new_stream(std::move(stream));
+    return true;
   };
   // Filled once the connection exists: it reports IDs from inside accept().
   auto made = std::make_shared<std::weak_ptr<QuicConnection>>();

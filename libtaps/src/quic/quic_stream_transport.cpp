@@ -15,5 +15,7 @@ void QuicStreamTransport::start_writing() { group_->stream_wants_write(id_); }
 void QuicStreamTransport::resume_reading() { group_->stream_resumed(id_); }
 void QuicStreamTransport::shutdown(bool graceful) { group_->stream_shutdown(id_, graceful); }
 std::optional<TlsInfo> QuicStreamTransport::tls_info() const { return group_->tls_info(); }
+std::shared_ptr<StreamSession> QuicStreamTransport::session() const { return group_; }
+std::optional<TransportStatistics> QuicStreamTransport::statistics() const { return group_->statistics(); }
 
 }  // namespace taps::detail

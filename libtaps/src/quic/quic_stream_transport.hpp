@@ -23,8 +23,9 @@ class QuicStreamTransport final : public Transport, public std::enable_shared_fr
   void shutdown(bool graceful) override;
   std::optional<TlsInfo> tls_info() const override;
 
-  std::int64_t stream_id() const noexcept { return id_; }
-  const std::shared_ptr<QuicConnection>& group() const noexcept { return group_; }
+  std::shared_ptr<StreamSession> session() const override;
+  std::optional<std::int64_t> stream_id() const override { return id_; }
+  std::optional<TransportStatistics> statistics() const override;
   // The Connection this stream reports to, once started.
   std::shared_ptr<TransportSink> sink() const { return sink_.lock(); }
 

@@ -18,6 +18,7 @@
 #include <string_view>
 #include <vector>
 
+#include "taps/connection.hpp"
 #include "taps/connection_properties.hpp"
 #include "taps/error.hpp"
 #include "taps/message.hpp"
@@ -25,6 +26,8 @@
 #include "transport/address.hpp"
 
 namespace taps::detail {
+
+class StreamSession;
 
 // One buffer for the transport: a whole message without framers, or one piece of a
 // framed message (id 0 in its ctx) with the message's ctx on its last piece. Or, from
@@ -96,6 +99,12 @@ class Transport {
   // How many bytes of AttemptOptions::early_data the establishment already sent (TCP
   // Fast Open: in the SYN, or right after the handshake when there was no cookie).
   virtual std::size_t early_data_sent() const { return 0; }
+  // A multistreaming stack (QUIC): the connection that carries this stream, which core's
+  // connection group drives, and the stream's number in it. Other stacks: none.
+  virtual std::shared_ptr<StreamSession> session() const { return nullptr; }
+  virtual std::optional<std::int64_t> stream_id() const { return std::nullopt; }
+  // What the stack measured (Connection::statistics); none where it tells nothing.
+  virtual std::optional<TransportStatistics> statistics() const { return std::nullopt; }
 
   // The _taps descriptor actions (Connection::send_from, receive_into): bytes between
   // the stream and a local descriptor that never pass through user space. A stack that
