@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/connection_impl.hpp"
+#include "core/context_access.hpp"
 #include "core/host_interfaces.hpp"
 #include "core/listener_impl.hpp"
 #include "core/multicast_preconnection.hpp"
@@ -190,7 +191,7 @@ Result<Connection> Preconnection::initiate(Context& ctx, ConnectionHandlers hand
                                           std::shared_ptr<detail::ConnectionGroup> group) const {
   if (detail::is_multicast(*this)) return detail::initiate_multicast(ctx, *this, std::move(handlers));
   if (auto e = validate_for_initiate()) return *e;
-  auto& io = ctx.io_context();
+  auto& io = detail::io_context_of(ctx);
   auto made = race_spec(*this, timeout);
   if (!made) return made.error();
   auto spec = std::move(*made);
@@ -247,7 +248,7 @@ std::optional<Error> Preconnection::resolve(Context& ctx, ResolveHandler handler
   if (!spec) return spec.error();
   std::optional<LocalEndpoint> local;
   if (!local_.empty()) local = local_.front();
-  detail::resolve_endpoints(ctx.io_context(), std::move(*spec), std::move(local), std::move(handler));
+  detail::resolve_endpoints(detail::io_context_of(ctx), std::move(*spec), std::move(local), std::move(handler));
   return std::nullopt;
 }
 
@@ -282,7 +283,7 @@ Result<Listener> Preconnection::listen(Context& ctx, ListenerHandlers handlers) 
   }
   spec.framers = framers_;
   spec.properties = properties_;
-  auto impl = std::make_shared<detail::ListenerImpl>(ctx.io_context(), std::move(handlers), std::move(spec));
+  auto impl = std::make_shared<detail::ListenerImpl>(detail::io_context_of(ctx), std::move(handlers), std::move(spec));
   impl->start();
   return Listener(impl);
 }
