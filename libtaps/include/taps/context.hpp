@@ -9,10 +9,6 @@
 #include <functional>
 #include <memory>
 
-namespace asio {
-class io_context;
-}
-
 namespace taps {
 
 namespace detail {
@@ -39,10 +35,6 @@ class Context {
   // Runs `fn` on the event loop thread, never from inside this call. Safe from any
   // thread: the only way other threads reach the engine.
   void post(std::function<void()> fn);
-
-  // The io_context, for applications that do their own I/O (stdin, signals) on the
-  // same loop. Include <asio.hpp> to use it.
-  asio::io_context& io_context() noexcept;
 
  private:
   friend struct detail::ContextAccess;

@@ -25,6 +25,5 @@ bool Context::run_for(std::chrono::steady_clock::duration limit) {
 
 void Context::stop() { impl_->io.stop(); }
 void Context::post(std::function<void()> fn) { asio::post(impl_->io, std::move(fn)); }
-asio::io_context& Context::io_context() noexcept { return impl_->io; }
 
 }  // namespace taps
