@@ -30,6 +30,9 @@ class Context {
   // Like run(), but returns after `limit` at the latest. true: it ended before the
   // limit (stop() or no more work); false: the limit passed first.
   bool run_for(std::chrono::steady_clock::duration limit);
+  // Runs the events that are ready now, without waiting for more (tests use it to let
+  // what one stop() cut short finish its turn).
+  void poll();
   // Makes run() return as soon as possible. Safe from any thread.
   void stop();
   // Runs `fn` on the event loop thread, never from inside this call. Safe from any

@@ -23,6 +23,11 @@ bool Context::run_for(std::chrono::steady_clock::duration limit) {
   return ended;
 }
 
+void Context::poll() {
+  impl_->io.poll();
+  impl_->io.restart();
+}
+
 void Context::stop() { impl_->io.stop(); }
 void Context::post(std::function<void()> fn) { asio::post(impl_->io, std::move(fn)); }
 
