@@ -2,11 +2,10 @@
 
 #include <algorithm>
 
-#include <asio/post.hpp>
-#include <asio/steady_timer.hpp>
 #include <fmt/format.h>
 
 #include "taps/preconnection.hpp"
+#include "taps/timer.hpp"
 
 namespace ambi_manifest_send {
 
@@ -21,8 +20,8 @@ struct ManifestServer::Verifier {
 };
 
 struct ManifestServer::Waiter {
-  explicit Waiter(asio::io_context& io) : timer(io) {}
-  asio::steady_timer timer;
+  explicit Waiter(taps::Context& ctx) : timer(ctx) {}
+  taps::Timer timer;
   std::function<void()> done;
 };
 
@@ -174,11 +173,9 @@ void ManifestServer::remove(Verifier* v) {
 }
 
 void ManifestServer::when_flushed(std::chrono::milliseconds limit, std::function<void()> done) {
-  flushed_ = std::make_unique<Waiter>(ctx_.io_context());
+  flushed_ = std::make_unique<Waiter>(ctx_);
   flushed_->done = std::move(done);
-  flushed_->timer.expires_after(limit);
-  flushed_->timer.async_wait([this](std::error_code ec) {
-    if (ec || !flushed_) return;
+  flushed_->timer.start(limit, [this] {
     auto done = std::move(flushed_->done);
     flushed_.reset();
     done();
@@ -194,7 +191,7 @@ void ManifestServer::check_flushed() {
   auto done = std::move(flushed_->done);
   flushed_->timer.cancel();
   flushed_.reset();
-  asio::post(ctx_.io_context(), std::move(done));
+  ctx_.post(std::move(done));
 }
 
 void ManifestServer::stop() {

@@ -20,12 +20,12 @@ constexpr auto max_catch_up = std::chrono::milliseconds(5);
 
 Originator::Originator(taps::Context& ctx, const Options& o, Handlers handlers)
     : ctx_(ctx), o_(o), handlers_(std::move(handlers)), hasher_(o.stream.hash),
-      publisher_(ctx.io_context(),
+      publisher_(ctx,
                  ManifestBuilder(o.stream.stream_id, o.stream.hash, o.digests_per_manifest, o.refresh_deadline_s),
                  o.manifest_interval,
                  [this](std::vector<std::uint8_t> m, const ambi::ManifestHeader& h) { on_published(std::move(m), h); }),
       cutter_(o.packet_size, o.lines ? DatagramCutter::Mode::lines : DatagramCutter::Mode::fixed_size),
-      pace_timer_(ctx.io_context()) {}
+      pace_timer_(ctx) {}
 
 void Originator::start() {
   taps::RemoteEndpoint group;
@@ -53,7 +53,7 @@ void Originator::start() {
     }
     endpoints_ = {local->first, local->second, *group, o_.stream.port};
     if (handlers_.sending) handlers_.sending(connection_.local_endpoint());
-    in_ = std::make_shared<taps::apps::FdReader>(ctx_.io_context(), ::dup(STDIN_FILENO));
+    in_ = std::make_shared<taps::apps::FdReader>(ctx_, ::dup(STDIN_FILENO));
     next_send_ = std::chrono::steady_clock::now();
     read_more();
   };
@@ -100,7 +100,7 @@ void Originator::read_more() {
 void Originator::on_stdin(std::error_code ec, std::vector<std::uint8_t> data) {
   reading_ = false;
   if (stopped_) return;
-  if (ec) {
+  if (ec || data.empty()) {
     eof_ = true;
     if (auto last = cutter_.finish(); last && !add_datagram(std::move(*last))) return;
     publisher_.flush();
@@ -136,17 +136,12 @@ void Originator::on_published(std::vector<std::uint8_t> manifest, const ambi::Ma
 }
 
 void Originator::pump() {
-  if (stopped_ || pacing_) return;
+  if (stopped_ || pace_timer_.pending()) return;
   auto gap = o_.rate ? std::chrono::nanoseconds(1'000'000'000 / o_.rate) : std::chrono::nanoseconds(0);
   while (!ready_.empty() && in_flight_ < max_in_flight) {
     auto now = std::chrono::steady_clock::now();
     if (o_.rate && now < next_send_) {
-      pacing_ = true;
-      pace_timer_.expires_at(next_send_);
-      pace_timer_.async_wait([this](std::error_code ec) {
-        pacing_ = false;
-        if (!ec) pump();
-      });
+      pace_timer_.start_at(next_send_, [this] { pump(); });
       return;
     }
     next_send_ = std::max(next_send_, now - max_catch_up) + gap;

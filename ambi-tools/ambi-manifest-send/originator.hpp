@@ -4,8 +4,6 @@
 // --rate. Reading stops while enough packets wait.
 #pragma once
 
-#include <asio/steady_timer.hpp>
-
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -18,6 +16,7 @@
 #include "common/fd_stream.hpp"
 #include "taps/connection.hpp"
 #include "taps/context.hpp"
+#include "taps/timer.hpp"
 
 namespace ambi_manifest_send {
 
@@ -55,12 +54,12 @@ class Originator {
   ambi::PacketEndpoints endpoints_;
   Publisher publisher_;
   DatagramCutter cutter_;
-  asio::steady_timer pace_timer_;
+  taps::Timer pace_timer_;
   std::deque<taps::Message> waiting_;  // digests not yet published
   std::deque<taps::Message> ready_;    // published: may be sent
   std::size_t in_flight_ = 0;
   std::chrono::steady_clock::time_point next_send_;
-  bool reading_ = false, eof_ = false, pacing_ = false, stopped_ = false;
+  bool reading_ = false, eof_ = false, stopped_ = false;
   std::uint64_t packets_ = 0, bytes_ = 0;
 };
 

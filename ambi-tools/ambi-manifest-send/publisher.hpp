@@ -2,13 +2,13 @@
 // --manifest-interval after its first digest, whichever comes first.
 #pragma once
 
-#include <asio/steady_timer.hpp>
-
 #include <chrono>
 #include <functional>
 #include <vector>
 
 #include "ambi-manifest-send/manifest_builder.hpp"
+#include "taps/context.hpp"
+#include "taps/timer.hpp"
 
 namespace ambi_manifest_send {
 
@@ -16,7 +16,7 @@ class Publisher {
  public:
   using Publish = std::function<void(std::vector<std::uint8_t> manifest, const ambi::ManifestHeader& header)>;
 
-  Publisher(asio::io_context& io, ManifestBuilder builder, std::chrono::milliseconds interval, Publish publish);
+  Publisher(taps::Context& ctx, ManifestBuilder builder, std::chrono::milliseconds interval, Publish publish);
 
   // Adds the next packet's digest; returns its packet sequence number. May publish.
   std::uint32_t add(const ambi::Digest& digest);
@@ -28,8 +28,7 @@ class Publisher {
   ManifestBuilder builder_;
   std::chrono::milliseconds interval_;
   Publish publish_;
-  asio::steady_timer timer_;
-  bool armed_ = false;
+  taps::Timer timer_;
 };
 
 }  // namespace ambi_manifest_send

@@ -1,9 +1,5 @@
 #include "ambi-manifest-send/run.hpp"
 
-#include <asio/io_context.hpp>
-#include <asio/post.hpp>
-#include <asio/signal_set.hpp>
-#include <asio/steady_timer.hpp>
 #include <fmt/format.h>
 
 #include <csignal>
@@ -17,6 +13,7 @@
 #include "common/exit_codes.hpp"
 #include "common/fd_stream.hpp"
 #include "common/stop_signals.hpp"
+#include "taps/timer.hpp"
 #include "verifier/packet_endpoints.hpp"
 
 namespace ambi_manifest_send {
@@ -42,14 +39,13 @@ class ManifestSendTool {
   ManifestSendTool(const Options& o, const EventLog& log)
       : o_(o),
         log_(log),
-        io_(ctx_.io_context()),
         stop_signals_(
-            io_, [this](int signo) { finish(o_.mode == Mode::witness ? exit_ok : 128 + signo); },
+            ctx_, [this](int signo) { finish(o_.mode == Mode::witness ? exit_ok : 128 + signo); },
             [this](int signo) {
               exit_code_ = o_.mode == Mode::witness ? exit_ok : 128 + signo;
-              io_.stop();
+              ctx_.stop();
             }),
-        linger_timer_(io_) {}
+        linger_timer_(ctx_) {}
 
   int run() {
     ServerConfig sc;
@@ -78,7 +74,7 @@ class ManifestSendTool {
       log_.error(error->message());
       return exit_usage;
     }
-    io_.run();
+    ctx_.run();
     return exit_code_.value_or(exit_ok);
   }
 
@@ -138,10 +134,7 @@ class ManifestSendTool {
       finish(exit_ok);
       return;
     }
-    linger_timer_.expires_after(o_.linger);
-    linger_timer_.async_wait([this](std::error_code ec) {
-      if (!ec) finish(exit_ok);
-    });
+    linger_timer_.start(o_.linger, [this] { finish(exit_ok); });
   }
 
   // Digests cover the source port: tell it, and say so when it is not the one asked for.
@@ -175,15 +168,14 @@ class ManifestSendTool {
                         {"verifiers_refused", static_cast<std::int64_t>(server_ ? server_->refused() : 0)}});
     if (server_) server_->stop();
     // Lets the closes above reach the wire.
-    asio::post(io_, [this] { io_.stop(); });
+    ctx_.post([this] { ctx_.stop(); });
   }
 
   const Options& o_;
   const EventLog& log_;
   taps::Context ctx_;
-  asio::io_context& io_;
   StopSignals stop_signals_;
-  asio::steady_timer linger_timer_;
+  taps::Timer linger_timer_;
   std::unique_ptr<ManifestServer> server_;
   std::unique_ptr<Originator> originator_;
   std::unique_ptr<Witness> witness_;

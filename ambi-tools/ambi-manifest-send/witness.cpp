@@ -7,7 +7,7 @@ namespace ambi_manifest_send {
 
 Witness::Witness(taps::Context& ctx, const Options& o, Handlers handlers)
     : ctx_(ctx), o_(o), handlers_(std::move(handlers)), hasher_(o.stream.hash),
-      publisher_(ctx.io_context(),
+      publisher_(ctx,
                  ManifestBuilder(o.stream.stream_id, o.stream.hash, o.digests_per_manifest, o.refresh_deadline_s),
                  o.manifest_interval, handlers_.publish) {}
 

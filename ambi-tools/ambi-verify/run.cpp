@@ -1,8 +1,5 @@
 #include "ambi-verify/run.hpp"
 
-#include <asio/io_context.hpp>
-#include <asio/signal_set.hpp>
-#include <asio/steady_timer.hpp>
 #include <fmt/format.h>
 #include <unistd.h>
 
@@ -14,6 +11,7 @@
 #include "common/fd_stream.hpp"
 #include "common/stop_signals.hpp"
 #include "taps/preconnection.hpp"
+#include "taps/timer.hpp"
 #include "verifier/verifier_framer.hpp"
 
 namespace ambi_verify {
@@ -60,14 +58,14 @@ EventFields join_fields(const taps::MulticastJoin& j) {
 class VerifyTool {
  public:
   VerifyTool(const Options& o, const EventLog& log)
-      : o_(o), log_(log), stream_(o.stream), io_(ctx_.io_context()), stop_signals_(
-            io_, [this](int signo) { finish(128 + signo); },
+      : o_(o), log_(log), stream_(o.stream), stop_signals_(
+            ctx_, [this](int signo) { finish(128 + signo); },
             [this](int signo) {
               exit_code_ = 128 + signo;
-              io_.stop();
+              ctx_.stop();
             }),
-        duration_timer_(io_),
-        out_(std::make_shared<FdWriter>(io_, ::dup(STDOUT_FILENO))), reaper_(io_), summary_timer_(io_) {}
+        duration_timer_(ctx_),
+        out_(std::make_shared<FdWriter>(ctx_, ::dup(STDOUT_FILENO))), reaper_(ctx_), summary_timer_(ctx_) {}
 
   int run() {
     out_->on_drained = [this] { resume_all(); };
@@ -82,14 +80,12 @@ class VerifyTool {
     }
     if (!listen()) return *exit_code_;
     if (o_.duration) {
-      duration_timer_.expires_after(*o_.duration);
-      duration_timer_.async_wait([this](std::error_code ec) {
-        if (ec) return;
+      duration_timer_.start(*o_.duration, [this] {
         bool enough = o_.count ? total_ >= *o_.count : total_ > 0;
         finish(enough ? exit_ok : exit_timeout);
       });
     }
-    io_.run();
+    ctx_.run();
     return exit_code_.value_or(exit_ok);
   }
 
@@ -189,13 +185,8 @@ class VerifyTool {
       return;
     }
     ++suppressed_[static_cast<std::size_t>(reason)];
-    if (summary_armed_) return;
-    summary_armed_ = true;
-    summary_timer_.expires_at(drop_second_ + std::chrono::seconds(1));
-    summary_timer_.async_wait([this](std::error_code ec) {
-      summary_armed_ = false;
-      if (!ec) report_suppressed();
-    });
+    if (summary_timer_.pending()) return;
+    summary_timer_.start_at(drop_second_ + std::chrono::seconds(1), [this] { report_suppressed(); });
   }
 
   void report_suppressed() {
@@ -320,13 +311,9 @@ class VerifyTool {
   }
 
   void arm_reaper() {
-    if (reaper_armed_ || exit_code_) return;
-    reaper_armed_ = true;
-    reaper_.expires_after(std::chrono::seconds(1));
-    reaper_.async_wait([this](std::error_code ec) {
-      reaper_armed_ = false;
-      if (ec || exit_code_) return;
-      reap();
+    if (reaper_.pending() || exit_code_) return;
+    reaper_.start(std::chrono::seconds(1), [this] {
+      if (!exit_code_) reap();
     });
   }
 
@@ -416,7 +403,7 @@ class VerifyTool {
     for (auto& s : senders_) s->connection.close();
     if (listener_) listener_.stop();
     for (const auto& j : joins_) log_.emit("leave", join_fields(j));
-    out_->on_drained = [this] { io_.stop(); };
+    out_->on_drained = [this] { ctx_.stop(); };
     out_->close_when_drained();
   }
 
@@ -424,20 +411,17 @@ class VerifyTool {
   const EventLog& log_;
   ambi_metadata::StreamMetadata stream_;  // the stream verified now
   taps::Context ctx_;
-  asio::io_context& io_;
   StopSignals stop_signals_;
-  asio::steady_timer duration_timer_;
+  taps::Timer duration_timer_;
   std::shared_ptr<FdWriter> out_;
   std::shared_ptr<ambi_verifier::VerifierSession> session_;
   taps::Listener listener_;
   std::vector<std::unique_ptr<Sender>> senders_;
   std::vector<std::unique_ptr<Sender>> retired_;  // aborted, until the next reap
-  asio::steady_timer reaper_;
-  bool reaper_armed_ = false;
+  taps::Timer reaper_;
   bool table_full_warned_ = false;
   std::uint64_t senders_refused_ = 0, senders_evicted_ = 0;
-  asio::steady_timer summary_timer_;
-  bool summary_armed_ = false;
+  taps::Timer summary_timer_;
   std::chrono::steady_clock::time_point drop_second_;
   std::uint64_t drops_this_second_ = 0;
   std::array<std::uint64_t, std::size(all_reasons)> suppressed_{};

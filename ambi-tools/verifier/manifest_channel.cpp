@@ -1,7 +1,5 @@
 #include "verifier/manifest_channel.hpp"
 
-#include <asio/steady_timer.hpp>
-
 #include <algorithm>
 #include <string>
 #include <variant>
@@ -9,12 +7,6 @@
 #include "taps/preconnection.hpp"
 
 namespace ambi_verifier {
-
-struct ManifestChannel::Timer {
-  explicit Timer(asio::io_context& io) : timer(io), liveness(io) {}
-  asio::steady_timer timer;     // the next reconnect
-  asio::steady_timer liveness;  // the next silence check
-};
 
 namespace {
 
@@ -37,7 +29,7 @@ bool certificate_failure(const taps::Error& e) {
 
 ManifestChannel::ManifestChannel(taps::Context& ctx, ChannelConfig config, ChannelHandlers handlers)
     : ctx_(ctx), config_(std::move(config)), handlers_(std::move(handlers)),
-      timer_(std::make_unique<Timer>(ctx.io_context())) {}
+      reconnect_timer_(ctx), liveness_timer_(ctx) {}
 
 ManifestChannel::~ManifestChannel() = default;
 
@@ -46,8 +38,8 @@ std::optional<taps::Error> ManifestChannel::start() { return connect(); }
 void ManifestChannel::stop() {
   stopped_ = true;
   ++generation_;
-  timer_->timer.cancel();
-  timer_->liveness.cancel();
+  reconnect_timer_.cancel();
+  liveness_timer_.cancel();
   // A Connection still racing finishes a Close only once its race is decided, maybe
   // after the tool's event loop has stopped (and then it leaks): Abort ends it now.
   if (connection_ && ready_) connection_.close();
@@ -61,7 +53,7 @@ void ManifestChannel::set_uris(std::vector<ambi_metadata::ManifestUri> uris) {
   uri_index_ = 0;
   if (stopped_) return;
   ++generation_;
-  timer_->timer.cancel();
+  reconnect_timer_.cancel();
   if (connection_) connection_.abort();
   connection_ = {};
   if (auto error = connect()) disconnected(generation_, error->message(), Cause::network);
@@ -141,11 +133,11 @@ std::chrono::milliseconds ManifestChannel::silence_limit() const {
 // updates a time point.
 void ManifestChannel::watch(std::uint64_t generation) {
   // While nothing waits, silence is fine (an idle stream): look again every 250 ms.
-  timer_->liveness.expires_at(std::max(last_byte_ + silence_limit(), std::chrono::steady_clock::now() + std::chrono::milliseconds(250)));
+  auto at = std::max(last_byte_ + silence_limit(), std::chrono::steady_clock::now() + std::chrono::milliseconds(250));
   std::weak_ptr<ManifestChannel> weak = shared_from_this();
-  timer_->liveness.async_wait([weak, generation](std::error_code ec) {
+  liveness_timer_.start_at(at, [weak, generation] {
     auto self = weak.lock();
-    if (ec || !self || generation != self->generation_) return;
+    if (!self || generation != self->generation_) return;
     auto now = std::chrono::steady_clock::now();
     auto limit = self->silence_limit();
     // Until two manifests have shown the server's pace, silence proves nothing: a server
@@ -196,7 +188,7 @@ void ManifestChannel::disconnected(std::uint64_t generation, std::string error, 
   if (carried_manifest_ && cause != Cause::protocol) backoff_.reset();
   carried_manifest_ = false;
   last_manifest_.reset();
-  timer_->liveness.cancel();
+  liveness_timer_.cancel();
   ++generation_;
   if (connection_) connection_.abort();
   connection_ = {};
@@ -207,11 +199,10 @@ void ManifestChannel::disconnected(std::uint64_t generation, std::string error, 
     handlers_.status({ChannelStatus::Kind::disconnected, uri, std::move(error), cause == Cause::protocol,
                       cause == Cause::certificate, orderly, delay});
   }
-  timer_->timer.expires_after(delay);
   std::weak_ptr<ManifestChannel> weak = shared_from_this();
-  timer_->timer.async_wait([weak](std::error_code ec) {
+  reconnect_timer_.start(delay, [weak] {
     auto self = weak.lock();
-    if (ec || !self || self->stopped_) return;
+    if (!self || self->stopped_) return;
     if (auto error = self->connect()) {
       self->disconnected(self->generation_, error->message(), Cause::network);
     }

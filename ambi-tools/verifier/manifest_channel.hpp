@@ -30,6 +30,7 @@
 #include "metadata/metadata.hpp"
 #include "taps/connection.hpp"
 #include "taps/context.hpp"
+#include "taps/timer.hpp"
 #include "verifier/backoff.hpp"
 
 namespace ambi_verifier {
@@ -82,7 +83,6 @@ class ManifestChannel : public std::enable_shared_from_this<ManifestChannel> {
   void set_uris(std::vector<ambi_metadata::ManifestUri> uris);
 
  private:
-  struct Timer;
   std::optional<taps::Error> connect();
   void on_bytes(std::uint64_t generation, const taps::Message& bytes);
   enum class Cause { network, protocol, certificate, end };
@@ -94,7 +94,8 @@ class ManifestChannel : public std::enable_shared_from_this<ManifestChannel> {
   taps::Context& ctx_;
   ChannelConfig config_;
   ChannelHandlers handlers_;
-  std::unique_ptr<Timer> timer_;
+  taps::Timer reconnect_timer_;
+  taps::Timer liveness_timer_;  // the next silence check
   Backoff backoff_;
   std::size_t uri_index_ = 0;
   // Each connection has a generation: events of an older one are ignored.

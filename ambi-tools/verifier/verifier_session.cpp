@@ -1,8 +1,5 @@
 #include "verifier/verifier_session.hpp"
 
-#include <asio/post.hpp>
-#include <asio/steady_timer.hpp>
-
 #include <random>
 
 namespace ambi_verifier {
@@ -17,15 +14,9 @@ constexpr std::size_t max_hashing_bytes = 8u << 20;
 
 }  // namespace
 
-struct VerifierSession::Timers {
-  explicit Timers(asio::io_context& io) : expiry(io), refresh(io) {}
-  asio::steady_timer expiry;
-  asio::steady_timer refresh;
-};
-
 VerifierSession::VerifierSession(taps::Context& ctx, VerifierConfig config, VerifierEvents events)
     : ctx_(ctx), config_(std::move(config)), events_(std::move(events)),
-      timers_(std::make_unique<Timers>(ctx.io_context())), hasher_(config_.hash), store_(config_.limits) {
+      expiry_timer_(ctx), refresh_timer_(ctx), hasher_(config_.hash), store_(config_.limits) {
   if (config_.hash_threads > 0) start_pool();
 }
 
@@ -33,7 +24,7 @@ VerifierSession::VerifierSession(taps::Context& ctx, VerifierConfig config, Veri
 void VerifierSession::start_pool() {
   pool_ = std::make_unique<HashPool>(config_.hash_threads, [this] {
     if (take_posted_.exchange(true)) return;
-    asio::post(ctx_.io_context(), [weak = weak_from_this()] {
+    ctx_.post([weak = weak_from_this()] {
       if (auto self = weak.lock()) self->on_hashed();
     });
   });
@@ -97,8 +88,8 @@ void VerifierSession::switch_stream(VerifierConfig config) {
 void VerifierSession::stop() {
   stopped_ = true;
   if (channel_) channel_->stop();
-  timers_->expiry.cancel();
-  timers_->refresh.cancel();
+  expiry_timer_.cancel();
+  refresh_timer_.cancel();
   owners_.clear();
 }
 
@@ -152,7 +143,7 @@ bool VerifierSession::on_packet(std::uint64_t owner, const ambi::PacketEndpoints
       // With every thread busy, the batch grows until one comes back (on_hashed), so
       // that a busy pool gets fewer, fuller batches and fewer wake-ups.
       submit_posted_ = true;
-      asio::post(ctx_.io_context(), [weak = weak_from_this()] {
+      ctx_.post([weak = weak_from_this()] {
         if (auto self = weak.lock()) {
           self->submit_posted_ = false;
           self->submit_batch();
@@ -332,11 +323,10 @@ void VerifierSession::arm_expiry() {
   auto next = store_.next_deadline();
   if (!next || (expiry_armed_ && *expiry_armed_ <= *next)) return;
   expiry_armed_ = *next;
-  timers_->expiry.expires_at(*next);
   std::weak_ptr<VerifierSession> weak = shared_from_this();
-  timers_->expiry.async_wait([weak](std::error_code ec) {
+  expiry_timer_.start_at(*next, [weak] {
     auto self = weak.lock();
-    if (ec || !self) return;
+    if (!self) return;
     self->expiry_armed_.reset();
     self->expire();
   });
@@ -357,11 +347,10 @@ void VerifierSession::schedule_refresh(std::uint16_t deadline_s) {
   refresh_scheduled_ = true;
   std::uniform_int_distribution<std::int64_t> pick(0, std::int64_t{deadline_s} * 500);
   std::random_device rd;
-  timers_->refresh.expires_after(std::chrono::milliseconds(pick(rd)));
   std::weak_ptr<VerifierSession> weak = shared_from_this();
-  timers_->refresh.async_wait([weak](std::error_code ec) {
+  refresh_timer_.start(std::chrono::milliseconds(pick(rd)), [weak] {
     auto self = weak.lock();
-    if (ec || !self) return;
+    if (!self) return;
     self->refresh_scheduled_ = false;
     if (self->events_.refresh_metadata) self->events_.refresh_metadata();
   });

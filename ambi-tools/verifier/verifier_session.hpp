@@ -30,6 +30,7 @@
 #include "ambi/digest_store.hpp"
 #include "taps/context.hpp"
 #include "taps/framer.hpp"
+#include "taps/timer.hpp"
 #include "verifier/hash_pool.hpp"
 #include "verifier/manifest_channel.hpp"
 
@@ -109,7 +110,6 @@ class VerifierSession : public std::enable_shared_from_this<VerifierSession> {
   const VerifierStats& stats() const { return stats_; }
 
  private:
-  struct Timers;
   struct Waiter {
     std::uint64_t owner;
     taps::MessageContext ctx;
@@ -139,7 +139,8 @@ class VerifierSession : public std::enable_shared_from_this<VerifierSession> {
   taps::Context& ctx_;
   VerifierConfig config_;
   VerifierEvents events_;
-  std::unique_ptr<Timers> timers_;
+  taps::Timer expiry_timer_;
+  taps::Timer refresh_timer_;
   std::shared_ptr<ManifestChannel> channel_;
   ambi::PacketHasher hasher_;
   ambi::DigestStore store_;

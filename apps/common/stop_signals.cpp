@@ -4,29 +4,24 @@
 
 namespace taps::apps {
 
-StopSignals::StopSignals(asio::io_context& io, std::function<void(int)> orderly, std::function<void(int)> now,
+StopSignals::StopSignals(taps::Context& ctx, std::function<void(int)> orderly, std::function<void(int)> now,
                          std::chrono::milliseconds grace)
-    : signals_(io, SIGINT, SIGTERM), grace_timer_(io), orderly_(std::move(orderly)), now_(std::move(now)), grace_(grace) {
-  wait();
-}
+    : signals_(ctx, {SIGINT, SIGTERM}, [this](int signo) { arrived(signo); }),
+      grace_timer_(ctx),
+      orderly_(std::move(orderly)),
+      now_(std::move(now)),
+      grace_(grace) {}
 
 void StopSignals::ending() { ending_ = true; }
 
-void StopSignals::wait() {
-  signals_.async_wait([this](std::error_code ec, int signo) {
-    if (ec) return;
-    if (signal_ != 0) {
-      force(signo);
-      return;
-    }
-    signal_ = signo;
-    wait();
-    grace_timer_.expires_after(grace_);
-    grace_timer_.async_wait([this, signo](std::error_code ec) {
-      if (!ec) force(signo);
-    });
-    if (!ending_ && orderly_) orderly_(signo);
-  });
+void StopSignals::arrived(int signo) {
+  if (signal_ != 0) {
+    force(signo);
+    return;
+  }
+  signal_ = signo;
+  grace_timer_.start(grace_, [this, signo] { force(signo); });
+  if (!ending_ && orderly_) orderly_(signo);
 }
 
 void StopSignals::force(int signo) {

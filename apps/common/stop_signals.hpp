@@ -4,11 +4,12 @@
 // orderly end for ever; it can never delay the stop.
 #pragma once
 
-#include <asio/io_context.hpp>
-#include <asio/signal_set.hpp>
-#include <asio/steady_timer.hpp>
 #include <chrono>
 #include <functional>
+
+#include "taps/context.hpp"
+#include "taps/signal_watch.hpp"
+#include "taps/timer.hpp"
 
 namespace taps::apps {
 
@@ -17,8 +18,8 @@ class StopSignals {
   static constexpr std::chrono::seconds default_grace{2};
 
   // `orderly(signo)`: begin the orderly end. `now(signo)`: stop at once (typically
-  // io_context::stop() with exit code 128 + signo).
-  StopSignals(asio::io_context& io, std::function<void(int)> orderly, std::function<void(int)> now,
+  // Context::stop() with exit code 128 + signo).
+  StopSignals(taps::Context& ctx, std::function<void(int)> orderly, std::function<void(int)> now,
               std::chrono::milliseconds grace = default_grace);
 
   // The tool is ending by itself (its exit code is decided) but still flushing: a signal
@@ -27,11 +28,11 @@ class StopSignals {
   int signal() const noexcept { return signal_; }
 
  private:
-  void wait();
+  void arrived(int signo);
   void force(int signo);
 
-  asio::signal_set signals_;
-  asio::steady_timer grace_timer_;
+  taps::SignalWatch signals_;
+  taps::Timer grace_timer_;
   std::function<void(int)> orderly_, now_;
   std::chrono::milliseconds grace_;
   int signal_ = 0;

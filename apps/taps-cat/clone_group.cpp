@@ -105,7 +105,7 @@ void CloneGroup::read_input() {
   reading_ = true;
   input_->read(read_chunk, [self = shared_from_this()](std::error_code ec, std::vector<std::uint8_t> bytes) {
     self->reading_ = false;
-    if (ec) {
+    if (ec || bytes.empty()) {
       self->input_ended();
       return;
     }

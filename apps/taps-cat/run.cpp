@@ -1,7 +1,5 @@
 #include "taps-cat/run.hpp"
 
-#include <asio/io_context.hpp>
-#include <asio/signal_set.hpp>
 #include <fmt/format.h>
 #include <unistd.h>
 
@@ -25,6 +23,7 @@
 #include "taps/config.hpp"
 #include "taps/preconnection.hpp"
 #include "taps/security.hpp"
+#include "taps/signal_watch.hpp"
 
 namespace taps_cat {
 namespace {
@@ -39,25 +38,23 @@ class Runner {
   Runner(const Options& o, const EventLog& log)
       : o_(o),
         log_(log),
-        io_(ctx_.io_context()),
         // The flush of what already arrived gets the grace time; a second signal skips it.
         stop_signals_(
-            io_, [this](int signo) { stop_orderly(signo); },
+            ctx_, [this](int signo) { stop_orderly(signo); },
             [this](int signo) {
               interrupted_ = signo;
               finish_now();
             }),
-        children_(io_, SIGCHLD),
+        children_(ctx_, {SIGCHLD}, [this](int) { reap(); }),
         next_scan_port_(o.port) {}
 
   int run() {
-    reap();
     if (o_.resolve_only) resolve();
     else if (o_.scan) scan_next();
     else if (o_.mode == Mode::connect && o_.clone > 0) connect_group();
     else if (o_.mode == Mode::connect) connect();
     else listen();
-    if (!exit_code_) io_.run();
+    if (!exit_code_) ctx_.run();
     return exit_code_.value_or(exit_ok);
   }
 
@@ -68,11 +65,11 @@ class Runner {
   // the descriptor limit: that costs one connection, never the process.
   std::shared_ptr<FdReader> stdin_reader() {
     int fd = ::dup(STDIN_FILENO);
-    return fd == -1 ? nullptr : std::make_shared<FdReader>(io_, fd);
+    return fd == -1 ? nullptr : std::make_shared<FdReader>(ctx_, fd);
   }
   std::shared_ptr<FdWriter> stdout_writer() {
     int fd = ::dup(STDOUT_FILENO);
-    return fd == -1 ? nullptr : std::make_shared<FdWriter>(io_, fd);
+    return fd == -1 ? nullptr : std::make_shared<FdWriter>(ctx_, fd);
   }
 
   // -k: every connection writes to one writer, so that a message (a line, a datagram, a
@@ -311,8 +308,8 @@ class Runner {
         c.abort();
         return {};
       }
-      input = std::make_shared<FdReader>(io_, child.from_child);
-      output = std::make_shared<FdWriter>(io_, child.to_child);
+      input = std::make_shared<FdReader>(ctx_, child.from_child);
+      output = std::make_shared<FdWriter>(ctx_, child.to_child);
       config.close_output_at_end = true;
       child_pid = child.pid;
     } else {
@@ -407,7 +404,7 @@ class Runner {
   // The first session to end decides the exit code unless -k serves many.
   std::shared_ptr<Session> add_session(SessionConfig config, std::shared_ptr<FdReader> input,
                                        std::shared_ptr<FdWriter> output) {
-    auto session = std::make_shared<Session>(io_, log_, config, std::move(input), std::move(output));
+    auto session = std::make_shared<Session>(ctx_, log_, config, std::move(input), std::move(output));
     Session* raw = session.get();
     session->set_on_done([this, raw](int code) {
       std::erase_if(sessions_, [raw](const auto& s) { return s.get() == raw; });
@@ -434,15 +431,11 @@ class Runner {
   }
 
   void reap() {
-    children_.async_wait([this](std::error_code ec, int) {
-      if (ec) return;
-      for (const auto& exited : reap_children()) {
-        for (const auto& s : std::vector(sessions_.begin(), sessions_.end())) {
-          if (s->child_pid() == exited.pid) s->child_exited(exited.wait_status);
-        }
+    for (const auto& exited : reap_children()) {
+      for (const auto& s : std::vector(sessions_.begin(), sessions_.end())) {
+        if (s->child_pid() == exited.pid) s->child_exited(exited.wait_status);
       }
-      reap();
-    });
+    }
   }
 
   void done(int code) {
@@ -452,15 +445,14 @@ class Runner {
 
   void finish_now() {
     if (interrupted_) exit_code_ = 128 + interrupted_;
-    io_.stop();
+    ctx_.stop();
   }
 
   const Options& o_;
   const EventLog& log_;
   taps::Context ctx_;
-  asio::io_context& io_;
   StopSignals stop_signals_;
-  asio::signal_set children_;
+  taps::SignalWatch children_;
   taps::Listener listener_;
   std::set<std::shared_ptr<Session>> sessions_;
   std::shared_ptr<CloneGroup> clone_group_;

@@ -1,6 +1,5 @@
 #include "taps-cat/session.hpp"
 
-#include <asio/error.hpp>
 #include <fmt/format.h>
 
 #include <sys/wait.h>
@@ -36,16 +35,15 @@ std::string describe_wait_status(int status) {
 
 }  // namespace
 
-Session::Session(asio::io_context& io, const EventLog& log, SessionConfig config,
+Session::Session(taps::Context& ctx, const EventLog& log, SessionConfig config,
                  std::shared_ptr<FdReader> input, std::shared_ptr<FdWriter> output)
-    : io_(io),
-      log_(log),
+    : log_(log),
       config_(config),
       input_(std::move(input)),
       output_(std::move(output)),
-      wait_timer_(io),
-      idle_timer_(io),
-      child_grace_(io) {}
+      wait_timer_(ctx),
+      idle_timer_(ctx),
+      child_grace_(ctx) {}
 
 taps::ConnectionHandlers Session::handlers() {
   auto self = shared_from_this();
@@ -179,7 +177,7 @@ void Session::start() {
 void Session::activity() {
   if (exit_code_ || idle_limit().count() == 0) return;
   last_activity_ = std::chrono::steady_clock::now();
-  if (!idle_timer_armed_) wait_idle(idle_limit());
+  if (!idle_timer_.pending()) wait_idle(idle_limit());
 }
 
 // UDP peers of -k are forgotten after peer_idle; -w on a stream ends it (exit 4).
@@ -189,13 +187,9 @@ std::chrono::milliseconds Session::idle_limit() const {
 }
 
 void Session::wait_idle(std::chrono::steady_clock::duration after) {
-  idle_timer_armed_ = true;
-  idle_timer_.expires_after(after);
-  idle_timer_.async_wait([weak = std::weak_ptr<Session>(shared_from_this())](std::error_code ec) {
+  idle_timer_.start(after, [weak = std::weak_ptr<Session>(shared_from_this())] {
     auto self = weak.lock();
-    if (!self) return;
-    self->idle_timer_armed_ = false;
-    if (ec || self->exit_code_) return;
+    if (!self || self->exit_code_) return;
     auto quiet = std::chrono::steady_clock::now() - self->last_activity_;
     if (quiet < self->idle_limit()) {
       self->wait_idle(self->idle_limit() - quiet);
@@ -282,9 +276,9 @@ void Session::read_input() {
   input_->read(chunk, [self = shared_from_this()](std::error_code ec, std::vector<std::uint8_t> bytes) {
     self->reading_input_ = false;
     if (self->input_ended_) return;
-    if (ec) {
+    if (ec || bytes.empty()) {
       self->input_ended_ = true;
-      if (ec != asio::error::eof) self->log_.error(fmt::format("cannot read input: {}", ec.message()));
+      if (ec) self->log_.error(fmt::format("cannot read input: {}", ec.message()));
       if (!self->partial_line_.empty()) self->send_message(std::move(self->partial_line_));
       taps::MessageContext ctx;
       ctx.final = true;
@@ -399,10 +393,7 @@ void Session::peer_ended() {
 // UDP has no FIN: after our last datagram, wait for replies (--wait), then close.
 void Session::our_end_sent() {
   if (!config_.datagrams || !config_.close_after_input) return;
-  wait_timer_.expires_after(config_.wait);
-  wait_timer_.async_wait([self = shared_from_this()](std::error_code ec) {
-    if (!ec) self->connection_.close();
-  });
+  wait_timer_.start(config_.wait, [self = shared_from_this()] { self->connection_.close(); });
 }
 
 void Session::finish(int code) {
@@ -418,9 +409,8 @@ void Session::maybe_done() {
   if (child_pid_ != -1) {
     if (child_grace_armed_) return;
     child_grace_armed_ = true;
-    child_grace_.expires_after(child_grace_time);
-    child_grace_.async_wait([weak = std::weak_ptr<Session>(shared_from_this())](std::error_code ec) {
-      if (auto self = weak.lock(); self && !ec) self->give_up_on_child();
+    child_grace_.start(child_grace_time, [weak = std::weak_ptr<Session>(shared_from_this())] {
+      if (auto self = weak.lock()) self->give_up_on_child();
     });
     return;
   }

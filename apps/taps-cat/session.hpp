@@ -2,7 +2,6 @@
 // (stdin/stdout, or the pipes of an -e child), with back-pressure both ways.
 #pragma once
 
-#include <asio/steady_timer.hpp>
 #include <chrono>
 #include <cstdint>
 #include <deque>
@@ -12,6 +11,8 @@
 #include "common/event_log.hpp"
 #include "common/fd_stream.hpp"
 #include "taps/connection.hpp"
+#include "taps/context.hpp"
+#include "taps/timer.hpp"
 
 namespace taps_cat {
 
@@ -40,7 +41,7 @@ struct SessionConfig {
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(asio::io_context& io, const taps::apps::EventLog& log, SessionConfig config,
+  Session(taps::Context& ctx, const taps::apps::EventLog& log, SessionConfig config,
           std::shared_ptr<taps::apps::FdReader> input, std::shared_ptr<taps::apps::FdWriter> output);
 
   // Handlers bound to this session (they keep it alive until the connection ends).
@@ -89,16 +90,14 @@ class Session : public std::enable_shared_from_this<Session> {
   std::chrono::milliseconds idle_limit() const;
   void wait_idle(std::chrono::steady_clock::duration after);
 
-  asio::io_context& io_;
   const taps::apps::EventLog& log_;
   SessionConfig config_;
   std::shared_ptr<taps::apps::FdReader> input_;
   std::shared_ptr<taps::apps::FdWriter> output_;
   std::function<void(int)> on_done_;
   taps::Connection connection_;
-  asio::steady_timer wait_timer_;
-  asio::steady_timer idle_timer_;
-  bool idle_timer_armed_ = false;
+  taps::Timer wait_timer_;
+  taps::Timer idle_timer_;
   std::chrono::steady_clock::time_point last_activity_;
 
   std::vector<std::uint8_t> partial_line_;  // input after the last newline
@@ -117,7 +116,7 @@ class Session : public std::enable_shared_from_this<Session> {
   bool reported_ = false;
   int child_pid_ = -1;  // -e: running until child_exited()
   std::string child_command_;
-  asio::steady_timer child_grace_;
+  taps::Timer child_grace_;
   bool child_grace_armed_ = false;
 };
 

@@ -3,13 +3,12 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
-#include <asio/io_context.hpp>
-#include <asio/steady_timer.hpp>
 #include <random>
 
 #include "common/exit_codes.hpp"
 #include "common/fd_stream.hpp"
 #include "common/group_targets.hpp"
+#include "taps/timer.hpp"
 #include "common/number_text.hpp"
 #include "common/ping_message.hpp"
 #include "common/stop_signals.hpp"
@@ -43,14 +42,14 @@ std::string rtt_text(const std::optional<double>& ms) { return ms ? fmt::format(
 class Pinger {
  public:
   Pinger(const Options& o, const EventLog& log)
-      : o_(o), t_(*o.ping), log_(log), io_(ctx_.io_context()),
-        stop_signals_(io_, [this](int) { finish(std::nullopt); },
+      : o_(o), t_(*o.ping), log_(log),
+        stop_signals_(ctx_, [this](int) { finish(std::nullopt); },
                       [this](int signo) {
                         exit_code_ = 128 + signo;
-                        io_.stop();
+                        ctx_.stop();
                       }),
-        probe_timer_(io_), conclude_timer_(io_), duration_timer_(io_),
-        out_(std::make_shared<FdWriter>(io_, ::dup(STDOUT_FILENO))), tally_(reply_wait),
+        probe_timer_(ctx_), conclude_timer_(ctx_), duration_timer_(ctx_),
+        out_(std::make_shared<FdWriter>(ctx_, ::dup(STDOUT_FILENO))), tally_(reply_wait),
         nonce_(std::random_device{}()) {}
 
   int run() {
@@ -59,7 +58,7 @@ class Pinger {
       finish(exit_connection);
     };
     if (!ask()) return *exit_code_;
-    io_.run();
+    ctx_.run();
     return exit_code_.value_or(exit_ok);
   }
 
@@ -165,10 +164,7 @@ class Pinger {
     if (probing_ || finishing_) return;
     probing_ = true;
     if (o_.duration) {
-      duration_timer_.expires_after(*o_.duration);
-      duration_timer_.async_wait([this](std::error_code ec) {
-        if (!ec) finish(std::nullopt);
-      });
+      duration_timer_.start(*o_.duration, [this] { finish(std::nullopt); });
     }
     probe();
   }
@@ -186,10 +182,7 @@ class Pinger {
     ++sent_;
     schedule_conclusion();
     if (o_.count && sent_ >= *o_.count) return;
-    probe_timer_.expires_at(now + o_.interval.value_or(std::chrono::seconds(1)));
-    probe_timer_.async_wait([this](std::error_code ec) {
-      if (!ec) probe();
-    });
+    probe_timer_.start_at(now + o_.interval.value_or(std::chrono::seconds(1)), [this] { probe(); });
   }
 
   std::optional<PingMessage> answer_of(const taps::Message& m) const {
@@ -227,9 +220,8 @@ class Pinger {
   void schedule_conclusion() {
     auto deadline = tally_.next_deadline();
     if (!deadline) return;
-    conclude_timer_.expires_at(*deadline);
-    conclude_timer_.async_wait([this](std::error_code ec) {
-      if (ec || finishing_) return;
+    conclude_timer_.start_at(*deadline, [this] {
+      if (finishing_) return;
       print_done(tally_.conclude(Clock::now()));
     });
   }
@@ -335,7 +327,7 @@ class Pinger {
     for (auto& c : answerers_) c.close();
     if (listener_) listener_.stop();
     if (unicast_) unicast_.close();
-    out_->on_drained = [this] { io_.stop(); };
+    out_->on_drained = [this] { ctx_.stop(); };
     out_->close_when_drained();
   }
 
@@ -343,9 +335,8 @@ class Pinger {
   const PingTarget& t_;
   const EventLog& log_;
   taps::Context ctx_;
-  asio::io_context& io_;
   StopSignals stop_signals_;
-  asio::steady_timer probe_timer_, conclude_timer_, duration_timer_;
+  taps::Timer probe_timer_, conclude_timer_, duration_timer_;
   std::shared_ptr<FdWriter> out_;
   PingTally tally_;
   std::uint32_t nonce_;

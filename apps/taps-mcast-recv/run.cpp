@@ -1,8 +1,5 @@
 #include "taps-mcast-recv/run.hpp"
 
-#include <asio/io_context.hpp>
-#include <asio/signal_set.hpp>
-#include <asio/steady_timer.hpp>
 #include <fmt/format.h>
 #include <unistd.h>
 
@@ -17,6 +14,7 @@
 #include "taps-mcast-recv/hints.hpp"
 #include "taps-mcast-recv/ping.hpp"
 #include "taps-mcast-recv/stats.hpp"
+#include "taps/timer.hpp"
 
 namespace taps_mcast_recv {
 namespace {
@@ -61,14 +59,14 @@ std::string wall_clock() {
 class Receiver {
  public:
   Receiver(const Options& o, const EventLog& log)
-      : o_(o), log_(log), io_(ctx_.io_context()), stop_signals_(
-            io_, [this](int signo) { finish(128 + signo); },
+      : o_(o), log_(log), stop_signals_(
+            ctx_, [this](int signo) { finish(128 + signo); },
             [this](int signo) {
               exit_code_ = 128 + signo;
-              io_.stop();
+              ctx_.stop();
             }),
-        duration_timer_(io_), interval_timer_(io_), silence_timer_(io_), idle_timer_(io_),
-        out_(std::make_shared<FdWriter>(io_, ::dup(STDOUT_FILENO))) {}
+        duration_timer_(ctx_), interval_timer_(ctx_), silence_timer_(ctx_), idle_timer_(ctx_),
+        out_(std::make_shared<FdWriter>(ctx_, ::dup(STDOUT_FILENO))) {}
 
   int run() {
     out_->on_drained = [this] { resume_all(); };
@@ -80,7 +78,7 @@ class Receiver {
     for (std::size_t i = 0; i < o_.streams.size(); ++i) {
       if (!listen(i)) return *exit_code_;
     }
-    io_.run();
+    ctx_.run();
     return exit_code_.value_or(exit_ok);
   }
 
@@ -141,31 +139,27 @@ class Receiver {
   void start_timers() {
     origin_ = Clock::now();
     if (o_.duration) {
-      duration_timer_.expires_after(*o_.duration);
-      duration_timer_.async_wait([this](std::error_code ec) {
-        if (ec) return;
+      duration_timer_.start(*o_.duration, [this] {
         if (total_ == 0 && !hinted_) print_hints();
         bool enough = o_.count ? total_ >= *o_.count : total_ > 0;
         finish(enough ? exit_ok : exit_timeout);
       });
     }
     if (!o_.duration || *o_.duration > o_.hint_after) {
-      silence_timer_.expires_after(o_.hint_after);
-      silence_timer_.async_wait([this](std::error_code ec) {
-        if (!ec && total_ == 0) print_hints();
+      silence_timer_.start(o_.hint_after, [this] {
+        if (total_ == 0) print_hints();
       });
     }
     if (o_.interval) {
       interval_start_ = origin_;
       next_interval();
     }
-    next_idle_check();
+    start_idle_checks();
   }
 
+  // Each interval is reported, also those that passed while the loop was busy.
   void next_interval() {
-    interval_timer_.expires_at(interval_start_ + *o_.interval);
-    interval_timer_.async_wait([this](std::error_code ec) {
-      if (ec) return;
+    interval_timer_.start_at(interval_start_ + *o_.interval, [this] {
       auto end = interval_start_ + *o_.interval;
       report_interval(interval_start_, end);
       interval_start_ = end;
@@ -175,11 +169,10 @@ class Receiver {
 
   // A sender that went quiet is forgotten, so that the state for senders stays bounded
   // (a flood from many source ports, or senders that come and go over days).
-  void next_idle_check() {
-    idle_timer_.expires_after(std::clamp<std::chrono::milliseconds>(o_.sender_idle / 2, std::chrono::milliseconds(100),
-                                                                    std::chrono::seconds(5)));
-    idle_timer_.async_wait([this](std::error_code ec) {
-      if (ec) return;
+  void start_idle_checks() {
+    auto period = std::clamp<std::chrono::milliseconds>(o_.sender_idle / 2, std::chrono::milliseconds(100),
+                                                        std::chrono::seconds(5));
+    idle_timer_.start_periodic(period, [this] {
       auto now = Clock::now();
       for (auto it = senders_.begin(); it != senders_.end();) {
         auto& s = *it->second;
@@ -192,7 +185,6 @@ class Receiver {
         s.connection.close();
         it = senders_.erase(it);
       }
-      next_idle_check();
     });
   }
 
@@ -385,16 +377,15 @@ class Receiver {
       if (st.listener) st.listener.stop();
       for (const auto& j : st.joins) log_.emit("leave", join_fields(j));
     }
-    out_->on_drained = [this] { io_.stop(); };
+    out_->on_drained = [this] { ctx_.stop(); };
     out_->close_when_drained();
   }
 
   const Options& o_;
   const EventLog& log_;
   taps::Context ctx_;
-  asio::io_context& io_;
   StopSignals stop_signals_;
-  asio::steady_timer duration_timer_, interval_timer_, silence_timer_, idle_timer_;
+  taps::Timer duration_timer_, interval_timer_, silence_timer_, idle_timer_;
   std::shared_ptr<FdWriter> out_;
   std::vector<StreamState> streams_;
   std::map<SenderKey, std::shared_ptr<Sender>> senders_;

@@ -1,8 +1,5 @@
 #include "taps-mcast-send/responder.hpp"
 
-#include <asio/io_context.hpp>
-#include <asio/post.hpp>
-#include <asio/steady_timer.hpp>
 #include <fmt/format.h>
 
 #include <map>
@@ -13,6 +10,7 @@
 #include "common/ping_message.hpp"
 #include "common/stop_signals.hpp"
 #include "taps/context.hpp"
+#include "taps/timer.hpp"
 
 namespace taps_mcast_send {
 namespace {
@@ -36,18 +34,21 @@ std::optional<std::uint16_t> port_of(const std::string& endpoint) {
 class Responder {
  public:
   Responder(const Options& o, const EventLog& log)
-      : o_(o), log_(log), io_(ctx_.io_context()),
-        stop_signals_(io_, [this](int signo) { end(128 + signo); },
+      : o_(o), log_(log),
+        stop_signals_(ctx_, [this](int signo) { end(128 + signo); },
                       [this](int signo) {
                         exit_code_ = 128 + signo;
-                        io_.stop();
+                        ctx_.stop();
                       }),
-        reap_timer_(io_) {}
+        reap_timer_(ctx_) {}
 
   int run() {
     if (!listen()) return *exit_code_;
-    reap();
-    io_.run();
+    reap_timer_.start_periodic(idle_after / 4, [this] {
+      forget_idle(clients_, Clock::now());
+      forget_idle(flows_, Clock::now());
+    });
+    ctx_.run();
     return exit_code_.value_or(exit_ok);
   }
 
@@ -217,16 +218,6 @@ class Responder {
     }
   }
 
-  void reap() {
-    reap_timer_.expires_after(idle_after / 4);
-    reap_timer_.async_wait([this](std::error_code ec) {
-      if (ec) return;
-      forget_idle(clients_, Clock::now());
-      forget_idle(flows_, Clock::now());
-      reap();
-    });
-  }
-
   void end(int code) {
     if (ending_) return;
     ending_ = true;
@@ -241,15 +232,14 @@ class Responder {
     clients_.clear();
     flows_.clear();
     // The Connections deliver closed on later turns of the loop; then nothing is left.
-    asio::post(io_, [this] { io_.stop(); });
+    ctx_.post([this] { ctx_.stop(); });
   }
 
   const Options& o_;
   const EventLog& log_;
   taps::Context ctx_;
-  asio::io_context& io_;
   StopSignals stop_signals_;
-  asio::steady_timer reap_timer_;
+  taps::Timer reap_timer_;
   taps::Listener listener_;
   std::map<std::string, Client> clients_;
   std::map<FlowKey, Flow> flows_;

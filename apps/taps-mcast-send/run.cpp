@@ -1,8 +1,5 @@
 #include "taps-mcast-send/run.hpp"
 
-#include <asio/io_context.hpp>
-#include <asio/signal_set.hpp>
-#include <asio/steady_timer.hpp>
 #include <fmt/format.h>
 
 #include <unistd.h>
@@ -17,6 +14,7 @@
 #include "taps-mcast-send/responder.hpp"
 #include "taps-mcast-send/stdin_datagrams.hpp"
 #include "taps/context.hpp"
+#include "taps/timer.hpp"
 
 namespace taps_mcast_send {
 namespace {
@@ -40,14 +38,14 @@ std::int64_t realtime_ns() {
 class Sender {
  public:
   Sender(const Options& o, const EventLog& log)
-      : o_(o), log_(log), io_(ctx_.io_context()), stop_signals_(
-            io_, [this](int signo) { end(128 + signo); },
+      : o_(o), log_(log), stop_signals_(
+            ctx_, [this](int signo) { end(128 + signo); },
             [this](int signo) {
               exit_code_ = 128 + signo;
-              io_.stop();
+              ctx_.stop();
             }),
-        tick_timer_(io_),
-        duration_timer_(io_), datagrams_(o.size, o.lines) {}
+        tick_timer_(ctx_),
+        duration_timer_(ctx_), datagrams_(o.size, o.lines) {}
 
   int run() {
     streams_.reserve(o_.streams.size());
@@ -55,7 +53,7 @@ class Sender {
     for (auto& s : streams_) {
       if (!initiate(*s)) return exit_code_.value_or(exit_establishment);
     }
-    io_.run();
+    ctx_.run();
     return exit_code_.value_or(exit_ok);
   }
 
@@ -129,14 +127,11 @@ class Sender {
     if (ending_) return;
     pacer_.emplace(o_.rate, Clock::now());
     if (o_.from_stdin) {
-      stdin_ = std::make_shared<FdReader>(io_, ::dup(STDIN_FILENO));
+      stdin_ = std::make_shared<FdReader>(ctx_, ::dup(STDIN_FILENO));
       read_stdin();
     }
     if (o_.duration) {
-      duration_timer_.expires_after(*o_.duration);
-      duration_timer_.async_wait([this](std::error_code ec) {
-        if (!ec) end(exit_ok);
-      });
+      duration_timer_.start(*o_.duration, [this] { end(exit_ok); });
     }
     tick();
   }
@@ -147,8 +142,8 @@ class Sender {
     stdin_->read(o_.lines ? 65536 : o_.size, [this](std::error_code ec, std::vector<std::uint8_t> bytes) {
       reading_ = false;
       if (ending_) return;
-      if (ec) {
-        if (ec != asio::error::eof) log_.warning("stdin: " + ec.message());
+      if (ec || bytes.empty()) {
+        if (ec) log_.warning("stdin: " + ec.message());
         stdin_eof_ = true;
         datagrams_.finish();
         if (datagrams_.cut_lines() > 0) {
@@ -168,10 +163,7 @@ class Sender {
     if (!o_.paced) return;
     if (ending_) return;
     auto now = Clock::now();
-    tick_timer_.expires_at(std::max(pacer_->next_due(), now + pacer_->tick()));
-    tick_timer_.async_wait([this](std::error_code ec) {
-      if (!ec) tick();
-    });
+    tick_timer_.start_at(std::max(pacer_->next_due(), now + pacer_->tick()), [this] { tick(); });
   }
 
   // Releases what the schedule says is due, as far as the Connections keep up.
@@ -252,7 +244,7 @@ class Sender {
       if (s->connection && !s->done) return;
     }
     report();
-    io_.stop();
+    ctx_.stop();
   }
 
   void report() {
@@ -289,9 +281,8 @@ class Sender {
   const Options& o_;
   const EventLog& log_;
   taps::Context ctx_;
-  asio::io_context& io_;
   StopSignals stop_signals_;
-  asio::steady_timer tick_timer_, duration_timer_;
+  taps::Timer tick_timer_, duration_timer_;
   std::vector<std::unique_ptr<Stream>> streams_;
   std::optional<Pacer> pacer_;
   std::shared_ptr<FdReader> stdin_;

@@ -14,7 +14,6 @@
 // handshakes/s and the CPU milliseconds (all, and user) this process spent per handshake.
 #include <sys/resource.h>
 
-#include <asio/io_context.hpp>
 
 #include <chrono>
 #include <cstdio>
@@ -156,7 +155,6 @@ int main(int argc, char** argv) {
                                      properties, client_security);
   auto run = [&](int n) {
     bench.remaining = n;
-    bench.ctx.io_context().restart();
     bench.next();
     bench.ctx.run();
   };
@@ -169,7 +167,6 @@ int main(int argc, char** argv) {
     };
     auto c = bench.client.initiate(bench.ctx, h);
     if (!c) return 1;
-    bench.ctx.io_context().restart();
     bench.ctx.run();
     bench.origin = *c;
   }
@@ -185,8 +182,7 @@ int main(int argc, char** argv) {
   if (bench.origin) {
     // The server's side of the origin ends once it sees the reset: let it.
     bench.origin.abort();
-    bench.ctx.io_context().restart();
-    bench.ctx.io_context().run_for(std::chrono::milliseconds(200));
+    bench.ctx.run_for(std::chrono::milliseconds(200));
   }
   listener.stop();
   std::printf("%s%s handshakes: %d in %.3f s = %.0f/s, CPU %.3f ms each (user %.3f), %s, %d failed, %d resumed\n",

@@ -6,33 +6,32 @@
 
 #include <cstdlib>
 
-#include <asio/io_context.hpp>
-#include <asio/steady_timer.hpp>
 #include <memory>
+
+#include "taps/timer.hpp"
 
 namespace test {
 
+// The timer is work: the loop does not end early for want of it, only by stop() or
+// the limit. The events that were ready when stop() came run too (a server's accept
+// in the turn of the client's ready): tests count them.
 bool run_for(taps::Context& ctx, std::chrono::milliseconds limit) {
   bool timed_out = false;
-  asio::steady_timer timer(ctx.io_context(), limit);
-  timer.async_wait([&](std::error_code ec) {
-    if (ec) return;
+  taps::Timer timer(ctx);
+  timer.start(limit, [&] {
     timed_out = true;
     ctx.stop();
   });
-  ctx.io_context().restart();
   ctx.run();
   timer.cancel();
-  ctx.io_context().restart();
-  ctx.io_context().poll();  // lets the cancelled timer's handler run before `timer` goes
+  ctx.poll();
   return !timed_out;
 }
 
+// The timer lives in its own function until that has run.
 void after(taps::Context& ctx, std::chrono::milliseconds delay, std::function<void()> fn) {
-  auto timer = std::make_shared<asio::steady_timer>(ctx.io_context(), delay);
-  timer->async_wait([timer, fn = std::move(fn)](std::error_code ec) {
-    if (!ec) fn();
-  });
+  auto timer = std::make_shared<taps::Timer>(ctx);
+  timer->start(delay, [timer, fn = std::move(fn)] { fn(); });
 }
 
 std::uint16_t port_of(const std::string& endpoint) {

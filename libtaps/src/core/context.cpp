@@ -1,22 +1,34 @@
 #include "taps/context.hpp"
 
-#include <asio/io_context.hpp>
 #include <asio/post.hpp>
 
-namespace taps {
+#include "core/context_access.hpp"
 
-struct Context::Impl {
-  // One thread runs the loop and owns every I/O object, so the reactor needs no
-  // locks; the scheduler keeps its lock, which is what makes post() thread-safe.
-  asio::io_context io{ASIO_CONCURRENCY_HINT_UNSAFE_IO};
-};
+namespace taps {
 
 Context::Context() : impl_(std::make_unique<Impl>()) {}
 Context::~Context() = default;
 
-void Context::run() { impl_->io.run(); }
+// Each run leaves the loop restarted, so that a later run() works, while a stop() that
+// comes before that run (say from another thread) still ends it at once.
+void Context::run() {
+  impl_->io.run();
+  impl_->io.restart();
+}
+
+bool Context::run_for(std::chrono::steady_clock::duration limit) {
+  impl_->io.run_for(limit);
+  bool ended = impl_->io.stopped();
+  impl_->io.restart();
+  return ended;
+}
+
+void Context::poll() {
+  impl_->io.poll();
+  impl_->io.restart();
+}
+
 void Context::stop() { impl_->io.stop(); }
 void Context::post(std::function<void()> fn) { asio::post(impl_->io, std::move(fn)); }
-asio::io_context& Context::io_context() noexcept { return impl_->io; }
 
 }  // namespace taps

@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "core/connection_impl.hpp"
+#include "core/context_access.hpp"
 #include "core/multicast_listener.hpp"
 #include "transport/address.hpp"
 #include "transport/multicast_socket.hpp"
@@ -181,7 +182,7 @@ std::optional<Error> validate_multicast_initiate(const Preconnection& p) {
 Result<Listener> listen_multicast(Context& ctx, const Preconnection& p, ListenerHandlers handlers) {
   auto plan = plan_listen(p);
   if (plan.error) return *plan.error;
-  auto impl = std::make_shared<MulticastListener>(ctx.io_context(), std::move(handlers), std::move(plan.spec));
+  auto impl = std::make_shared<MulticastListener>(detail::io_context_of(ctx), std::move(handlers), std::move(plan.spec));
   impl->start();
   return Listener(impl);
 }
@@ -203,14 +204,14 @@ Result<Connection> initiate_multicast(Context& ctx, const Preconnection& p, Conn
     if (l.ip_address()) source = parse_ip_literal(*l.ip_address());
     source_port = l.port().value_or(0);
   }
-  auto connection = std::make_shared<ConnectionImpl>(ctx.io_context(), std::move(handlers), false, "udp");
+  auto connection = std::make_shared<ConnectionImpl>(detail::io_context_of(ctx), std::move(handlers), false, "udp");
   connection->set_framers(p.framers());
   auto send_only = p.transport_properties();
   send_only.set_direction(Direction::unidirectional_send);
   connection->join(std::make_shared<ConnectionGroup>(std::move(send_only)));
   connection->set_send_only(fmt::format("receive on a send-only Connection to multicast group {}", endpoint_string(group)));
   const auto& props = p.transport_properties();
-  auto socket = open_send_socket(ctx.io_context(), group, props.multicast_hop_limit, props.multicast_loopback, index,
+  auto socket = open_send_socket(detail::io_context_of(ctx), group, props.multicast_hop_limit, props.multicast_loopback, index,
                                  source, source_port);
   if (!socket) {
     connection->establishment_failed(socket.error());

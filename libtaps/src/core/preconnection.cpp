@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/connection_impl.hpp"
+#include "core/context_access.hpp"
 #include "core/host_interfaces.hpp"
 #include "core/listener_impl.hpp"
 #include "core/multicast_preconnection.hpp"
@@ -205,7 +206,7 @@ Result<Connection> Preconnection::initiate(Context& ctx, ConnectionHandlers hand
     return connection;
   }
   if (auto e = validate_for_initiate()) return *e;
-  auto& io = ctx.io_context();
+  auto& io = detail::io_context_of(ctx);
   auto made = race_spec(*this, timeout);
   if (!made) return made.error();
   auto spec = std::move(*made);
@@ -241,7 +242,7 @@ namespace {
 Connection race(Context& ctx, const Preconnection& p, detail::RaceSpec spec, ConnectionHandlers handlers,
                 std::optional<std::chrono::milliseconds> timeout, std::shared_ptr<detail::ConnectionGroup> group,
                 std::optional<std::pair<Message, MessageContext>> first_message) {
-  auto& io = ctx.io_context();
+  auto& io = detail::io_context_of(ctx);
   const auto& first = detail::protocol_for(spec.stacks.front());
   auto impl = std::make_shared<detail::ConnectionImpl>(io, std::move(handlers), first.byte_stream, first.name);
   impl->rendezvous = spec.rendezvous;
@@ -306,7 +307,7 @@ std::optional<Error> Preconnection::resolve(Context& ctx, ResolveHandler handler
   if (!spec) return spec.error();
   std::optional<LocalEndpoint> local;
   if (!local_.empty()) local = local_.front();
-  detail::resolve_endpoints(ctx.io_context(), std::move(*spec), std::move(local), std::move(handler));
+  detail::resolve_endpoints(detail::io_context_of(ctx), std::move(*spec), std::move(local), std::move(handler));
   return std::nullopt;
 }
 
@@ -341,7 +342,7 @@ Result<Listener> Preconnection::listen(Context& ctx, ListenerHandlers handlers) 
   }
   spec.framers = framers_;
   spec.properties = properties_;
-  auto impl = std::make_shared<detail::ListenerImpl>(ctx.io_context(), std::move(handlers), std::move(spec));
+  auto impl = std::make_shared<detail::ListenerImpl>(detail::io_context_of(ctx), std::move(handlers), std::move(spec));
   impl->start();
   return Listener(impl);
 }
