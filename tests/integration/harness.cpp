@@ -67,4 +67,33 @@ int int_option(int fd, int level, int name) {
   return value;
 }
 
+WireRecorder::WireRecorder(taps::Context& ctx, const std::string& address) {
+  taps::ListenerHandlers h;
+  h.listening = [this, &ctx](const std::vector<taps::ListeningEndpoint>& locals) {
+    port = port_of(locals.front().local);
+    ctx.stop();
+  };
+  h.connection_received = [this, &ctx](taps::Connection c) {
+    connection = c;
+    taps::ConnectionHandlers ch;
+    ch.received_partial = [this, &ctx](taps::Message m, taps::MessageContext, bool end) {
+      bytes += m.as_string_view();
+      if (!end) {
+        connection.receive();
+        return;
+      }
+      ended = true;
+      connection.close();
+      ctx.stop();
+    };
+    c.receive();
+    return ch;
+  };
+  auto l = taps::Preconnection({taps::LocalEndpoint().with_ip_address(address).with_port(0)}, {}).listen(ctx, h);
+  REQUIRE(l);
+  listener = *l;
+  REQUIRE(run_for(ctx, std::chrono::seconds(5)));
+  REQUIRE(port != 0);
+}
+
 }  // namespace test

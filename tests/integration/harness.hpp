@@ -25,4 +25,16 @@ int socket_with_local_port(std::uint16_t port, int type = SOCK_STREAM);
 // getsockopt of an int option; fails the test when the call fails.
 int int_option(int fd, int level, int name);
 
+// A TCP Listener on `address` that keeps every byte its one connection receives, as on
+// the wire; ready (port known) when constructed; stops ctx when the connection ends.
+struct WireRecorder {
+  taps::Listener listener;
+  std::uint16_t port = 0;
+  taps::Connection connection;
+  std::string bytes;
+  bool ended = false;
+
+  explicit WireRecorder(taps::Context& ctx, const std::string& address = "127.0.0.1");
+};
+
 }  // namespace test

@@ -24,20 +24,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-// A TCP Listener on 127.0.0.1 that keeps the bytes of its one connection.
-struct Recorder {
-  taps::Listener listener;
-  std::uint16_t port = 0;
-  taps::Connection connection;
-  std::string bytes;
-  bool ended = false;
-
-  explicit Recorder(taps::Context& ctx) {
-    taps::ListenerHandlers h;
-    h.listening = [this, &ctx](const std::vector<taps::ListeningEndpoint>& locals) {
-      port = test::port_of(locals.front().local);
-      ctx.stop();
-    };
     h.connection_received = [this, &ctx](taps::Connection c) {
       connection = c;
       taps::ConnectionHandlers ch;
@@ -68,11 +54,11 @@ taps::MessageContext replayable(bool yes) {
   return ctx;
 }
 
-// One connection to a fresh Recorder: InitiateWithSend(`first`), then `rest` and the end.
+// One connection to a fresh WireRecorder: InitiateWithSend(`first`), then `rest` and the end.
 // Returns what the server received. Only REQUIRE (it throws): it runs in a child process.
 std::string exchange(const std::string& first, bool safely_replayable, const std::string& rest) {
   taps::Context ctx;
-  Recorder server(ctx);
+  test::WireRecorder server(ctx);
   auto pre = taps::Preconnection({}, {taps::RemoteEndpoint().with_ip_address("127.0.0.1").with_port(server.port)});
   std::vector<taps::MessageId> sent;
   taps::ConnectionHandlers h;
@@ -149,7 +135,7 @@ std::string fast_open_scenario() {
 
 TEST_CASE("InitiateWithSend: its message goes first, before a more urgent one sent before ready") {
   taps::Context ctx;
-  Recorder server(ctx);
+  test::WireRecorder server(ctx);
   auto pre = taps::Preconnection({}, {taps::RemoteEndpoint().with_ip_address("127.0.0.1").with_port(server.port)});
   std::vector<taps::MessageId> sent;
   taps::ConnectionHandlers h;

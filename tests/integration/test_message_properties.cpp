@@ -14,20 +14,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-// A TCP Listener that keeps every byte its one connection receives, as on the wire.
-struct WireRecorder {
-  taps::Listener listener;
-  std::uint16_t port = 0;
-  taps::Connection connection;
-  std::string bytes;
-  bool ended = false;
-
-  WireRecorder(taps::Context& ctx, const std::string& address) {
-    taps::ListenerHandlers h;
-    h.listening = [this, &ctx](const std::vector<taps::ListeningEndpoint>& locals) {
-      port = test::port_of(locals.front().local);
-      ctx.stop();
-    };
     h.connection_received = [this, &ctx](taps::Connection c) {
       connection = c;
       taps::ConnectionHandlers ch;
@@ -62,7 +48,7 @@ taps::MessageContext with_priority(int priority) {
 
 TEST_CASE("msgPriority orders messages queued before ready; equal ones keep send order, final goes last") {
   taps::Context ctx;
-  WireRecorder server(ctx, "127.0.0.1");
+  test::WireRecorder server(ctx, "127.0.0.1");
   auto pre = taps::Preconnection({}, {taps::RemoteEndpoint().with_ip_address("127.0.0.1").with_port(server.port)});
   pre.add_framer(taps::line_framer());
   std::vector<taps::MessageId> sent;
@@ -88,7 +74,7 @@ TEST_CASE("msgPriority orders messages queued before ready; equal ones keep send
 
 TEST_CASE("a negative msgPriority is a send_error naming the property") {
   taps::Context ctx;
-  WireRecorder server(ctx, "127.0.0.1");
+  test::WireRecorder server(ctx, "127.0.0.1");
   auto pre = taps::Preconnection({}, {taps::RemoteEndpoint().with_ip_address("127.0.0.1").with_port(server.port)});
   std::optional<taps::Error> error;
   taps::ConnectionHandlers h;
@@ -303,7 +289,7 @@ TEST_CASE("partial send: three pieces arrive as one message over TCP with the li
 
 TEST_CASE("partial send: pieces are appended byte-exact on a TCP stream without framer") {
   taps::Context ctx;
-  WireRecorder server(ctx, "127.0.0.1");
+  test::WireRecorder server(ctx, "127.0.0.1");
   auto pre = taps::Preconnection({}, {taps::RemoteEndpoint().with_ip_address("127.0.0.1").with_port(server.port)});
   int sent = 0;
   taps::ConnectionHandlers h;
@@ -354,7 +340,7 @@ TEST_CASE("partial send: a message sent in parts over UDP is one datagram, sent 
 
 TEST_CASE("partial send: a second message sent in parts while one is open is a send_error") {
   taps::Context ctx;
-  WireRecorder server(ctx, "127.0.0.1");
+  test::WireRecorder server(ctx, "127.0.0.1");
   auto pre = taps::Preconnection({}, {taps::RemoteEndpoint().with_ip_address("127.0.0.1").with_port(server.port)});
   std::optional<taps::Error> error;
   taps::ConnectionHandlers h;
