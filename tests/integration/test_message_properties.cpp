@@ -14,30 +14,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-    h.connection_received = [this, &ctx](taps::Connection c) {
-      connection = c;
-      taps::ConnectionHandlers ch;
-      ch.received_partial = [this, &ctx](taps::Message m, taps::MessageContext, bool end) {
-        bytes += m.as_string_view();
-        if (!end) {
-          connection.receive();
-          return;
-        }
-        ended = true;
-        connection.close();
-        ctx.stop();
-      };
-      c.receive();
-      return ch;
-    };
-    auto l = taps::Preconnection({taps::LocalEndpoint().with_ip_address(address).with_port(0)}, {}).listen(ctx, h);
-    REQUIRE(l);
-    listener = *l;
-    REQUIRE(test::run_for(ctx, 5s));
-    REQUIRE(port != 0);
-  }
-};
-
 taps::MessageContext with_priority(int priority) {
   taps::MessageContext ctx;
   ctx.msg_priority = priority;
