@@ -28,7 +28,7 @@ Result<MessageId> ConnectionImpl::send_from(int fd, MessageContext ctx) {
   ctx.id = next_id_++;
   final_queued_ = ctx.final;
   auto id = ctx.id;
-  Outgoing out{Message{}, std::move(ctx), std::chrono::steady_clock::now()};
+  Outgoing out{Message{}, std::move(ctx)};
   out.source_fd = fd;
   if (state_ == ConnectionState::establishing) {
     held_descriptors_.push_back(std::move(out));

@@ -49,7 +49,9 @@ MessageId ConnectionImpl::send(Message message, MessageContext ctx, bool end_of_
   if (continues) {
     queue_.append(std::move(message), std::move(ctx), end_of_message);
   } else {
-    queue_.push(std::move(message), std::move(ctx), end_of_message, std::chrono::steady_clock::now());
+    // The clock is read only for a message that can expire: a per-message cost otherwise.
+    auto now = ctx.msg_lifetime ? std::chrono::steady_clock::now() : SendQueue::TimePoint{};
+    queue_.push(std::move(message), std::move(ctx), end_of_message, now);
   }
   if (state_ == ConnectionState::established || state_ == ConnectionState::closing) start_writing();
   return id;
@@ -135,7 +137,7 @@ void ConnectionImpl::frame_piece(Message bytes, MessageContext ctx, bool end_of_
 }
 
 void ConnectionImpl::queue_wire(Message bytes, MessageContext ctx) {
-  outgoing_.push_back({std::move(bytes), std::move(ctx), std::chrono::steady_clock::now()});
+  outgoing_.push_back({std::move(bytes), std::move(ctx)});
   ++unsettled_;
   if (!submitting_) start_writing();
 }
@@ -485,6 +487,7 @@ Outgoing ConnectionImpl::pop_outgoing() {
 }
 
 void ConnectionImpl::expire_outgoing() {
+  if (!queue_.may_expire()) return;
   for (auto& ctx : queue_.expire(std::chrono::steady_clock::now())) {
     post_event([ctx = std::move(ctx)](ConnectionHandlers& h) {
       if (h.expired) h.expired(ctx);

@@ -54,6 +54,8 @@ class SendQueue {
   // Drops messages not started whose msgLifetime has passed; returns the contexts of
   // their pieces, in queue order, for their expired events.
   std::vector<MessageContext> expire(TimePoint now);
+  // Whether a queued message has a lifetime at all (expire() has work to do).
+  bool may_expire() const noexcept { return next_deadline_.has_value(); }
   // Drops everything; returns the contexts of the dropped pieces.
   std::vector<MessageContext> clear();
 

@@ -7,7 +7,7 @@ namespace taps::detail {
 void StreamSendBuffer::push(Outgoing out) {
   bool final = out.ctx.final;
   std::uint64_t size = out.message.size();
-  pieces_.push_back({std::move(out.message), std::move(out.ctx), out.queued_at, queued_end_});
+  pieces_.push_back({std::move(out.message), std::move(out.ctx), queued_end_});
   queued_end_ += size;
   if (final) fin_queued_ = true;
 }
@@ -37,7 +37,7 @@ std::vector<Outgoing> StreamSendBuffer::written(std::uint64_t n, bool fin) {
     // The final item is written with the FIN, not before it.
     if (!whole || (p.ctx.final && !fin_written_)) break;
     p.reported = true;
-    done.push_back({Message{}, std::move(p.ctx), p.queued_at});
+    done.push_back({Message{}, std::move(p.ctx)});
   }
   // Items written and without bytes to keep (empty messages) go at once.
   while (!pieces_.empty() && pieces_.front().reported && pieces_.front().bytes.empty()) pieces_.pop_front();

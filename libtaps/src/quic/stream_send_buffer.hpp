@@ -48,7 +48,6 @@ class StreamSendBuffer {
   struct Piece {
     Message bytes;
     MessageContext ctx;
-    std::chrono::steady_clock::time_point queued_at;
     std::uint64_t start;  // stream offset of its first byte
     bool reported = false;
   };

@@ -35,7 +35,6 @@ class StreamSession;
 struct Outgoing {
   Message message;
   MessageContext ctx;
-  std::chrono::steady_clock::time_point queued_at;
   int source_fd = -1;
   std::uint64_t source_bytes = 0;  // set by the transport: what the descriptor gave
 };
